@@ -1,0 +1,39 @@
+#pragma once
+// The channel, modulation and SNR flags shared by `generate`, `evaluate` and `train`, declared once so the
+// three commands spell and check them identically.
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "channel/generator.hpp"
+
+namespace mimo::cli {
+
+struct ChannelFlags {
+  ChannelConfig channel;
+  std::string modulation = "qpsk";
+  std::string snr_db;     // grid: "10", "5,15", "0:2:20"
+  std::string snr_range;  // uniform draws: "lo:hi"
+  std::string snr_unit = "snr";
+  uint64_t seed = 1;
+};
+
+/// A check for integer flags that must be >= 1, with a readable message.
+inline const CLI::Validator kAtLeastOne(
+    [](std::string& v) -> std::string {
+      try {
+        size_t used = 0;
+        if (std::stoll(v, &used) >= 1 && used == v.size()) return "";
+      } catch (const std::exception&) {
+      }
+      return "must be an integer >= 1 (got '" + v + "')";
+    },
+    "INT>=1");
+
+/// Declares --nt --nr --mod --channel --rho-tx --rho-rx --k-factor --csi-error-var --snr-unit --seed, and
+/// --snr-db (plus --snr-range when allow_range).
+void add_channel_flags(CLI::App& cmd, ChannelFlags& f, bool allow_range);
+
+/// Parses and validates everything into a generator configuration; throws std::invalid_argument.
+GeneratorConfig generator_config(const ChannelFlags& f, StreamTag tag);
+
+}  // namespace mimo::cli

@@ -1,0 +1,37 @@
+#pragma once
+// How subcommands plug into the CLI: each cmd_*.cpp defines add_<name>_command, which declares its flags on a
+// CLI11 subcommand and registers the function that runs it after parsing.
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mimo {
+inline constexpr std::string_view kToolVersion = "0.1.0";
+}
+
+namespace mimo::cli {
+
+class Registry {
+public:
+  void add(CLI::App* sub, std::function<int()> run) { commands_.emplace_back(sub, std::move(run)); }
+  int run_selected() const {
+    for (const auto& [sub, run] : commands_)
+      if (sub->parsed()) return run();
+    return 2;
+  }
+
+private:
+  std::vector<std::pair<CLI::App*, std::function<int()>>> commands_;
+};
+
+void add_generate_command(CLI::App& app, Registry& registry);
+void add_inspect_command(CLI::App& app, Registry& registry);
+
+inline void add_all_commands(CLI::App& app, Registry& registry) {
+  add_generate_command(app, registry);
+  add_inspect_command(app, registry);
+}
+
+}  // namespace mimo::cli

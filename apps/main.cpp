@@ -1,0 +1,30 @@
+// The `mimo` command line: one subcommand per job, each defined in its own cmd_*.cpp.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "apps/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"mimo: MIMO detection research toolkit (data sets, detectors, BER curves)"};
+  app.set_version_flag("--version", std::string(mimo::kToolVersion));
+  app.require_subcommand(1);
+  // Every parse error is one line naming the problem, like every other error mimo reports.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("mimo: error: ") + e.what() + " (see --help)\n";
+  });
+  mimo::cli::Registry registry;
+  mimo::cli::add_all_commands(app, registry);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return registry.run_selected();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mimo: error: %s\n", e.what());
+    return 1;
+  }
+}

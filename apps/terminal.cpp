@@ -1,0 +1,70 @@
+#include "apps/terminal.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+namespace mimo::cli {
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void on_signal(int sig) {
+  if (g_interrupted.exchange(true)) std::_Exit(128 + sig);
+}
+}  // namespace
+
+void install_interrupt_handler() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+}
+
+bool interrupted() { return g_interrupted.load(std::memory_order_relaxed); }
+
+std::string si(double v) {
+  const char* prefixes[] = {"", " k", " M", " G", " T"};
+  int k = 0;
+  while (v >= 1000.0 && k < 4) { v /= 1000.0; ++k; }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, v < 10 ? "%.2f%s" : v < 100 ? "%.1f%s" : "%.0f%s", v, prefixes[k]);
+  return buf;
+}
+
+ProgressBar::ProgressBar(std::string label, uint64_t total)
+    : label_(std::move(label)), total_(total), enabled_(isatty(STDERR_FILENO) == 1),
+      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+
+double ProgressBar::elapsed_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void ProgressBar::update(uint64_t done, const std::string& extra) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  draw(done, extra);
+}
+
+void ProgressBar::draw(uint64_t done, const std::string& extra) {
+  const double frac = total_ ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
+  const int width = 30, filled = static_cast<int>(frac * width);
+  std::string bar(filled, '#');
+  bar.resize(width, ' ');
+  const double secs = elapsed_seconds();
+  const double rate = secs > 0 ? done / secs : 0.0;
+  const double eta = rate > 0 && total_ > done ? (total_ - done) / rate : 0.0;
+  std::fprintf(stderr, "\r%s [%s] %3.0f%% %s/s ETA %.0fs %s\033[K", label_.c_str(), bar.c_str(), 100 * frac,
+               si(rate).c_str(), eta, extra.c_str());
+  std::fflush(stderr);
+}
+
+void ProgressBar::finish() {
+  if (!enabled_) return;
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
+}
+
+}  // namespace mimo::cli

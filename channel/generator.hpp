@@ -1,0 +1,43 @@
+#pragma once
+// The generator: draws bits, symbols, a channel, noise at the scheduled SNR, and (for imperfect CSI) a channel
+// estimate, for any range of sample indices. Sample i depends only on (seed, tag, i), never on threads or chunks.
+#include <cstdint>
+#include <memory>
+
+#include "channel/channel_model.hpp"
+#include "channel/modulation.hpp"
+#include "channel/random.hpp"
+#include "channel/sample_batch.hpp"
+#include "channel/snr.hpp"
+
+namespace mimo {
+
+struct GeneratorConfig {
+  ChannelConfig channel;
+  Modulation modulation = Modulation::qpsk;
+  SnrSchedule snr = SnrSchedule::grid(std::vector<double>{10.0});
+  SnrUnit snr_unit = SnrUnit::snr;
+  uint64_t seed = 1;
+  StreamTag tag = StreamTag::generate;
+};
+
+class Generator {
+public:
+  explicit Generator(GeneratorConfig cfg);
+
+  const GeneratorConfig& config() const { return cfg_; }
+  const Constellation& constellation() const { return constellation_; }
+  const ChannelModel& model() const { return *model_; }
+
+  /// Fills `out` with samples first, first+1, ..., first+count-1, using `threads` worker threads.
+  void generate(uint64_t first, size_t count, SampleBatch& out, int threads = 1) const;
+
+private:
+  void draw(uint64_t index, SampleBatch& out, size_t slot, arma::cx_mat& H) const;
+
+  GeneratorConfig cfg_;
+  Constellation constellation_;
+  std::unique_ptr<ChannelModel> model_;
+};
+
+}  // namespace mimo

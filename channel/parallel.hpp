@@ -1,0 +1,42 @@
+#pragma once
+// Splits [0, n) into contiguous ranges over worker threads. Work is assigned by index, never by timing, so
+// results that depend only on the index are the same for every thread count.
+#include <algorithm>
+#include <exception>
+#include <thread>
+#include <vector>
+
+namespace mimo {
+
+/// Number of worker threads to use when the user asks for `requested` (0 = all hardware threads).
+inline int resolve_threads(int requested) {
+  if (requested > 0) return requested;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+/// Calls body(begin, end, worker) on `threads` disjoint ranges covering [0, n); rethrows the first exception.
+template <class Body>
+void parallel_for(size_t n, int threads, Body&& body) {
+  const size_t workers = std::min<size_t>(std::max(1, threads), std::max<size_t>(n, 1));
+  if (workers <= 1) {
+    body(size_t{0}, n, 0);
+    return;
+  }
+  std::vector<std::thread> pool;
+  std::vector<std::exception_ptr> errors(workers);
+  for (size_t w = 0; w < workers; ++w) {
+    const size_t begin = n * w / workers, end = n * (w + 1) / workers;
+    pool.emplace_back([&, begin, end, w] {
+      try {
+        body(begin, end, static_cast<int>(w));
+      } catch (...) {
+        errors[w] = std::current_exception();
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+}  // namespace mimo

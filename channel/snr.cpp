@@ -1,0 +1,115 @@
+#include "channel/snr.hpp"
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace mimo {
+
+SnrUnit parse_snr_unit(const std::string& name) {
+  if (name == "snr") return SnrUnit::snr;
+  if (name == "esn0") return SnrUnit::esn0;
+  if (name == "ebn0") return SnrUnit::ebn0;
+  throw std::invalid_argument("unknown SNR unit '" + name + "' (expected snr, esn0 or ebn0)");
+}
+
+std::string to_string(SnrUnit u) {
+  switch (u) {
+    case SnrUnit::snr: return "snr";
+    case SnrUnit::esn0: return "esn0";
+    case SnrUnit::ebn0: return "ebn0";
+  }
+  return "?";
+}
+
+SnrPoint snr_point(double value_db, SnrUnit unit, int nt, int m) {
+  if (nt < 1 || m < 1) throw std::invalid_argument("snr_point: nt and bits per symbol must be >= 1");
+  const double nt_db = 10.0 * std::log10(static_cast<double>(nt));
+  const double m_db = 10.0 * std::log10(static_cast<double>(m));
+  double esn0_db = 0.0;
+  switch (unit) {
+    case SnrUnit::snr: esn0_db = value_db - nt_db; break;
+    case SnrUnit::esn0: esn0_db = value_db; break;
+    case SnrUnit::ebn0: esn0_db = value_db + m_db; break;
+  }
+  return {esn0_db + nt_db, esn0_db, esn0_db - m_db};
+}
+
+double noise_variance(double value_db, SnrUnit unit, int nt, int m) {
+  if (!std::isfinite(value_db)) throw std::invalid_argument("SNR must be a finite number of dB");
+  return std::pow(10.0, -snr_point(value_db, unit, nt, m).esn0_db / 10.0);
+}
+
+namespace {
+
+double parse_number(const std::string& text, const std::string& spec) {
+  size_t used = 0;
+  double v = 0.0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || !std::isfinite(v))
+    throw std::invalid_argument("bad SNR '" + spec + "': '" + text + "' is not a finite number");
+  return v;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, sep)) parts.push_back(item);
+  if (!s.empty() && s.back() == sep) parts.push_back("");
+  return parts;
+}
+
+}  // namespace
+
+SnrSchedule SnrSchedule::grid(std::vector<double> values) {
+  if (values.empty()) throw std::invalid_argument("SNR grid is empty");
+  SnrSchedule s;
+  s.values_ = std::move(values);
+  return s;
+}
+
+SnrSchedule SnrSchedule::grid(const std::string& spec) {
+  if (spec.find(':') != std::string::npos) {
+    auto p = split(spec, ':');
+    if (p.size() != 3) throw std::invalid_argument("bad SNR range '" + spec + "' (expected start:step:stop)");
+    const double start = parse_number(p[0], spec), step = parse_number(p[1], spec), stop = parse_number(p[2], spec);
+    if (step <= 0 || stop < start)
+      throw std::invalid_argument("bad SNR range '" + spec + "' (need step > 0 and stop >= start)");
+    const double count = std::floor((stop - start) / step + 1e-9) + 1;
+    if (count > 10000) throw std::invalid_argument("SNR range '" + spec + "' has more than 10000 points");
+    std::vector<double> v;
+    for (int i = 0; i < static_cast<int>(count); ++i) v.push_back(start + i * step);
+    return grid(std::move(v));
+  }
+  std::vector<double> v;
+  for (const auto& part : split(spec, ',')) v.push_back(parse_number(part, spec));
+  return grid(std::move(v));
+}
+
+SnrSchedule SnrSchedule::range(const std::string& spec) {
+  auto p = split(spec, ':');
+  if (p.size() != 2) throw std::invalid_argument("bad SNR range '" + spec + "' (expected lo:hi)");
+  const double lo = parse_number(p[0], spec), hi = parse_number(p[1], spec);
+  if (hi < lo) throw std::invalid_argument("bad SNR range '" + spec + "' (need lo <= hi)");
+  SnrSchedule s;
+  s.range_ = std::make_pair(lo, hi);
+  return s;
+}
+
+std::string SnrSchedule::describe() const {
+  std::ostringstream os;
+  os.precision(10);
+  if (range_) {
+    os << range_->first << ':' << range_->second;
+    return os.str();
+  }
+  for (size_t i = 0; i < values_.size(); ++i) os << (i ? "," : "") << values_[i];
+  return os.str();
+}
+
+}  // namespace mimo

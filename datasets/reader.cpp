@@ -1,0 +1,198 @@
+#include "datasets/reader.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+#include <vector>
+
+namespace mimo {
+
+namespace {
+
+std::string quote(const std::string& s) { return "'" + s + "'"; }
+
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  std::ostringstream os;
+  os << '[';
+  for (size_t k = 0; k < dims.size(); ++k) os << (k ? "," : "") << dims[k];
+  os << ']';
+  return os.str();
+}
+
+template <class T>
+T read_attr(const H5::H5File& f, const char* name, const H5::DataType& type, const std::string& path) {
+  if (!f.attrExists(name)) throw DatasetError(path + ": missing attribute " + quote(name));
+  T v{};
+  f.openAttribute(name).read(type, &v);
+  return v;
+}
+
+std::string read_string_attr(const H5::H5File& f, const char* name, const std::string& path) {
+  if (!f.attrExists(name)) throw DatasetError(path + ": missing attribute " + quote(name));
+  H5::Attribute a = f.openAttribute(name);
+  if (a.getTypeClass() != H5T_STRING) throw DatasetError(path + ": attribute " + quote(name) + " is not a string");
+  std::string v;
+  a.read(a.getStrType(), v);
+  return v;
+}
+
+bool is_complex_compound(const H5::DataSet& d) {
+  if (d.getTypeClass() != H5T_COMPOUND) return false;
+  H5::CompType t = d.getCompType();
+  if (t.getNmembers() != 2 || t.getMemberName(0) != "r" || t.getMemberName(1) != "i") return false;
+  return t.getMemberDataType(0).getSize() == sizeof(float) && t.getMemberDataType(1).getSize() == sizeof(float) &&
+         t.getMemberClass(0) == H5T_FLOAT && t.getMemberClass(1) == H5T_FLOAT;
+}
+
+}  // namespace
+
+struct DatasetReader::Impl {
+  H5::H5File file;
+  H5::DataSet H, H_est, y, x, bits, snr_db, noise_var;
+};
+
+DatasetReader::~DatasetReader() = default;
+DatasetReader::DatasetReader(DatasetReader&&) noexcept = default;
+DatasetReader& DatasetReader::operator=(DatasetReader&&) noexcept = default;
+
+DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<Impl>()), path_(path) {
+  quiet_hdf5_errors();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw DatasetError(path + ": no such file");
+  if (std::filesystem::is_directory(path, ec)) throw DatasetError(path + ": is a directory, not a data set");
+  try {
+    if (!H5::H5File::isHdf5(path)) throw DatasetError(path + ": not an HDF5 file");
+  } catch (const H5::Exception&) {
+    throw DatasetError(path + ": not an HDF5 file (or unreadable)");
+  }
+  try {
+    impl_->file = H5::H5File(path, H5F_ACC_RDONLY);
+  } catch (const H5::Exception&) {
+    throw DatasetError(path + ": cannot open (truncated or corrupted HDF5 file?)");
+  }
+  const auto& f = impl_->file;
+  const std::string& p = path_;
+  try {
+    if (!f.attrExists("schema_version"))
+      throw DatasetError(p + ": not a mimo data set (no 'schema_version' attribute)");
+    info_.schema_version = read_attr<int>(f, "schema_version", H5::PredType::NATIVE_INT, p);
+    if (info_.schema_version != kSchemaVersion)
+      throw DatasetError(p + ": schema version " + std::to_string(info_.schema_version) +
+                         " is not supported (this mimo reads version " + std::to_string(kSchemaVersion) + ")");
+    auto& ch = info_.channel;
+    ch.nt = read_attr<int>(f, "nt", H5::PredType::NATIVE_INT, p);
+    ch.nr = read_attr<int>(f, "nr", H5::PredType::NATIVE_INT, p);
+    ch.model = read_string_attr(f, "channel_model", p);
+    ch.rho_tx = read_attr<double>(f, "rho_tx", H5::PredType::NATIVE_DOUBLE, p);
+    ch.rho_rx = read_attr<double>(f, "rho_rx", H5::PredType::NATIVE_DOUBLE, p);
+    ch.k_factor = read_attr<double>(f, "k_factor", H5::PredType::NATIVE_DOUBLE, p);
+    ch.csi_error_var = read_attr<double>(f, "csi_error_var", H5::PredType::NATIVE_DOUBLE, p);
+    try {
+      validate(ch);
+      info_.modulation = parse_modulation(read_string_attr(f, "modulation", p));
+      info_.snr_unit = parse_snr_unit(read_string_attr(f, "snr_unit", p));
+    } catch (const std::invalid_argument& e) {
+      throw DatasetError(p + ": bad metadata: " + e.what());
+    }
+    info_.snr_schedule = read_string_attr(f, "snr_schedule", p);
+    info_.seed = read_attr<uint64_t>(f, "seed", H5::PredType::NATIVE_UINT64, p);
+    info_.tool_version = read_string_attr(f, "tool_version", p);
+
+    const hsize_t nt = ch.nt, nr = ch.nr;
+    const hsize_t m = Constellation(info_.modulation).bits_per_symbol();
+    bool have_n = false;
+    hsize_t n = 0;
+    auto open = [&](const char* name, std::vector<hsize_t> inner, bool complex, H5T_class_t cls, size_t size) {
+      if (!f.nameExists(name)) throw DatasetError(p + ": missing data set " + quote(name));
+      H5::DataSet d = f.openDataSet(name);
+      const bool type_ok = complex ? is_complex_compound(d)
+                                   : (d.getTypeClass() == cls && d.getDataType().getSize() == size);
+      if (!type_ok) throw DatasetError(p + ": data set " + quote(name) + " has the wrong element type");
+      H5::DataSpace s = d.getSpace();
+      const int rank = s.getSimpleExtentNdims();
+      std::vector<hsize_t> dims(std::max(rank, 0));
+      if (rank > 0) s.getSimpleExtentDims(dims.data());
+      std::vector<hsize_t> want{have_n ? n : (dims.empty() ? 0 : dims[0])};
+      want.insert(want.end(), inner.begin(), inner.end());
+      if (dims != want) {
+        throw DatasetError(p + ": data set " + quote(name) + " has shape " + shape_text(dims) + ", expected " +
+                           shape_text(want));
+      }
+      if (!have_n) { n = dims[0]; have_n = true; }
+      return d;
+    };
+    impl_->H = open(schema::H, {nr, nt}, true, H5T_COMPOUND, 0);
+    impl_->y = open(schema::y, {nr}, true, H5T_COMPOUND, 0);
+    impl_->x = open(schema::x, {nt}, true, H5T_COMPOUND, 0);
+    impl_->bits = open(schema::bits, {nt * m}, false, H5T_INTEGER, 1);
+    impl_->snr_db = open(schema::snr_db, {}, false, H5T_FLOAT, 4);
+    impl_->noise_var = open(schema::noise_var, {}, false, H5T_FLOAT, 4);
+    has_h_est_ = f.nameExists(schema::H_est);
+    if (has_h_est_) impl_->H_est = open(schema::H_est, {nr, nt}, true, H5T_COMPOUND, 0);
+    info_.samples = n;
+  } catch (const H5::Exception& e) {
+    throw DatasetError(p + ": unreadable metadata (corrupted file?): " + e.getDetailMsg());
+  }
+}
+
+void DatasetReader::read(uint64_t first, size_t count, SampleBatch& out) const {
+  if (first + count > size())
+    throw std::out_of_range(path_ + ": read past the end (" + std::to_string(first + count) + " > " +
+                            std::to_string(size()) + " samples)");
+  const auto& ch = info_.channel;
+  out.resize(count, ch.nr, ch.nt, Constellation(info_.modulation).bits_per_symbol(), has_h_est_);
+  if (count == 0) return;
+  auto load = [&](const H5::DataSet& d, const char* name, void* dst, const H5::DataType& mem_type) {
+    try {
+      H5::DataSpace fs = d.getSpace();
+      const int rank = fs.getSimpleExtentNdims();
+      std::vector<hsize_t> dims(rank);
+      fs.getSimpleExtentDims(dims.data());
+      std::vector<hsize_t> offset(rank, 0), block = dims;
+      offset[0] = first;
+      block[0] = count;
+      fs.selectHyperslab(H5S_SELECT_SET, block.data(), offset.data());
+      H5::DataSpace ms(rank, block.data());
+      d.read(dst, mem_type, ms, fs);
+    } catch (const H5::Exception&) {
+      throw DatasetError(path_ + ": corrupted data in " + quote(name) + " (samples " + std::to_string(first) +
+                         ".." + std::to_string(first + count - 1) + ")");
+    }
+  };
+  const auto& cx = schema::complex_type();
+  load(impl_->H, schema::H, out.H.data(), cx);
+  load(impl_->y, schema::y, out.y.data(), cx);
+  load(impl_->x, schema::x, out.x.data(), cx);
+  load(impl_->bits, schema::bits, out.bits.data(), H5::PredType::NATIVE_UINT8);
+  load(impl_->snr_db, schema::snr_db, out.snr_db.data(), H5::PredType::NATIVE_FLOAT);
+  load(impl_->noise_var, schema::noise_var, out.noise_var.data(), H5::PredType::NATIVE_FLOAT);
+  if (has_h_est_) load(impl_->H_est, schema::H_est, out.H_est.data(), cx);
+
+  // Detectors divide by noise_var and multiply by H: a NaN here would silently poison a BER curve.
+  auto finite = [&](const auto& v, const char* name, size_t per_sample) {
+    for (size_t k = 0; k < v.size(); ++k) {
+      bool ok;
+      if constexpr (std::is_same_v<std::decay_t<decltype(v[k])>, std::complex<float>>)
+        ok = std::isfinite(v[k].real()) && std::isfinite(v[k].imag());
+      else
+        ok = std::isfinite(v[k]);
+      if (!ok)
+        throw DatasetError(path_ + ": non-finite value in " + quote(name) + " at sample " +
+                           std::to_string(first + k / per_sample));
+    }
+  };
+  finite(out.H, schema::H, ch.nr * ch.nt);
+  finite(out.y, schema::y, ch.nr);
+  finite(out.x, schema::x, ch.nt);
+  finite(out.noise_var, schema::noise_var, 1);
+  if (has_h_est_) finite(out.H_est, schema::H_est, ch.nr * ch.nt);
+  for (size_t k = 0; k < count; ++k)
+    if (!(out.noise_var[k] >= 0.0f))
+      throw DatasetError(path_ + ": negative noise_var at sample " + std::to_string(first + k));
+  for (size_t k = 0; k < out.bits.size(); ++k)
+    if (out.bits[k] > 1)
+      throw DatasetError(path_ + ": 'bits' holds a value other than 0 or 1 at sample " +
+                         std::to_string(first + k / (ch.nt * out.m)));
+}
+
+}  // namespace mimo

@@ -1,0 +1,61 @@
+#pragma once
+// The one detector interface. A detector sees, per channel use, the received vector y, the channel (the
+// estimate H_est when the data has imperfect CSI) and the complex noise variance N0, in that order, and returns
+// hard decisions as constellation indices and, where the method defines them, per-bit max-log LLRs with the
+// sign convention of channel/modulation.hpp (positive favours bit 0).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "channel/modulation.hpp"
+#include "channel/sample_batch.hpp"
+
+namespace mimo {
+
+struct Detection {
+  size_t n = 0, nt = 0, m = 0;
+  std::vector<int32_t> symbols;  // [n][nt], constellation indices (Constellation::points())
+  std::vector<float> llr;        // [n][nt*m], stream-major like SampleBatch::bits; empty if not produced
+
+  void resize(size_t n_, size_t nt_, size_t m_, bool with_llr);
+};
+
+/// Options parsed from a detector spec "name:key=value,key=value".
+using DetectorOptions = std::map<std::string, std::string>;
+
+class Detector {
+public:
+  virtual ~Detector() = default;
+  /// The spec it was made from, e.g. "kbest:k=16": the name used in tables and CSV files.
+  virtual std::string name() const = 0;
+  /// True if detect() fills Detection::llr.
+  virtual bool provides_llr() const { return false; }
+
+  /// Detects every sample of `batch` on `threads` worker threads. Uses H_est when the batch carries it.
+  /// Throws std::invalid_argument on a batch whose modulation or shape the detector cannot handle.
+  void detect(const SampleBatch& batch, Detection& out, int threads = 1) const;
+
+protected:
+  /// Detects samples [begin, end) of batch into out (already sized). Called concurrently on disjoint ranges;
+  /// implementations keep their scratch space local to the call so that the per-sample loop never allocates.
+  virtual void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const = 0;
+  /// Called once per detect() before any detect_range(); throws if the batch is unsupported.
+  virtual void check(const SampleBatch& batch) const;
+};
+
+using DetectorFactory =
+    std::function<std::unique_ptr<Detector>(const DetectorOptions& options, Modulation modulation)>;
+
+/// Registers a detector name (e.g. "transformer" from the transformer module). Later registration replaces.
+void register_detector(const std::string& name, DetectorFactory factory);
+/// Creates a detector from a spec such as "mmse", "kbest:k=16", "transformer:model=model.pt" (a bare value
+/// after the colon, "transformer:model.pt", is passed as option "value"). Throws std::invalid_argument on an
+/// unknown name or option.
+std::unique_ptr<Detector> make_detector(const std::string& spec, Modulation modulation);
+/// Registered names, sorted.
+std::vector<std::string> detector_names();
+
+}  // namespace mimo

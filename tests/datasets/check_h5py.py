@@ -1,0 +1,41 @@
+"""h5py reads a file written by `mimo generate` as plain numpy complex arrays, and y = Hx + n holds."""
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+
+def main(mimo):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "d.h5")
+        subprocess.run([mimo, "generate", "--nt", "4", "--nr", "6", "--mod", "qam16", "--channel", "rayleigh",
+                        "--snr-db", "0:10:30", "--samples", "4000", "--seed", "5", "--csi-error-var", "0.1",
+                        "--out", path], check=True, stdout=subprocess.DEVNULL)
+        with h5py.File(path, "r") as f:
+            H, y, x, He = f["H"][:], f["y"][:], f["x"][:], f["H_est"][:]
+            bits, snr, n0 = f["bits"][:], f["snr_db"][:], f["noise_var"][:]
+            assert H.dtype == np.complex64 and y.dtype == np.complex64 and x.dtype == np.complex64, H.dtype
+            assert H.shape == (4000, 6, 4) and y.shape == (4000, 6) and x.shape == (4000, 4), H.shape
+            assert bits.dtype == np.uint8 and bits.shape == (4000, 16)
+            assert f.attrs["modulation"] == "qam16" and int(f.attrs["nt"]) == 4, dict(f.attrs)
+            # y - Hx is the noise: its per-sample power over 6 antennas follows the recorded noise variance.
+            noise = y - np.einsum("nrt,nt->nr", H, x)
+            for value in np.unique(snr):
+                sel = snr == value
+                measured = np.mean(np.abs(noise[sel]) ** 2)
+                recorded = float(np.mean(n0[sel]))
+                assert abs(measured / recorded - 1) < 0.1, (value, measured, recorded)
+                assert abs(recorded - 4 / 10 ** (value / 10)) < 1e-5 * recorded
+            # 16-QAM of 38.211: b0 b2 pick the real part, first bit 0 means positive.
+            assert np.all((x.real > 0) == (bits[:, 0::4] == 0))
+            assert np.all((x.imag > 0) == (bits[:, 1::4] == 0))
+            err = np.mean(np.abs(He - H) ** 2)
+            assert abs(err / 0.1 - 1) < 0.05, err
+    print("h5py reads mimo data sets as complex arrays: ok")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
