@@ -1,0 +1,277 @@
+// Channel models measured over many realizations. Every statistical check compares a sample mean with its
+// expected value within kSigmas standard errors, the standard error estimated from the same samples; each check
+// also asserts that the standard error is small enough for the test to catch a real bug (e.g. a factor of 2).
+#include <gtest/gtest.h>
+
+#include <armadillo>
+#include <cmath>
+#include <complex>
+#include <limits>
+#include <numbers>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "channel/channel_model.hpp"
+#include "channel/models.hpp"
+#include "channel/random.hpp"
+
+namespace {
+
+using cd = std::complex<double>;
+constexpr double kSigmas = 6.0;
+constexpr int kRealizations = 20000;
+
+// Running mean and variance of a complex statistic (variance = E|z - mean|^2).
+struct Stat {
+  double n = 0;
+  cd sum = 0;
+  double sum_sq = 0;
+  void add(cd z) { n += 1; sum += z; sum_sq += std::norm(z); }
+  cd mean() const { return sum / n; }
+  double se() const { return std::sqrt(std::max(sum_sq / n - std::norm(mean()), 0.0) / (n - 1)); }
+};
+
+// |mean - want| <= kSigmas * se, and se <= max_se so the check has teeth.
+void expect_mean(const Stat& s, cd want, double max_se, const std::string& what) {
+  EXPECT_LE(s.se(), max_se) << what << ": standard error too large for a meaningful check";
+  EXPECT_LE(std::abs(s.mean() - want), kSigmas * s.se() + 1e-12)
+      << what << ": mean " << s.mean() << " want " << want << " (se " << s.se() << ")";
+}
+
+arma::mat ref_exp_corr(int n, double rho) {
+  arma::mat R(n, n);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) R(i, j) = std::pow(rho, std::abs(i - j));
+  return R;
+}
+
+std::unique_ptr<mimo::ChannelModel> make(const std::string& model, int nt, int nr, double rho_tx = 0,
+                                         double rho_rx = 0, double k = 0) {
+  mimo::ChannelConfig c;
+  c.model = model;
+  c.nt = nt;
+  c.nr = nr;
+  c.rho_tx = rho_tx;
+  c.rho_rx = rho_rx;
+  c.k_factor = k;
+  return mimo::make_channel_model(c);
+}
+
+TEST(ChannelModels, FactoryNamesAndParameters) {
+  const auto names = mimo::channel_model_names();
+  ASSERT_EQ(names.size(), 3u);
+  for (const auto& n : names) EXPECT_EQ(make(n, 2, 3)->name(), n);
+  EXPECT_EQ(make("rayleigh", 2, 2)->name(), "rayleigh");
+  EXPECT_TRUE(make("rayleigh", 2, 2)->parameters().empty());
+
+  const auto kp = make("kronecker", 4, 3, 0.7, 0.5)->parameters();
+  ASSERT_EQ(kp.size(), 2u);
+  EXPECT_EQ(kp[0].first, "rho_tx");
+  EXPECT_DOUBLE_EQ(kp[0].second, 0.7);
+  EXPECT_EQ(kp[1].first, "rho_rx");
+  EXPECT_DOUBLE_EQ(kp[1].second, 0.5);
+
+  const auto rp = make("rician", 4, 4, 0, 0, 3.5)->parameters();
+  ASSERT_EQ(rp.size(), 1u);
+  EXPECT_EQ(rp[0].first, "k_factor");
+  EXPECT_DOUBLE_EQ(rp[0].second, 3.5);
+}
+
+TEST(ChannelModels, ValidateRejectsBadConfigs) {
+  mimo::ChannelConfig ok;
+  EXPECT_NO_THROW(mimo::validate(ok));
+  ok.model = "kronecker"; ok.rho_tx = 0.99; ok.rho_rx = 0.0;
+  EXPECT_NO_THROW(mimo::validate(ok));
+  ok.model = "rician"; ok.k_factor = 0.0; ok.csi_error_var = 0.0;
+  EXPECT_NO_THROW(mimo::validate(ok));
+
+  auto rejects = [](auto mutate, const std::string& what) {
+    mimo::ChannelConfig c;
+    mutate(c);
+    EXPECT_THROW(mimo::validate(c), std::invalid_argument) << what;
+    EXPECT_THROW(mimo::make_channel_model(c), std::invalid_argument) << what;
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  rejects([](auto& c) { c.model = "kronecker"; c.rho_tx = 1.0; }, "rho_tx = 1");
+  rejects([](auto& c) { c.model = "kronecker"; c.rho_rx = 1.0; }, "rho_rx = 1");
+  rejects([](auto& c) { c.model = "kronecker"; c.rho_tx = -0.1; }, "rho_tx < 0");
+  rejects([](auto& c) { c.model = "kronecker"; c.rho_rx = -0.5; }, "rho_rx < 0");
+  rejects([](auto& c) { c.model = "kronecker"; c.rho_tx = 1.5; }, "rho_tx > 1");
+  rejects([&](auto& c) { c.model = "kronecker"; c.rho_rx = nan; }, "rho_rx NaN");
+  rejects([](auto& c) { c.model = "rician"; c.k_factor = -1.0; }, "K < 0");
+  rejects([&](auto& c) { c.model = "rician"; c.k_factor = nan; }, "K NaN");
+  rejects([&](auto& c) { c.model = "rician"; c.k_factor = inf; }, "K inf");
+  rejects([](auto& c) { c.csi_error_var = -0.01; }, "csi var < 0");
+  rejects([&](auto& c) { c.csi_error_var = nan; }, "csi var NaN");
+  rejects([](auto& c) { c.model = "awgn"; }, "unknown model");
+  rejects([](auto& c) { c.model = ""; }, "empty model");
+  rejects([](auto& c) { c.model = "Rayleigh"; }, "model names are case-sensitive");
+  rejects([](auto& c) { c.nt = 0; }, "nt = 0");
+  rejects([](auto& c) { c.nr = 0; }, "nr = 0");
+  rejects([](auto& c) { c.nt = -3; }, "nt < 0");
+}
+
+TEST(ChannelModels, ExponentialCorrelation) {
+  for (int n : {1, 2, 5})
+    for (double rho : {0.0, 0.3, 0.7, 0.95}) {
+      const arma::mat R = mimo::exponential_correlation(n, rho);
+      ASSERT_EQ(R.n_rows, static_cast<arma::uword>(n));
+      ASSERT_EQ(R.n_cols, static_cast<arma::uword>(n));
+      EXPECT_LT(arma::abs(R - ref_exp_corr(n, rho)).max(), 1e-15);
+    }
+  const arma::mat R = mimo::exponential_correlation(3, 0.5);
+  EXPECT_DOUBLE_EQ(R(0, 2), 0.25);
+  EXPECT_DOUBLE_EQ(R(2, 1), 0.5);
+  EXPECT_DOUBLE_EQ(R(1, 1), 1.0);
+}
+
+TEST(ChannelModels, SamplingIsReproducibleFromTheRng) {
+  for (const char* name : {"rayleigh", "kronecker", "rician"}) {
+    auto m = make(name, 3, 4, 0.6, 0.4, 2.0);
+    mimo::Rng a(99), b(99), c(100);
+    arma::cx_mat Ha(4, 3), Hb(4, 3), Hc(4, 3);
+    m->sample(a, Ha);
+    m->sample(b, Hb);
+    m->sample(c, Hc);
+    EXPECT_TRUE(arma::approx_equal(Ha, Hb, "absdiff", 0.0)) << name;
+    EXPECT_GT(arma::abs(Ha - Hc).max(), 1e-3) << name;
+    EXPECT_TRUE(Ha.is_finite()) << name;
+  }
+}
+
+TEST(ChannelModels, RayleighUnitPowerUncorrelatedCircular) {
+  const int nt = 3, nr = 4, ne = nt * nr;
+  auto model = make("rayleigh", nt, nr);
+  mimo::Rng rng(2024);
+  arma::cx_mat H(nr, nt);
+  std::vector<Stat> power(ne), mean(ne), pseudo(ne), cross(ne * ne);
+  for (int k = 0; k < kRealizations; ++k) {
+    model->sample(rng, H);
+    for (int a = 0; a < ne; ++a) {
+      power[a].add(std::norm(H[a]));
+      mean[a].add(H[a]);
+      pseudo[a].add(H[a] * H[a]);
+      for (int b = a + 1; b < ne; ++b) cross[a * ne + b].add(H[a] * std::conj(H[b]));
+    }
+  }
+  const double se1 = 2.0 / std::sqrt(kRealizations);  // each statistic has variance <= 2 per draw
+  for (int a = 0; a < ne; ++a) {
+    expect_mean(power[a], 1.0, se1, "Rayleigh E|h|^2 entry " + std::to_string(a));
+    expect_mean(mean[a], 0.0, se1, "Rayleigh E[h] entry " + std::to_string(a));
+    expect_mean(pseudo[a], 0.0, se1, "Rayleigh E[h^2] entry " + std::to_string(a));
+    for (int b = a + 1; b < ne; ++b)
+      expect_mean(cross[a * ne + b], 0.0, se1,
+                  "Rayleigh E[h_a h_b^*] " + std::to_string(a) + "," + std::to_string(b));
+  }
+}
+
+TEST(ChannelModels, KroneckerCovariancesMatchExponentialCorrelation) {
+  // nt != nr so that swapped transmit / receive sides cannot pass.
+  const int nt = 4, nr = 3;
+  const double rho_tx = 0.7, rho_rx = 0.5;
+  auto model = make("kronecker", nt, nr, rho_tx, rho_rx);
+  const arma::mat Rtx = ref_exp_corr(nt, rho_tx), Rrx = ref_exp_corr(nr, rho_rx);
+  mimo::Rng rng(77);
+  arma::cx_mat H(nr, nt);
+  std::vector<Stat> tx(nt * nt), rx(nr * nr), power(nt * nr);
+  for (int k = 0; k < kRealizations; ++k) {
+    model->sample(rng, H);
+    ASSERT_EQ(H.n_rows, static_cast<arma::uword>(nr));
+    ASSERT_EQ(H.n_cols, static_cast<arma::uword>(nt));
+    const arma::cx_mat A = H.t() * H / static_cast<double>(nr);  // E = R_tx
+    const arma::cx_mat B = H * H.t() / static_cast<double>(nt);  // E = R_rx
+    for (int i = 0; i < nt; ++i)
+      for (int j = 0; j < nt; ++j) tx[i * nt + j].add(A(i, j));
+    for (int i = 0; i < nr; ++i)
+      for (int j = 0; j < nr; ++j) rx[i * nr + j].add(B(i, j));
+    for (arma::uword e = 0; e < H.n_elem; ++e) power[e].add(std::norm(H[e]));
+  }
+  // Per-draw standard deviation of these averages is below ~1.2, so se <= 1.5/sqrt(N) ~ 0.011; the smallest
+  // gap between a correct and an i.i.d. entry (0.7^3 = 0.34, 0.5^2 = 0.25) is > 20 standard errors.
+  const double max_se = 1.5 / std::sqrt(kRealizations);
+  for (int i = 0; i < nt; ++i)
+    for (int j = 0; j < nt; ++j)
+      expect_mean(tx[i * nt + j], Rtx(i, j), max_se,
+                  "E[H^H H]/Nr (" + std::to_string(i) + "," + std::to_string(j) + ")");
+  for (int i = 0; i < nr; ++i)
+    for (int j = 0; j < nr; ++j)
+      expect_mean(rx[i * nr + j], Rrx(i, j), max_se,
+                  "E[H H^H]/Nt (" + std::to_string(i) + "," + std::to_string(j) + ")");
+  for (int e = 0; e < nt * nr; ++e) expect_mean(power[e], 1.0, max_se, "Kronecker E|h|^2");
+}
+
+TEST(ChannelModels, KroneckerWithZeroCorrelationIsIid) {
+  auto model = make("kronecker", 2, 2, 0.0, 0.0);
+  mimo::Rng rng(5);
+  arma::cx_mat H(2, 2);
+  Stat c01, p;
+  for (int k = 0; k < kRealizations; ++k) {
+    model->sample(rng, H);
+    c01.add(H(0, 0) * std::conj(H(0, 1)));
+    p.add(std::norm(H(1, 1)));
+  }
+  expect_mean(c01, 0.0, 0.015, "uncorrelated tx");
+  expect_mean(p, 1.0, 0.015, "unit power");
+}
+
+TEST(ChannelModels, RicianUnitPowerAndFourthMoment) {
+  // With h = sqrt(K/(K+1)) e^{j phi} + sqrt(1/(K+1)) g, g ~ CN(0,1):
+  //   E|h|^2 = 1,   E|h|^4 = (K^2 + 4K + 2) / (K+1)^2   (2 for Rayleigh, -> 1 for pure line of sight).
+  const int nt = 3, nr = 4;
+  for (double K : {0.0, 1.0, 10.0, 1e6}) {
+    auto model = make("rician", nt, nr, 0, 0, K);
+    mimo::Rng rng(static_cast<uint64_t>(1000 + K));
+    arma::cx_mat H(nr, nt);
+    Stat p2, p4, h11;
+    std::vector<Stat> p(nt * nr);
+    for (int k = 0; k < kRealizations; ++k) {
+      model->sample(rng, H);
+      for (arma::uword e = 0; e < H.n_elem; ++e) {
+        p[e].add(std::norm(H[e]));
+        p2.add(std::norm(H[e]));
+        p4.add(std::norm(H[e]) * std::norm(H[e]));
+      }
+      h11.add(std::abs(H(0, 0)));
+    }
+    const std::string k = "K=" + std::to_string(K);
+    for (int e = 0; e < nt * nr; ++e) expect_mean(p[e], 1.0, 0.015, "Rician E|h|^2 entry, " + k);
+    // |h_ij|^2 does not depend on the line-of-sight phase (g is circular), so the entries' powers are
+    // independent and pooling them is legitimate.
+    const double want4 = (K * K + 4 * K + 2) / ((K + 1) * (K + 1));
+    expect_mean(p2, 1.0, 0.005, "Rician pooled E|h|^2, " + k);
+    expect_mean(p4, want4, 0.012, "Rician pooled E|h|^4, " + k);
+    if (K >= 1e6) {
+      EXPECT_NEAR(h11.mean().real(), 1.0, 1e-2) << "line of sight dominates";
+      EXPECT_NEAR(p4.mean().real(), 1.0, 1e-2);
+    }
+  }
+}
+
+TEST(ChannelModels, RicianLineOfSightIsRankOneUnitModulus) {
+  // For K -> infinity H is the rank-one steering product: all |h_ij| = 1, and sigma_2 / sigma_1 ~ 0.
+  auto model = make("rician", 4, 6, 0, 0, 1e8);
+  mimo::Rng rng(31);
+  arma::cx_mat H(6, 4);
+  for (int k = 0; k < 200; ++k) {
+    model->sample(rng, H);
+    EXPECT_LT(arma::abs(arma::abs(H) - 1.0).max(), 1e-2);
+    const arma::vec sv = arma::svd(H);
+    EXPECT_NEAR(sv(0), std::sqrt(24.0), 1e-2);
+    EXPECT_LT(sv(1) / sv(0), 1e-2);
+  }
+  // The reference element's steering phase is zero: E[h_11] = sqrt(K/(K+1)) for any K.
+  for (double K : {1.0, 10.0}) {
+    auto m = make("rician", 2, 2, 0, 0, K);
+    Stat s;
+    arma::cx_mat H2(2, 2);
+    for (int k = 0; k < kRealizations; ++k) {
+      m->sample(rng, H2);
+      s.add(H2(0, 0));
+    }
+    expect_mean(s, std::sqrt(K / (K + 1)), 0.01, "E[h_11], K=" + std::to_string(K));
+  }
+}
+
+}  // namespace

@@ -1,0 +1,451 @@
+// The generator: y = Hx + n at the scheduled SNR, bits -> x by 38.211, reproducibility across threads and
+// chunks, imperfect CSI, and the SampleBatch layout. Statistical checks use kSigmas standard errors estimated
+// from the samples, and assert the standard error is small enough to catch a real bug.
+#include <gtest/gtest.h>
+
+#include <armadillo>
+#include <atomic>
+#include <cmath>
+#include <complex>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "channel/generator.hpp"
+#include "channel/parallel.hpp"
+#include "channel/sample_batch.hpp"
+
+namespace {
+
+using cd = std::complex<double>;
+using mimo::Generator;
+using mimo::GeneratorConfig;
+using mimo::Modulation;
+using mimo::SampleBatch;
+using mimo::SnrSchedule;
+using mimo::SnrUnit;
+
+constexpr double kSigmas = 6.0;
+
+struct Stat {
+  double n = 0;
+  cd sum = 0;
+  double sum_sq = 0;
+  void add(cd z) { n += 1; sum += z; sum_sq += std::norm(z); }
+  cd mean() const { return sum / n; }
+  double se() const { return std::sqrt(std::max(sum_sq / n - std::norm(mean()), 0.0) / (n - 1)); }
+};
+
+void expect_mean(const Stat& s, cd want, double max_se, const std::string& what) {
+  EXPECT_LE(s.se(), max_se) << what << ": standard error too large for a meaningful check";
+  EXPECT_LE(std::abs(s.mean() - want), kSigmas * s.se() + 1e-12)
+      << what << ": mean " << s.mean() << " want " << want << " (se " << s.se() << ")";
+}
+
+int bits_of(Modulation m) {
+  switch (m) {
+    case Modulation::bpsk: return 1;
+    case Modulation::qpsk: return 2;
+    case Modulation::qam16: return 4;
+    case Modulation::qam64: return 6;
+    case Modulation::qam256: return 8;
+  }
+  return 0;
+}
+
+// 38.211 section 5.1 (BPSK real: 0 -> +1, 1 -> -1), b[0] = b(0).
+cd ref_map(Modulation m, const uint8_t* b) {
+  auto s = [&](int i) { return 1.0 - 2.0 * b[i]; };
+  switch (m) {
+    case Modulation::bpsk: return {s(0), 0.0};
+    case Modulation::qpsk: return cd(s(0), s(1)) / std::sqrt(2.0);
+    case Modulation::qam16: return cd(s(0) * (2 - s(2)), s(1) * (2 - s(3))) / std::sqrt(10.0);
+    case Modulation::qam64:
+      return cd(s(0) * (4 - s(2) * (2 - s(4))), s(1) * (4 - s(3) * (2 - s(5)))) / std::sqrt(42.0);
+    case Modulation::qam256:
+      return cd(s(0) * (8 - s(2) * (4 - s(4) * (2 - s(6)))), s(1) * (8 - s(3) * (4 - s(5) * (2 - s(7))))) /
+             std::sqrt(170.0);
+  }
+  return {};
+}
+
+double ref_n0(double v, SnrUnit u, int nt, int m) {
+  switch (u) {
+    case SnrUnit::snr: return nt / std::pow(10.0, v / 10.0);
+    case SnrUnit::esn0: return std::pow(10.0, -v / 10.0);
+    case SnrUnit::ebn0: return std::pow(10.0, -v / 10.0) / m;
+  }
+  return NAN;
+}
+
+GeneratorConfig config(int nt, int nr, Modulation mod, const std::string& snr_grid, SnrUnit unit,
+                       uint64_t seed = 1) {
+  GeneratorConfig c;
+  c.channel.nt = nt;
+  c.channel.nr = nr;
+  c.modulation = mod;
+  c.snr = SnrSchedule::grid(snr_grid);
+  c.snr_unit = unit;
+  c.seed = seed;
+  return c;
+}
+
+template <class T>
+bool same_bytes(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
+}
+
+void expect_identical(const SampleBatch& a, const SampleBatch& b, const std::string& what) {
+  EXPECT_EQ(a.n, b.n) << what;
+  EXPECT_EQ(a.nr, b.nr) << what;
+  EXPECT_EQ(a.nt, b.nt) << what;
+  EXPECT_EQ(a.m, b.m) << what;
+  EXPECT_TRUE(same_bytes(a.H, b.H)) << what << ": H";
+  EXPECT_TRUE(same_bytes(a.H_est, b.H_est)) << what << ": H_est";
+  EXPECT_TRUE(same_bytes(a.y, b.y)) << what << ": y";
+  EXPECT_TRUE(same_bytes(a.x, b.x)) << what << ": x";
+  EXPECT_TRUE(same_bytes(a.bits, b.bits)) << what << ": bits";
+  EXPECT_TRUE(same_bytes(a.snr_db, b.snr_db)) << what << ": snr_db";
+  EXPECT_TRUE(same_bytes(a.noise_var, b.noise_var)) << what << ": noise_var";
+}
+
+// Samples [off, off + count) of `big`, as a batch of their own.
+SampleBatch slice(const SampleBatch& big, size_t off, size_t count) {
+  SampleBatch s;
+  s.resize(count, big.nr, big.nt, big.m, big.has_h_est());
+  auto cut = [&](const auto& src, auto& dst, size_t per) {
+    std::copy(src.begin() + off * per, src.begin() + (off + count) * per, dst.begin());
+  };
+  cut(big.H, s.H, big.nr * big.nt);
+  if (big.has_h_est()) cut(big.H_est, s.H_est, big.nr * big.nt);
+  cut(big.y, s.y, big.nr);
+  cut(big.x, s.x, big.nt);
+  cut(big.bits, s.bits, big.nt * big.m);
+  cut(big.snr_db, s.snr_db, 1);
+  cut(big.noise_var, s.noise_var, 1);
+  return s;
+}
+
+TEST(SampleBatch, ResizeAndRowMajorLayout) {
+  SampleBatch b;
+  b.resize(5, 3, 2, 4, false);
+  EXPECT_EQ(b.H.size(), 5u * 3 * 2);
+  EXPECT_TRUE(b.H_est.empty());
+  EXPECT_FALSE(b.has_h_est());
+  EXPECT_EQ(b.y.size(), 15u);
+  EXPECT_EQ(b.x.size(), 10u);
+  EXPECT_EQ(b.bits.size(), 5u * 2 * 4);
+  EXPECT_EQ(b.snr_db.size(), 5u);
+  EXPECT_EQ(b.noise_var.size(), 5u);
+  b.resize(5, 3, 2, 4, true);
+  EXPECT_EQ(b.H_est.size(), 30u);
+  EXPECT_TRUE(b.has_h_est());
+
+  arma::cx_mat M(3, 2);
+  for (int r = 0; r < 3; ++r)
+    for (int t = 0; t < 2; ++t) M(r, t) = cd(10 * r + t, -(10 * r + t));
+  mimo::store_matrix(M, b.H.data() + 2 * 6);
+  for (int r = 0; r < 3; ++r)
+    for (int t = 0; t < 2; ++t) EXPECT_EQ(b.H[2 * 6 + r * 2 + t], std::complex<float>(10 * r + t, -(10 * r + t)));
+  EXPECT_TRUE(arma::approx_equal(b.channel(2), M, "absdiff", 0.0));
+  mimo::store_matrix(2.0 * M, b.H_est.data() + 2 * 6);
+  EXPECT_TRUE(arma::approx_equal(b.channel(2, true), 2.0 * M, "absdiff", 0.0));
+  for (int r = 0; r < 3; ++r) b.y[4 * 3 + r] = std::complex<float>(r, 1);
+  for (int t = 0; t < 2; ++t) b.x[1 * 2 + t] = std::complex<float>(-t, 2);
+  EXPECT_EQ(b.received(4)(2), cd(2, 1));
+  EXPECT_EQ(b.transmitted(1)(1), cd(-1, 2));
+  b.resize(5, 3, 2, 4, false);
+  EXPECT_TRUE(arma::approx_equal(b.channel(2, true), b.channel(2), "absdiff", 0.0));
+}
+
+TEST(Parallel, EveryIndexExactlyOnceInContiguousRanges) {
+  for (size_t n : {0, 1, 2, 7, 100, 1001})
+    for (int threads : {1, 2, 3, 7, 16}) {
+      std::vector<std::atomic<int>> hits(n);
+      std::atomic<int> calls{0};
+      mimo::parallel_for(n, threads, [&](size_t begin, size_t end, int worker) {
+        ASSERT_LE(begin, end);
+        ASSERT_LE(end, n);
+        ASSERT_GE(worker, 0);
+        ASSERT_LT(worker, std::max(threads, 1));
+        ++calls;
+        for (size_t k = begin; k < end; ++k) ++hits[k];
+      });
+      for (size_t k = 0; k < n; ++k) ASSERT_EQ(hits[k].load(), 1) << "n=" << n << " threads=" << threads << " k=" << k;
+      EXPECT_LE(calls.load(), std::max<int>(1, std::min<int>(threads, static_cast<int>(std::max<size_t>(n, 1)))));
+    }
+}
+
+TEST(Parallel, RethrowsWorkerExceptionsAndResolvesThreads) {
+  EXPECT_THROW(mimo::parallel_for(100, 4, [](size_t begin, size_t, int) {
+                 if (begin > 0) throw std::runtime_error("worker failed");
+               }),
+               std::runtime_error);
+  EXPECT_THROW(mimo::parallel_for(10, 1, [](size_t, size_t, int) { throw std::logic_error("x"); }), std::logic_error);
+  EXPECT_EQ(mimo::resolve_threads(3), 3);
+  EXPECT_GE(mimo::resolve_threads(0), 1);
+}
+
+TEST(Generator, RejectsInvalidChannelConfig) {
+  auto c = config(4, 4, Modulation::qpsk, "10", SnrUnit::snr);
+  c.channel.model = "nope";
+  EXPECT_THROW(Generator{c}, std::invalid_argument);
+  c.channel.model = "rayleigh";
+  c.channel.nt = 0;
+  EXPECT_THROW(Generator{c}, std::invalid_argument);
+}
+
+TEST(Generator, ShapesAndSymbolsAreTheMappingOfTheBits) {
+  for (Modulation mod : {Modulation::bpsk, Modulation::qpsk, Modulation::qam16, Modulation::qam64,
+                         Modulation::qam256}) {
+    const int nt = 3, nr = 5, m = bits_of(mod);
+    Generator g(config(nt, nr, mod, "10", SnrUnit::snr, 17));
+    SampleBatch b;
+    const size_t n = 2000;
+    g.generate(0, n, b, 2);
+    ASSERT_EQ(b.n, n);
+    ASSERT_EQ(b.nr, static_cast<size_t>(nr));
+    ASSERT_EQ(b.nt, static_cast<size_t>(nt));
+    ASSERT_EQ(b.m, static_cast<size_t>(m));
+    ASSERT_EQ(b.bits.size(), n * nt * m);
+    ASSERT_EQ(b.x.size(), n * nt);
+    ASSERT_EQ(b.y.size(), n * nr);
+    ASSERT_EQ(b.H.size(), n * nr * nt);
+    EXPECT_FALSE(b.has_h_est());
+    Stat ones;
+    for (size_t i = 0; i < n; ++i)
+      for (int t = 0; t < nt; ++t) {
+        const uint8_t* bits = b.bits.data() + i * nt * m + t * m;
+        for (int j = 0; j < m; ++j) {
+          ASSERT_LE(bits[j], 1);
+          ones.add(bits[j]);
+        }
+        const cd want = ref_map(mod, bits);
+        const cd got(b.x[i * nt + t]);
+        ASSERT_NEAR(std::abs(got - want), 0.0, 1e-6) << mimo::to_string(mod) << " sample " << i << " stream " << t;
+      }
+    expect_mean(ones, 0.5, 0.01, "bits are fair, " + mimo::to_string(mod));
+  }
+}
+
+struct NoiseCase { SnrUnit unit; Modulation mod; double value; int nt, nr; };
+
+TEST(Generator, MeasuredNoiseVarianceMatchesRecordedForEveryUnit) {
+  const std::vector<NoiseCase> cases = {
+      {SnrUnit::snr, Modulation::qpsk, 10.0, 4, 4},
+      {SnrUnit::snr, Modulation::qam16, 0.0, 2, 6},
+      {SnrUnit::esn0, Modulation::qam16, 5.0, 4, 4},
+      {SnrUnit::esn0, Modulation::bpsk, 12.0, 3, 5},
+      {SnrUnit::ebn0, Modulation::qam64, 8.0, 4, 4},
+      {SnrUnit::ebn0, Modulation::qpsk, -2.0, 8, 8},
+  };
+  const size_t n = 20000;
+  for (const auto& cs : cases) {
+    const std::string what = mimo::to_string(cs.unit) + " " + mimo::to_string(cs.mod) + " " + std::to_string(cs.value);
+    const int m = bits_of(cs.mod);
+    Generator g(config(cs.nt, cs.nr, cs.mod, std::to_string(cs.value), cs.unit, 3));
+    SampleBatch b;
+    g.generate(0, n, b, 2);
+    const double n0 = ref_n0(cs.value, cs.unit, cs.nt, m);
+    Stat ratio, mean_noise, pseudo;
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_NEAR(b.noise_var[i], n0, 1e-6 * n0) << what;
+      ASSERT_NEAR(b.snr_db[i], cs.value, 1e-5) << what;
+      const arma::cx_vec e = b.received(i) - b.channel(i) * b.transmitted(i);
+      ratio.add(arma::accu(arma::square(arma::abs(e))) / cs.nr / b.noise_var[i]);
+      for (int r = 0; r < cs.nr; ++r) {
+        mean_noise.add(e(r) / std::sqrt(n0));
+        pseudo.add(e(r) * e(r) / n0);
+      }
+    }
+    // Per sample ||n||^2 / (Nr N0) has variance 1/Nr: se ~ 1/sqrt(Nr n) <= 0.005.
+    expect_mean(ratio, 1.0, 0.006, "||y - Hx||^2 / (Nr N0), " + what);
+    expect_mean(mean_noise, 0.0, 0.006, "E[n], " + what);
+    expect_mean(pseudo, 0.0, 0.01, "E[n^2] (circular noise), " + what);
+  }
+}
+
+TEST(Generator, ReceiveSnrMatchesSnrUnit) {
+  const size_t n = 20000;
+  for (Modulation mod : {Modulation::bpsk, Modulation::qam16})
+    for (double snr : {0.0, 10.0, 20.0}) {
+      const int nt = 4, nr = 3;
+      Generator g(config(nt, nr, mod, std::to_string(snr), SnrUnit::snr, 5));
+      SampleBatch b;
+      g.generate(0, n, b, 2);
+      Stat sig, noise;
+      for (size_t i = 0; i < n; ++i) {
+        const arma::cx_vec hx = b.channel(i) * b.transmitted(i);
+        const arma::cx_vec e = b.received(i) - hx;
+        sig.add(arma::accu(arma::square(arma::abs(hx))) / (nr * nt));
+        noise.add(arma::accu(arma::square(arma::abs(e))) / (nr * ref_n0(snr, SnrUnit::snr, nt, 2)));
+      }
+      const std::string what = mimo::to_string(mod) + " snr " + std::to_string(snr);
+      expect_mean(sig, 1.0, 0.01, "E||Hx||^2 / (Nr Nt), " + what);
+      expect_mean(noise, 1.0, 0.01, "E||n||^2 / (Nr N0), " + what);
+      // Receive SNR E||Hx||^2 / E||n||^2 against 10^(snr/10); relative error bounded by the two relative se's.
+      const double measured = sig.mean().real() * nr * nt / (noise.mean().real() * nr * ref_n0(snr, SnrUnit::snr, nt, 2));
+      const double rel_tol = kSigmas * (sig.se() + noise.se());
+      EXPECT_NEAR(measured / std::pow(10.0, snr / 10.0), 1.0, rel_tol) << what;
+    }
+}
+
+GeneratorConfig rich_config(uint64_t seed = 42) {
+  // Exercises every array and every draw: correlated channel, range schedule, imperfect CSI.
+  GeneratorConfig c;
+  c.channel.model = "kronecker";
+  c.channel.nt = 3;
+  c.channel.nr = 4;
+  c.channel.rho_tx = 0.4;
+  c.channel.rho_rx = 0.3;
+  c.channel.csi_error_var = 0.05;
+  c.modulation = Modulation::qam16;
+  c.snr = SnrSchedule::range("0:20");
+  c.snr_unit = SnrUnit::esn0;
+  c.seed = seed;
+  return c;
+}
+
+TEST(Generator, BitIdenticalForAnyThreadCount) {
+  auto rician = config(2, 2, Modulation::qpsk, "0,5,10", SnrUnit::snr, 9);
+  rician.channel.model = "rician";
+  rician.channel.k_factor = 2.0;
+  for (const auto& cfg : {rich_config(), rician}) {
+    Generator g(cfg);
+    SampleBatch ref;
+    g.generate(0, 1000, ref, 1);
+    for (int threads : {2, 3, 7}) {
+      SampleBatch b;
+      g.generate(0, 1000, b, threads);
+      expect_identical(ref, b, cfg.channel.model + " threads=" + std::to_string(threads));
+    }
+    // A fresh generator with the same config gives the same batch.
+    SampleBatch again;
+    Generator(cfg).generate(0, 1000, again, 3);
+    expect_identical(ref, again, "fresh generator");
+  }
+}
+
+TEST(Generator, ChunksEqualSlicesOfALargerBatch) {
+  Generator g(rich_config());
+  SampleBatch big;
+  g.generate(0, 1000, big, 2);
+  struct Chunk { uint64_t first; size_t count; int threads; };
+  for (const auto& c : {Chunk{0, 1, 1}, Chunk{137, 300, 3}, Chunk{999, 1, 2}, Chunk{500, 500, 7}, Chunk{1, 998, 1}}) {
+    SampleBatch part;
+    g.generate(c.first, c.count, part, c.threads);
+    expect_identical(slice(big, c.first, c.count), part,
+                     "first=" + std::to_string(c.first) + " count=" + std::to_string(c.count));
+  }
+  // Concatenating consecutive chunks reproduces the whole batch.
+  SampleBatch a, b;
+  g.generate(0, 400, a, 2);
+  g.generate(400, 600, b, 3);
+  expect_identical(slice(big, 0, 400), a, "chunk 1 of 2");
+  expect_identical(slice(big, 400, 600), b, "chunk 2 of 2");
+  SampleBatch empty;
+  g.generate(5, 0, empty, 4);
+  EXPECT_EQ(empty.n, 0u);
+  EXPECT_TRUE(empty.y.empty());
+}
+
+TEST(Generator, DifferentSeedsAndTagsDiffer) {
+  Generator g1(rich_config(1)), g2(rich_config(2));
+  auto cfg_tag = rich_config(1);
+  cfg_tag.tag = mimo::StreamTag::test;
+  Generator g3(cfg_tag);
+  SampleBatch a, b, c;
+  g1.generate(0, 200, a);
+  g2.generate(0, 200, b);
+  g3.generate(0, 200, c);
+  for (const auto* other : {&b, &c}) {
+    EXPECT_FALSE(same_bytes(a.H, other->H));
+    EXPECT_FALSE(same_bytes(a.y, other->y));
+    EXPECT_FALSE(same_bytes(a.bits, other->bits));
+    EXPECT_FALSE(same_bytes(a.snr_db, other->snr_db));
+    // Not just different, but unrelated: about half the bits disagree.
+    size_t diff = 0;
+    for (size_t k = 0; k < a.bits.size(); ++k) diff += a.bits[k] != other->bits[k];
+    EXPECT_NEAR(static_cast<double>(diff) / a.bits.size(), 0.5, 0.06);
+  }
+  // Neighbouring samples of one batch are not copies of each other.
+  for (size_t i = 0; i + 1 < a.n; ++i)
+    ASSERT_NE(std::memcmp(a.H.data() + i * 12, a.H.data() + (i + 1) * 12, 12 * sizeof(a.H[0])), 0);
+}
+
+TEST(Generator, ImperfectCsiErrorHasRequestedVariance) {
+  const size_t n = 20000;
+  for (double var : {0.01, 0.2}) {
+    auto cfg = config(3, 4, Modulation::qpsk, "10", SnrUnit::snr, 8);
+    cfg.channel.csi_error_var = var;
+    Generator g(cfg);
+    SampleBatch b;
+    g.generate(0, n, b, 2);
+    ASSERT_TRUE(b.has_h_est());
+    ASSERT_EQ(b.H_est.size(), b.H.size());
+    Stat power, mean, pseudo, corr_h;
+    for (size_t k = 0; k < b.H.size(); ++k) {
+      const cd e = cd(b.H_est[k]) - cd(b.H[k]);
+      power.add(std::norm(e) / var);
+      mean.add(e / std::sqrt(var));
+      pseudo.add(e * e / var);
+      corr_h.add(e * std::conj(cd(b.H[k])) / std::sqrt(var));
+    }
+    // 240000 independent entries: se ~ 0.002.
+    const std::string w = "csi var " + std::to_string(var);
+    expect_mean(power, 1.0, 0.004, "E|H_est - H|^2 / var, " + w);
+    expect_mean(mean, 0.0, 0.004, "E[H_est - H], " + w);
+    expect_mean(pseudo, 0.0, 0.004, "E[(H_est - H)^2], " + w);
+    expect_mean(corr_h, 0.0, 0.004, "E[(H_est - H) H^*], " + w);
+    // channel(i, true) returns the estimate.
+    EXPECT_FALSE(arma::approx_equal(b.channel(7, true), b.channel(7), "absdiff", 1e-6));
+  }
+  // Perfect CSI: no estimate stored, and the estimate accessor falls back to H.
+  Generator g(config(3, 4, Modulation::qpsk, "10", SnrUnit::snr, 8));
+  SampleBatch b;
+  g.generate(0, 10, b);
+  EXPECT_FALSE(b.has_h_est());
+  EXPECT_TRUE(b.H_est.empty());
+  EXPECT_TRUE(arma::approx_equal(b.channel(3, true), b.channel(3), "absdiff", 0.0));
+}
+
+TEST(Generator, RangeScheduleIsUniformAndNoiseFollowsEachSample) {
+  const size_t n = 20000;
+  const double lo = -4.0, hi = 16.0;
+  auto cfg = config(4, 4, Modulation::qam16, "0", SnrUnit::ebn0, 12);
+  cfg.snr = SnrSchedule::range("-4:16");
+  Generator g(cfg);
+  SampleBatch b;
+  g.generate(0, n, b, 2);
+  Stat mean, ratio;
+  size_t below_mid = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_GE(b.snr_db[i], lo);
+    ASSERT_LE(b.snr_db[i], hi);
+    mean.add(b.snr_db[i]);
+    below_mid += b.snr_db[i] < 0.5 * (lo + hi);
+    const double n0 = ref_n0(b.snr_db[i], SnrUnit::ebn0, 4, 4);
+    ASSERT_NEAR(b.noise_var[i], n0, 1e-5 * n0) << i;
+    const arma::cx_vec e = b.received(i) - b.channel(i) * b.transmitted(i);
+    ratio.add(arma::accu(arma::square(arma::abs(e))) / 4.0 / b.noise_var[i]);
+  }
+  // Uniform on [lo, hi]: sd (hi - lo)/sqrt(12) = 5.77, se = 0.041.
+  expect_mean(mean, 0.5 * (lo + hi), 0.05, "mean snr_db of the range schedule");
+  EXPECT_NEAR(mean.se() * std::sqrt(n - 1.0), (hi - lo) / std::sqrt(12.0), 0.12) << "spread of a uniform draw";
+  EXPECT_NEAR(static_cast<double>(below_mid) / n, 0.5, kSigmas * 0.5 / std::sqrt(n));
+  expect_mean(ratio, 1.0, 0.006, "noise variance under a range schedule");
+}
+
+TEST(Generator, GridScheduleCyclesBySampleIndex) {
+  Generator g(config(2, 2, Modulation::qpsk, "0,10,20", SnrUnit::esn0, 4));
+  SampleBatch b;
+  g.generate(5, 30, b, 3);
+  const double grid[3] = {0, 10, 20};
+  for (size_t k = 0; k < 30; ++k) {
+    EXPECT_EQ(b.snr_db[k], static_cast<float>(grid[(5 + k) % 3])) << k;
+    EXPECT_NEAR(b.noise_var[k], std::pow(10.0, -grid[(5 + k) % 3] / 10.0), 1e-6) << k;
+  }
+}
+
+}  // namespace
