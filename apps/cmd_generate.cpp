@@ -36,6 +36,7 @@ int run_generate(const GenerateFlags& f) {
   WriterOptions wopt;
   wopt.with_h_est = cfg.channel.csi_error_var > 0.0;
   wopt.compression = f.compression;
+  wopt.threads = threads;
   DatasetWriter writer(f.out, info, wopt);
 
   // Batches of about 8 MiB of H: memory stays bounded whatever --samples is. The next batch is generated

@@ -3,6 +3,7 @@
 // CLI11 subcommand and registers the function that runs it after parsing.
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -12,6 +13,9 @@ inline constexpr std::string_view kToolVersion = "0.1.0";
 }
 
 namespace mimo::cli {
+
+/// The command line as typed, recorded in every results file.
+std::string& command_line();
 
 class Registry {
 public:
@@ -28,10 +32,14 @@ private:
 
 void add_generate_command(CLI::App& app, Registry& registry);
 void add_inspect_command(CLI::App& app, Registry& registry);
+void add_evaluate_command(CLI::App& app, Registry& registry);
+void add_plot_command(CLI::App& app, Registry& registry);
 
 inline void add_all_commands(CLI::App& app, Registry& registry) {
   add_generate_command(app, registry);
   add_inspect_command(app, registry);
+  add_evaluate_command(app, registry);
+  add_plot_command(app, registry);
 }
 
 }  // namespace mimo::cli

@@ -6,7 +6,13 @@
 
 #include "apps/commands.hpp"
 
+std::string& mimo::cli::command_line() {
+  static std::string line;
+  return line;
+}
+
 int main(int argc, char** argv) {
+  for (int k = 0; k < argc; ++k) mimo::cli::command_line() += (k ? " " : "") + std::string(k ? argv[k] : "mimo");
   CLI::App app{"mimo: MIMO detection research toolkit (data sets, detectors, BER curves)"};
   app.set_version_flag("--version", std::string(mimo::kToolVersion));
   app.require_subcommand(1);

@@ -109,7 +109,11 @@ int Constellation::pam_index(double v) const {
 
 int Constellation::hard_index(cdouble y) const {
   if (is_real()) return pam_index(y.real());
-  const int re = pam_index(y.real()), im = pam_index(y.imag());
+  return compose(pam_index(y.real()), pam_index(y.imag()));
+}
+
+int Constellation::compose(int re, int im) const {
+  if (is_real()) return re;
   int s = 0;
   for (int j = 0; j < m_; ++j) {
     const int k = j / 2;
@@ -135,16 +139,21 @@ void Constellation::pam_llr(double v, double scale, double* out_bits, int stride
   }
 }
 
-void Constellation::llr_maxlog(cdouble y, double noise_var, double* out) const {
-  // Complex noise CN(0, N0) puts N0/2 on each real dimension: ln p = -(v-a)^2 / N0 per dimension.
-  const double n0 = std::max(noise_var, 1e-300);
-  const double scale = 1.0 / n0;
+void Constellation::llr_maxlog(double re, double var_re, double im, double var_im, double* out) const {
+  // ln p = -(v-a)^2 / (2 var) per dimension.
+  const double scale_re = 0.5 / std::max(var_re, 1e-300);
   if (is_real()) {
-    pam_llr(y.real(), scale, out, 1);
+    pam_llr(re, scale_re, out, 1);
     return;
   }
-  pam_llr(y.real(), scale, out, 2);
-  pam_llr(y.imag(), scale, out + 1, 2);
+  pam_llr(re, scale_re, out, 2);
+  pam_llr(im, 0.5 / std::max(var_im, 1e-300), out + 1, 2);
+}
+
+void Constellation::llr_maxlog(cdouble y, double noise_var, double* out) const {
+  // Complex noise CN(0, N0) puts N0/2 on each real dimension.
+  const double half = 0.5 * std::max(noise_var, 1e-300);
+  llr_maxlog(y.real(), half, y.imag(), half, out);
 }
 
 }  // namespace mimo

@@ -58,6 +58,16 @@ public:
   /// Max-log LLRs of the m bits of one symbol seen as y = s + n, n ~ CN(0, noise_var) (real part only for
   /// BPSK, where the noise on the real axis has variance noise_var / 2). Writes m values to out.
   void llr_maxlog(cdouble y, double noise_var, double* out) const;
+  /// The same with separate real-axis noise variances for the two dimensions (var_im unused for BPSK), for
+  /// detectors that work on the real-valued model.
+  void llr_maxlog(double re, double var_re, double im, double var_im, double* out) const;
+
+  // The per-dimension view (real-valued detectors): QAM is two Gray PAMs; BPSK is one PAM, the real part.
+  /// PAM amplitudes by label; the label of a dimension is its bits (b(0), b(2), ... or b(1), b(3), ...), MSB first.
+  const std::vector<double>& pam_levels() const { return pam_levels_; }
+  int bits_per_dimension() const { return bits_per_dim_; }
+  /// Symbol index from the labels of the real and imaginary parts (im_label ignored for BPSK).
+  int compose(int re_label, int im_label) const;
 
 private:
   // Per-dimension PAM: level index k (Gray label of the bits in that dimension) -> amplitude.

@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <cstring>
 #include <vector>
+
+#include <zlib.h>
+
+#include "channel/parallel.hpp"
 
 namespace mimo {
 
@@ -20,43 +25,108 @@ void write_attr(H5::H5Object& obj, const char* name, const std::string& value) {
   a.write(schema::string_type(), value);
 }
 
-// An extensible data set [0, inner...] grown along the sample axis.
+// Byte shuffle as HDF5's shuffle filter does it: byte j of element i goes to j * n + i.
+void shuffle_bytes(const uint8_t* in, size_t bytes, size_t element, uint8_t* out) {
+  if (element <= 1) {
+    std::memcpy(out, in, bytes);
+    return;
+  }
+  const size_t n = bytes / element;
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < element; ++j) out[j * n + i] = in[i * element + j];
+}
+
+// An extensible data set [samples, inner...] grown along the sample axis. Whole chunks are filtered here, on
+// several threads, and stored with H5Dwrite_chunk: HDF5's own pipeline compresses on the calling thread only,
+// which made deflate the bottleneck of `mimo generate`. The last, partial chunk goes through HDF5's pipeline.
 struct Column {
   H5::DataSet set;
   H5::DataType type;
   std::vector<hsize_t> inner;  // dims after the sample axis
+  size_t sample_bytes = 0;     // bytes of one sample
+  size_t element_bytes = 0;    // shuffle element size (the datatype's size)
+  hsize_t chunk_samples = 0;
+  int level = 0;
+  std::vector<uint8_t> pending;  // samples not yet stored, fewer than one chunk after each store
+  hsize_t stored = 0;            // samples already in the file
 
   Column(H5::H5File& file, const char* name, const H5::DataType& t, std::vector<hsize_t> inner_dims,
-         hsize_t chunk_samples, int compression)
-      : type(t), inner(std::move(inner_dims)) {
-    std::vector<hsize_t> dims{0}, maxdims{H5S_UNLIMITED}, chunk{chunk_samples};
+         hsize_t chunk, int compression)
+      : type(t), inner(std::move(inner_dims)), chunk_samples(chunk), level(compression) {
+    element_bytes = type.getSize();
+    sample_bytes = element_bytes;
+    for (hsize_t d : inner) sample_bytes *= d;
+    std::vector<hsize_t> dims{0}, maxdims{H5S_UNLIMITED}, chunk_dims{chunk};
     for (hsize_t d : inner) {
       dims.push_back(d);
       maxdims.push_back(d);
-      chunk.push_back(d);
+      chunk_dims.push_back(d);
     }
     H5::DSetCreatPropList props;
-    props.setChunk(static_cast<int>(chunk.size()), chunk.data());
-    if (compression > 0) {
+    props.setChunk(static_cast<int>(chunk_dims.size()), chunk_dims.data());
+    if (level > 0) {
       props.setShuffle();
-      props.setDeflate(compression);
+      props.setDeflate(level);
     }
     H5::DataSpace space(static_cast<int>(dims.size()), dims.data(), maxdims.data());
     set = file.createDataSet(name, type, space, props);
   }
 
-  void append(const void* data, hsize_t first, hsize_t count) {
-    std::vector<hsize_t> size{first + count}, offset{first}, block{count};
+  size_t chunk_bytes() const { return static_cast<size_t>(chunk_samples) * sample_bytes; }
+  size_t full_chunks() const { return pending.size() / chunk_bytes(); }
+
+  // Filters chunk k of `pending` into out (shuffle + zlib stream, what the deflate filter expects).
+  void encode(size_t k, std::vector<uint8_t>& out) const {
+    const uint8_t* raw = pending.data() + k * chunk_bytes();
+    if (level == 0) {
+      out.assign(raw, raw + chunk_bytes());
+      return;
+    }
+    std::vector<uint8_t> shuffled(chunk_bytes());
+    shuffle_bytes(raw, chunk_bytes(), element_bytes, shuffled.data());
+    uLongf size = compressBound(static_cast<uLong>(shuffled.size()));
+    out.resize(size);
+    if (compress2(out.data(), &size, shuffled.data(), static_cast<uLong>(shuffled.size()), level) != Z_OK)
+      throw std::runtime_error("zlib compression failed");
+    out.resize(size);
+  }
+
+  void extend_to(hsize_t samples) {
+    std::vector<hsize_t> size{samples};
+    size.insert(size.end(), inner.begin(), inner.end());
+    set.extend(size.data());
+  }
+
+  // Stores the encoded full chunks and drops them from `pending`.
+  void store_chunks(const std::vector<std::vector<uint8_t>>& encoded) {
+    if (encoded.empty()) return;
+    extend_to(stored + encoded.size() * chunk_samples);
+    std::vector<hsize_t> offset(1 + inner.size(), 0);
+    for (const auto& chunk : encoded) {
+      offset[0] = stored;
+      if (H5Dwrite_chunk(set.getId(), H5P_DEFAULT, 0, offset.data(), chunk.size(), chunk.data()) < 0)
+        throw H5::DataSetIException("H5Dwrite_chunk", "cannot write a chunk");
+      stored += chunk_samples;
+    }
+    pending.erase(pending.begin(), pending.begin() + encoded.size() * chunk_bytes());
+  }
+
+  // Writes what is left (less than one chunk) through HDF5's own filter pipeline.
+  void flush_tail() {
+    const hsize_t count = pending.size() / sample_bytes;
+    if (count == 0) return;
+    extend_to(stored + count);
+    std::vector<hsize_t> offset{stored}, block{count};
     for (hsize_t d : inner) {
-      size.push_back(d);
       offset.push_back(0);
       block.push_back(d);
     }
-    set.extend(size.data());
     H5::DataSpace file_space = set.getSpace();
     file_space.selectHyperslab(H5S_SELECT_SET, block.data(), offset.data());
     H5::DataSpace mem_space(static_cast<int>(block.size()), block.data());
-    set.write(data, type, mem_space, file_space);
+    set.write(pending.data(), type, mem_space, file_space);
+    stored += count;
+    pending.clear();
   }
 };
 
@@ -67,6 +137,7 @@ struct DatasetWriter::Impl {
   std::vector<Column> columns;  // H, y, x, bits, snr_db, noise_var[, H_est]
   size_t nt, nr, m;
   bool with_h_est;
+  int threads;
 };
 
 DatasetWriter::DatasetWriter(const std::string& path, const DatasetInfo& info, const WriterOptions& options)
@@ -81,6 +152,7 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetInfo& info, c
   impl_->nr = ch.nr;
   impl_->m = Constellation(info.modulation).bits_per_symbol();
   impl_->with_h_est = options.with_h_est;
+  impl_->threads = resolve_threads(options.threads);
   try {
     impl_->file = H5::H5File(partial_, H5F_ACC_TRUNC);
   } catch (const H5::Exception&) {
@@ -130,15 +202,31 @@ void DatasetWriter::append(const SampleBatch& b) {
   if (b.nt != impl_->nt || b.nr != impl_->nr || b.m != impl_->m || b.has_h_est() != impl_->with_h_est)
     throw std::invalid_argument("DatasetWriter::append: batch shape does not match the data set");
   if (b.n == 0) return;
+  auto& c = impl_->columns;
+  auto stage = [&](Column& col, const void* data) {
+    const auto* bytes = static_cast<const uint8_t*>(data);
+    col.pending.insert(col.pending.end(), bytes, bytes + b.n * col.sample_bytes);
+  };
+  stage(c[0], b.H.data());
+  stage(c[1], b.y.data());
+  stage(c[2], b.x.data());
+  stage(c[3], b.bits.data());
+  stage(c[4], b.snr_db.data());
+  stage(c[5], b.noise_var.data());
+  if (impl_->with_h_est) stage(c[6], b.H_est.data());
+
+  // Encode every full chunk of every column in parallel, then store them in order.
+  std::vector<std::pair<size_t, size_t>> jobs;  // (column, chunk)
+  std::vector<std::vector<std::vector<uint8_t>>> encoded(c.size());
+  for (size_t i = 0; i < c.size(); ++i) {
+    encoded[i].resize(c[i].full_chunks());
+    for (size_t k = 0; k < encoded[i].size(); ++k) jobs.emplace_back(i, k);
+  }
+  parallel_for(jobs.size(), impl_->threads, [&](size_t begin, size_t end, int) {
+    for (size_t j = begin; j < end; ++j) c[jobs[j].first].encode(jobs[j].second, encoded[jobs[j].first][jobs[j].second]);
+  });
   try {
-    auto& c = impl_->columns;
-    c[0].append(b.H.data(), samples_, b.n);
-    c[1].append(b.y.data(), samples_, b.n);
-    c[2].append(b.x.data(), samples_, b.n);
-    c[3].append(b.bits.data(), samples_, b.n);
-    c[4].append(b.snr_db.data(), samples_, b.n);
-    c[5].append(b.noise_var.data(), samples_, b.n);
-    if (impl_->with_h_est) c[6].append(b.H_est.data(), samples_, b.n);
+    for (size_t i = 0; i < c.size(); ++i) c[i].store_chunks(encoded[i]);
   } catch (const H5::Exception& e) {
     throw DatasetError("cannot write '" + partial_ + "' (disk full?): " + e.getDetailMsg());
   }
@@ -148,6 +236,7 @@ void DatasetWriter::append(const SampleBatch& b) {
 void DatasetWriter::commit() {
   if (!impl_) throw std::logic_error("DatasetWriter::commit twice");
   try {
+    for (auto& col : impl_->columns) col.flush_tail();
     impl_->columns.clear();
     impl_->file.close();
   } catch (const H5::Exception& e) {

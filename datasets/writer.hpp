@@ -14,6 +14,7 @@ struct WriterOptions {
   bool with_h_est = false;
   int compression = 1;        // deflate level 0 (off) ... 9, with byte shuffle
   size_t chunk_bytes = 1 << 20;  // target size of one H chunk
+  int threads = 0;               // threads compressing chunks (0 = all cores); never changes the file's data
 };
 
 class DatasetWriter {

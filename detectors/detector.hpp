@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,5 +58,25 @@ void register_detector(const std::string& name, DetectorFactory factory);
 std::unique_ptr<Detector> make_detector(const std::string& spec, Modulation modulation);
 /// Registered names, sorted.
 std::vector<std::string> detector_names();
+/// Registers mf, zf, mmse, sic, ml, sphere, kbest and ep (idempotent; make_detector calls it).
+void register_builtin_detectors();
+/// Splits "k=16,x=2" into options; a bare token becomes option "value".
+DetectorOptions parse_detector_options(const std::string& text);
+
+/// Reads a detector's options with range checks. finish() rejects any option never asked for ("detector
+/// 'kbest' has no option 'kk'"), so typos never pass silently.
+class OptionReader {
+public:
+  OptionReader(std::string detector, const DetectorOptions& options);
+  void finish() const;
+  long integer(const std::string& key, long fallback, long lo, long hi);
+  double real(const std::string& key, double fallback, double lo, double hi);
+  std::string text(const std::string& key, const std::string& fallback);
+
+private:
+  std::string detector_;
+  const DetectorOptions& options_;
+  std::set<std::string> used_;
+};
 
 }  // namespace mimo

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libarmadillo-dev libopenblas-dev liblapack-dev
-  libhdf5-dev
+  libhdf5-dev zlib1g-dev
   libtorch-dev
   libgtest-dev libbenchmark-dev
   libcli11-dev

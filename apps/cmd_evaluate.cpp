@@ -1,0 +1,199 @@
+// mimo evaluate: BER/SER versus SNR of several detectors on identical channel realizations.
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <optional>
+#include <sstream>
+
+#include "apps/channel_flags.hpp"
+#include "apps/commands.hpp"
+#include "apps/json.hpp"
+#include "apps/terminal.hpp"
+#include "channel/parallel.hpp"
+#include "datasets/atomic_file.hpp"
+#include "datasets/reader.hpp"
+#include "detectors/results.hpp"
+
+namespace mimo::cli {
+
+namespace {
+
+struct EvaluateFlags {
+  ChannelFlags channel;
+  std::string detectors = "zf,mmse";
+  std::string data;
+  uint64_t min_errors = 1000;
+  double max_bits = 1e8;
+  int threads = 0;
+  std::string out;
+};
+
+// Splits "zf,kbest:k=16,x=2,mmse" into {"zf", "kbest:k=16,x=2", "mmse"}: a token with '=' but no ':' is a
+// further option of the detector before it.
+std::vector<std::string> split_detector_list(const std::string& list) {
+  std::vector<std::string> specs;
+  std::string token;
+  std::stringstream ss(list);
+  while (std::getline(ss, token, ',')) {
+    if (token.empty()) throw std::invalid_argument("empty entry in --detectors '" + list + "'");
+    const bool option = token.find('=') != std::string::npos && token.find(':') == std::string::npos;
+    if (option && !specs.empty() && specs.back().find(':') != std::string::npos)
+      specs.back() += "," + token;
+    else
+      specs.push_back(token);
+  }
+  if (specs.empty()) throw std::invalid_argument("--detectors is empty");
+  return specs;
+}
+
+std::string json_path_for(const std::string& csv) {
+  return std::filesystem::path(csv).replace_extension(".json").string();
+}
+
+std::string now_utc() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+JsonObject configuration(const EvaluateFlags& f, const GeneratorConfig& g, const std::vector<std::string>& specs,
+                         bool complete) {
+  JsonObject channel;
+  channel.add("model", g.channel.model).add("nt", g.channel.nt).add("nr", g.channel.nr);
+  channel.add("rho_tx", g.channel.rho_tx).add("rho_rx", g.channel.rho_rx).add("k_factor", g.channel.k_factor);
+  channel.add("csi_error_var", g.channel.csi_error_var);
+  JsonObject j;
+  j.add("tool", "mimo").add("tool_version", std::string(kToolVersion)).add("created", now_utc());
+  j.add("command", command_line()).add("complete", complete);
+  j.add("detectors", specs).add("modulation", to_string(g.modulation)).add("channel", channel);
+  j.add("snr_unit", to_string(g.snr_unit));
+  if (f.data.empty()) {
+    j.add("snr_db", g.snr.values()).add("seed", static_cast<unsigned long long>(g.seed));
+  } else {
+    j.add("data", std::filesystem::absolute(f.data).string());
+  }
+  j.add("min_errors", static_cast<unsigned long long>(f.min_errors)).add("max_bits", f.max_bits);
+  j.add("confidence_interval", "Wilson score, 95%, on bit errors");
+  j.add("snr_convention", "snr = receive SNR per antenna = Nt Es/N0; esn0 = Es/N0; ebn0 = Es/N0 / bits per symbol");
+  return j;
+}
+
+void print_row(const std::vector<PointResult>& point, bool header) {
+  if (header) {
+    std::printf("%9s", "snr_db");
+    for (const auto& r : point) std::printf("  %14s", r.detector.substr(0, 14).c_str());
+    std::printf("   (BER)\n");
+  }
+  std::printf("%9.2f", point.front().snr.snr_db);
+  for (const auto& r : point) std::printf("  %14.4e", r.ber());
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+int run_evaluate(const EvaluateFlags& f) {
+  const auto specs = split_detector_list(f.detectors);
+  if (!(f.max_bits >= 1 && f.max_bits <= 1e18)) throw std::invalid_argument("--max-bits must be in [1, 1e18]");
+  std::optional<DatasetReader> data;
+  GeneratorConfig g;
+  if (!f.data.empty()) {
+    data.emplace(f.data);
+    const auto& info = data->info();
+    g.channel = info.channel;
+    g.modulation = info.modulation;
+    g.snr_unit = info.snr_unit;
+  } else {
+    g = generator_config(f.channel, StreamTag::evaluate);
+  }
+  std::vector<std::unique_ptr<Detector>> owned;
+  std::vector<const Detector*> detectors;
+  for (const auto& s : specs) {
+    owned.push_back(make_detector(s, g.modulation));
+    detectors.push_back(owned.back().get());
+  }
+  const ResultsContext context{g.channel.model, to_string(g.modulation), g.channel.nt, g.channel.nr};
+  // Checked before the (possibly long) run: the output directory must exist.
+  const auto dir = std::filesystem::path(f.out).parent_path();
+  if (!dir.empty() && !std::filesystem::is_directory(dir))
+    throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
+
+  EngineOptions opt;
+  opt.min_errors = f.min_errors;
+  opt.max_bits = static_cast<uint64_t>(f.max_bits);
+  opt.threads = resolve_threads(f.threads);
+  install_interrupt_handler();
+  std::unique_ptr<ProgressBar> bar;
+  size_t bar_point = SIZE_MAX;
+  const auto& grid = data ? std::vector<double>{} : g.snr.values();
+  opt.progress = [&](size_t point, const std::vector<PointResult>& so_far) {
+    if (data) {
+      if (!bar) bar = std::make_unique<ProgressBar>("evaluate", data->size());
+      bar->update(point);
+      return !interrupted();
+    }
+    if (point != bar_point) {
+      if (bar) bar->finish();
+      char label[64];
+      std::snprintf(label, sizeof label, "%6.2f dB", grid[point]);
+      bar = std::make_unique<ProgressBar>(label, 1000);
+      bar_point = point;
+    }
+    // Progress of a point: the slowest detector's share of min-errors, or the share of max-bits if larger.
+    double frac = static_cast<double>(so_far.front().bits) / static_cast<double>(opt.max_bits);
+    if (opt.min_errors > 0) {
+      double worst = 1.0;
+      for (const auto& r : so_far) worst = std::min(worst, static_cast<double>(r.bit_errors) / opt.min_errors);
+      frac = std::max(frac, worst);
+    }
+    bar->update(static_cast<uint64_t>(std::min(frac, 1.0) * 1000), si(static_cast<double>(so_far.front().bits)) + " bits");
+    return !interrupted();
+  };
+
+  std::vector<PointResult> done;
+  auto save = [&](bool complete) {
+    write_file_atomically(f.out, results_csv(context, done));
+    write_file_atomically(json_path_for(f.out), configuration(f, g, specs, complete).str() + "\n");
+  };
+  // Each finished point is saved at once (atomically), so a long run interrupted late keeps its points.
+  auto on_point = [&](const std::vector<PointResult>& point) {
+    if (bar) bar->finish();
+    print_row(point, done.empty());
+    done.insert(done.end(), point.begin(), point.end());
+    save(false);
+  };
+  if (data)
+    evaluate_dataset(*data, detectors, opt, on_point);
+  else
+    simulate(g, detectors, opt, on_point);
+  if (bar) bar->finish();
+  if (interrupted()) {
+    std::fprintf(stderr, "mimo: interrupted; %s holds the %zu completed rows\n", f.out.c_str(), done.size());
+    return 130;
+  }
+  save(true);
+  std::printf("wrote %s and %s\n", f.out.c_str(), json_path_for(f.out).c_str());
+  return 0;
+}
+
+}  // namespace
+
+void add_evaluate_command(CLI::App& app, Registry& registry) {
+  auto flags = std::make_shared<EvaluateFlags>();
+  CLI::App* cmd = app.add_subcommand("evaluate", "BER/SER versus SNR of detectors on identical channel realizations");
+  add_channel_flags(*cmd, flags->channel, /*allow_range=*/false);
+  cmd->add_option("--detectors,-d", flags->detectors,
+                  "Comma-separated detector specs: mf zf mmse sic ml sphere kbest:k=K ep transformer:model.pt")
+      ->capture_default_str();
+  auto* data = cmd->add_option("--data", flags->data, "Evaluate on a stored data set (its channel flags apply)");
+  for (const char* name : {"--snr-db", "--nt", "--nr", "--mod", "--channel", "--seed"})
+    data->excludes(cmd->get_option(name));
+  cmd->add_option("--min-errors", flags->min_errors, "Stop a point when every detector has this many bit errors")
+      ->capture_default_str();
+  cmd->add_option("--max-bits", flags->max_bits, "Stop a point after this many bits")->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "Worker threads (0 = all cores)")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--out,-o", flags->out, "Results CSV; the configuration goes to the .json beside it")->required();
+  registry.add(cmd, [flags] { return run_evaluate(*flags); });
+}
+
+}  // namespace mimo::cli

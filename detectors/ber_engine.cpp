@@ -1,0 +1,174 @@
+#include "detectors/ber_engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+
+#include "channel/parallel.hpp"
+#include "datasets/reader.hpp"
+
+namespace mimo {
+
+Interval wilson_interval(uint64_t k, uint64_t n, double z) {
+  if (n == 0) return {0.0, 1.0};
+  const double nn = static_cast<double>(n), p = static_cast<double>(k) / nn, z2 = z * z;
+  const double centre = (p + z2 / (2 * nn)) / (1 + z2 / nn);
+  const double half = z / (1 + z2 / nn) * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
+  // The bounds are exactly 0 and 1 at the extremes; the formula gives them only up to rounding.
+  return {k == 0 ? 0.0 : std::max(0.0, centre - half), k == n ? 1.0 : std::min(1.0, centre + half)};
+}
+
+void count_errors(const SampleBatch& batch, const Detection& det, PointResult& into) {
+  const size_t m = batch.m;
+  uint64_t bit_errors = 0, symbol_errors = 0;
+  for (size_t k = 0; k < batch.n * batch.nt; ++k) {
+    const uint8_t* truth = batch.bits.data() + k * m;
+    const int32_t s = det.symbols[k];
+    bool wrong = false;
+    for (size_t j = 0; j < m; ++j) {
+      const int b = (s >> (m - 1 - j)) & 1;  // label bit j of symbol index s (b(0) is the MSB)
+      if (b != truth[j]) {
+        ++bit_errors;
+        wrong = true;
+      }
+    }
+    symbol_errors += wrong;
+  }
+  into.bits += batch.n * batch.nt * m;
+  into.bit_errors += bit_errors;
+  into.symbols += batch.n * batch.nt;
+  into.symbol_errors += symbol_errors;
+}
+
+namespace {
+
+// Runs every detector on one batch and adds its counts and time.
+void run_detectors(const SampleBatch& batch, const std::vector<const Detector*>& detectors, int threads,
+                   Detection& scratch, std::vector<PointResult>& results) {
+  for (size_t d = 0; d < detectors.size(); ++d) {
+    const auto t0 = std::chrono::steady_clock::now();
+    detectors[d]->detect(batch, scratch, threads);
+    results[d].seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    count_errors(batch, scratch, results[d]);
+  }
+}
+
+std::vector<PointResult> fresh_results(const std::vector<const Detector*>& detectors, const SnrPoint& snr) {
+  std::vector<PointResult> r(detectors.size());
+  for (size_t d = 0; d < detectors.size(); ++d) {
+    r[d].detector = detectors[d]->name();
+    r[d].snr = snr;
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vector<const Detector*>& detectors,
+                                  const EngineOptions& opt,
+                                  const std::function<void(const std::vector<PointResult>&)>& on_point) {
+  if (channel.snr.is_range()) throw std::invalid_argument("evaluate needs an SNR grid (--snr-db), not a range");
+  if (detectors.empty()) throw std::invalid_argument("no detectors to evaluate");
+  if (opt.min_errors == 0 && opt.max_bits == 0) throw std::invalid_argument("min-errors and max-bits are both 0");
+  const int threads = resolve_threads(opt.threads);
+  const int m = Constellation(channel.modulation).bits_per_symbol();
+  const uint64_t bits_per_use = static_cast<uint64_t>(channel.channel.nt) * m;
+
+  std::vector<PointResult> all;
+  SampleBatch batch;
+  Detection det;
+  const auto& grid = channel.snr.values();
+  for (size_t p = 0; p < grid.size(); ++p) {
+    GeneratorConfig point_cfg = channel;
+    point_cfg.snr = SnrSchedule::grid(std::vector<double>{grid[p]});
+    // Seeded by the SNR value, not its position in the grid: any point can be rerun alone.
+    uint64_t snr_bits = 0;
+    std::memcpy(&snr_bits, &grid[p], sizeof snr_bits);
+    uint64_t seed_state = channel.seed ^ splitmix64(snr_bits);
+    point_cfg.seed = splitmix64(seed_state);
+    point_cfg.tag = StreamTag::evaluate;
+    const Generator gen(point_cfg);
+    auto results = fresh_results(detectors, snr_point(grid[p], channel.snr_unit, channel.channel.nt, m));
+
+    uint64_t first = 0;
+    size_t size = std::max<size_t>(64, static_cast<size_t>(threads) * 16);
+    bool stopped = false;
+    auto done = [&] {
+      if (results.front().bits >= opt.max_bits) return true;
+      return std::all_of(results.begin(), results.end(),
+                         [&](const PointResult& r) { return r.bit_errors >= opt.min_errors; });
+    };
+    while (!done()) {
+      const uint64_t left_bits = opt.max_bits - results.front().bits;
+      const size_t count = static_cast<size_t>(std::min<uint64_t>(size, (left_bits + bits_per_use - 1) / bits_per_use));
+      gen.generate(first, count, batch, threads);
+      first += count;
+      run_detectors(batch, detectors, threads, det, results);
+      if (opt.progress && !opt.progress(p, results)) {
+        stopped = true;
+        break;
+      }
+      size = std::min(size * 2, opt.max_batch);  // small first batches: high-SNR points end quickly
+    }
+    if (stopped) break;
+    all.insert(all.end(), results.begin(), results.end());
+    if (on_point) on_point(results);
+  }
+  return all;
+}
+
+std::vector<PointResult> evaluate_dataset(const DatasetReader& data, const std::vector<const Detector*>& detectors,
+                                          const EngineOptions& opt,
+                                          const std::function<void(const std::vector<PointResult>&)>& on_point) {
+  const auto& info = data.info();
+  if (info.snr_schedule.find(':') != std::string::npos)
+    throw std::invalid_argument(data.path() + " draws SNRs from a range (" + info.snr_schedule +
+                                "); evaluate needs a data set generated on an SNR grid (--snr-db)");
+  if (detectors.empty()) throw std::invalid_argument("no detectors to evaluate");
+  const int threads = resolve_threads(opt.threads);
+  const int nt = info.channel.nt, m = Constellation(info.modulation).bits_per_symbol();
+
+  // Samples are grouped by their snr_db value; each group is one point, detected batch by batch.
+  std::map<float, std::vector<PointResult>> points;
+  SampleBatch group;
+  Detection det;
+  uint64_t processed = 0;
+  bool stopped = false;
+  data.for_each_batch(std::min<size_t>(opt.max_batch, 16384), [&](const SampleBatch& b, uint64_t) {
+    if (stopped) return;
+    std::map<float, std::vector<size_t>> members;
+    for (size_t k = 0; k < b.n; ++k) members[b.snr_db[k]].push_back(k);
+    for (const auto& [snr, idx] : members) {
+      auto it = points.find(snr);
+      if (it == points.end())
+        it = points.emplace(snr, fresh_results(detectors, snr_point(snr, info.snr_unit, nt, m))).first;
+      if (it->second.front().bits >= opt.max_bits) continue;
+      group.resize(idx.size(), b.nr, b.nt, b.m, b.has_h_est());
+      for (size_t g = 0; g < idx.size(); ++g) {
+        const size_t k = idx[g];
+        std::copy_n(b.H.begin() + k * b.nr * b.nt, b.nr * b.nt, group.H.begin() + g * b.nr * b.nt);
+        if (b.has_h_est())
+          std::copy_n(b.H_est.begin() + k * b.nr * b.nt, b.nr * b.nt, group.H_est.begin() + g * b.nr * b.nt);
+        std::copy_n(b.y.begin() + k * b.nr, b.nr, group.y.begin() + g * b.nr);
+        std::copy_n(b.x.begin() + k * b.nt, b.nt, group.x.begin() + g * b.nt);
+        std::copy_n(b.bits.begin() + k * b.nt * b.m, b.nt * b.m, group.bits.begin() + g * b.nt * b.m);
+        group.snr_db[g] = b.snr_db[k];
+        group.noise_var[g] = b.noise_var[k];
+      }
+      run_detectors(group, detectors, threads, det, it->second);
+    }
+    processed += b.n;
+    if (opt.progress && !opt.progress(processed, {})) stopped = true;
+  });
+  std::vector<PointResult> all;
+  for (const auto& [snr, results] : points) {
+    all.insert(all.end(), results.begin(), results.end());
+    if (on_point) on_point(results);
+  }
+  return all;
+}
+
+}  // namespace mimo

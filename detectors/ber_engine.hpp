@@ -1,0 +1,62 @@
+#pragma once
+// The one Monte Carlo engine behind `mimo evaluate`: per SNR point, every detector sees the same realizations,
+// and the point stops when every detector has min_errors bit errors or max_bits bits have been simulated.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "channel/generator.hpp"
+#include "detectors/detector.hpp"
+
+namespace mimo {
+
+class DatasetReader;
+
+/// Error counts of one detector at one SNR point.
+struct PointResult {
+  std::string detector;
+  SnrPoint snr;           // the point on all three SNR axes
+  uint64_t bits = 0, bit_errors = 0;
+  uint64_t symbols = 0, symbol_errors = 0;  // one complex symbol of one stream
+  double seconds = 0.0;   // time spent in this detector
+
+  double ber() const { return bits ? static_cast<double>(bit_errors) / static_cast<double>(bits) : 0.0; }
+  double ser() const { return symbols ? static_cast<double>(symbol_errors) / static_cast<double>(symbols) : 0.0; }
+};
+
+/// Two-sided 95% Wilson score interval for a binomial proportion k/n. Bit errors within one channel use are
+/// correlated, so for BER this is an optimistic (narrow) interval; it is what BER papers conventionally report.
+struct Interval {
+  double lo, hi;
+};
+Interval wilson_interval(uint64_t k, uint64_t n, double z = 1.959963984540054);
+
+struct EngineOptions {
+  uint64_t min_errors = 1000;
+  uint64_t max_bits = 100'000'000;
+  int threads = 0;                   // 0 = all cores
+  size_t max_batch = 65536;          // channel uses per batch at most (batches start small and grow)
+  /// Called after each batch with the point's index and its counts so far (evaluate_dataset: the number of
+  /// samples read and no counts); return false to stop early.
+  std::function<bool(size_t point, const std::vector<PointResult>& so_far)> progress;
+};
+
+/// Counts a detection's bit and symbol errors against the batch's transmitted bits.
+void count_errors(const SampleBatch& batch, const Detection& det, PointResult& into);
+
+/// Simulates every SNR value of the generator's grid. A point's channel uses are drawn from a seed derived
+/// from (seed, SNR value), so any single point can be reproduced alone. `on_point` receives each
+/// completed point's results (one per detector, in the order given).
+std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vector<const Detector*>& detectors,
+                                  const EngineOptions& options,
+                                  const std::function<void(const std::vector<PointResult>&)>& on_point = {});
+
+/// Evaluates on a stored data set: one point per distinct snr_db value (a grid data set); every sample is used
+/// unless max_bits caps a point. Throws std::invalid_argument for data sets drawn from an SNR range.
+std::vector<PointResult> evaluate_dataset(const DatasetReader& data, const std::vector<const Detector*>& detectors,
+                                          const EngineOptions& options,
+                                          const std::function<void(const std::vector<PointResult>&)>& on_point = {});
+
+}  // namespace mimo

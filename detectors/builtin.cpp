@@ -1,0 +1,62 @@
+// The registry entries of the classical detectors: each line names a detector, reads its options and builds it.
+#include <mutex>
+
+#include "detectors/ep.hpp"
+#include "detectors/linear.hpp"
+#include "detectors/ml.hpp"
+#include "detectors/sic.hpp"
+#include "detectors/tree_search.hpp"
+
+namespace mimo {
+
+namespace {
+
+// A factory for a detector without options.
+template <class Make>
+DetectorFactory plain(const char* name, Make make) {
+  return [name, make](const DetectorOptions& options, Modulation m) -> std::unique_ptr<Detector> {
+    OptionReader(name, options).finish();
+    return make(m);
+  };
+}
+
+std::unique_ptr<Detector> make_ml(const DetectorOptions& options, Modulation m) {
+  OptionReader o("ml", options);
+  const double max = o.real("max", 1 << 20, 1, 1e12);
+  o.finish();
+  return std::make_unique<MlDetector>(m, max);
+}
+
+std::unique_ptr<Detector> make_kbest(const DetectorOptions& options, Modulation m) {
+  OptionReader o("kbest", options);
+  const long k = o.integer("k", 16, 1, 1 << 20);
+  o.finish();
+  return std::make_unique<KBestDetector>(m, static_cast<size_t>(k));
+}
+
+std::unique_ptr<Detector> make_ep(const DetectorOptions& options, Modulation m) {
+  OptionReader o("ep", options);
+  const long iters = o.integer("iters", 10, 1, 1000);
+  const double beta = o.real("beta", 0.9, 1e-3, 1.0);
+  o.finish();
+  return std::make_unique<EpDetector>(m, static_cast<int>(iters), beta);
+}
+
+}  // namespace
+
+void register_builtin_detectors() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    using K = LinearDetector::Kind;
+    register_detector("mf", plain("mf", [](Modulation m) { return std::make_unique<LinearDetector>(K::mf, m); }));
+    register_detector("zf", plain("zf", [](Modulation m) { return std::make_unique<LinearDetector>(K::zf, m); }));
+    register_detector("mmse", plain("mmse", [](Modulation m) { return std::make_unique<LinearDetector>(K::mmse, m); }));
+    register_detector("sic", plain("sic", [](Modulation m) { return std::make_unique<SicDetector>(m); }));
+    register_detector("sphere", plain("sphere", [](Modulation m) { return std::make_unique<SphereDetector>(m); }));
+    register_detector("ml", make_ml);
+    register_detector("kbest", make_kbest);
+    register_detector("ep", make_ep);
+  });
+}
+
+}  // namespace mimo

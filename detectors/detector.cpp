@@ -1,0 +1,145 @@
+#include "detectors/detector.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+
+#include "channel/parallel.hpp"
+
+namespace mimo {
+
+void Detection::resize(size_t n_, size_t nt_, size_t m_, bool with_llr) {
+  n = n_; nt = nt_; m = m_;
+  symbols.resize(n * nt);
+  llr.resize(with_llr ? n * nt * m : 0);
+}
+
+void Detector::check(const SampleBatch& batch) const {
+  if (batch.nt < 1 || batch.nr < 1) throw std::invalid_argument(name() + ": empty antenna configuration");
+}
+
+void Detector::detect(const SampleBatch& batch, Detection& out, int threads) const {
+  check(batch);
+  out.resize(batch.n, batch.nt, batch.m, provides_llr());
+  // Ranges of at least a few hundred channel uses: thread start-up must not dominate small batches.
+  const int useful = static_cast<int>(std::max<size_t>(1, batch.n / 256));
+  parallel_for(batch.n, std::min(resolve_threads(threads), useful),
+               [&](size_t begin, size_t end, int) { detect_range(batch, begin, end, out); });
+}
+
+namespace {
+
+std::map<std::string, DetectorFactory>& registry() {
+  static std::map<std::string, DetectorFactory> r;
+  return r;
+}
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+}  // namespace
+
+void register_detector(const std::string& name, DetectorFactory factory) {
+  std::lock_guard lock(registry_mutex());
+  registry()[name] = std::move(factory);
+}
+
+std::vector<std::string> detector_names() {
+  register_builtin_detectors();
+  std::lock_guard lock(registry_mutex());
+  std::vector<std::string> names;
+  for (const auto& [n, f] : registry()) names.push_back(n);
+  return names;
+}
+
+DetectorOptions parse_detector_options(const std::string& text) {
+  DetectorOptions options;
+  if (text.empty()) return options;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) {
+      if (options.count("value")) throw std::invalid_argument("detector option '" + item + "' has no '=value'");
+      options["value"] = item;
+    } else {
+      if (eq == 0) throw std::invalid_argument("detector option '" + item + "' has no name");
+      options[item.substr(0, eq)] = item.substr(eq + 1);
+    }
+  }
+  return options;
+}
+
+std::unique_ptr<Detector> make_detector(const std::string& spec, Modulation modulation) {
+  register_builtin_detectors();
+  const auto colon = spec.find(':');
+  const std::string name = spec.substr(0, colon);
+  const DetectorOptions options = parse_detector_options(colon == std::string::npos ? "" : spec.substr(colon + 1));
+  DetectorFactory factory;
+  {
+    std::lock_guard lock(registry_mutex());
+    const auto it = registry().find(name);
+    if (it == registry().end()) {
+      std::string known;
+      for (const auto& [n, f] : registry()) known += (known.empty() ? "" : ", ") + n;
+      throw std::invalid_argument("unknown detector '" + name + "' (known: " + known + ")");
+    }
+    factory = it->second;
+  }
+  return factory(options, modulation);
+}
+
+OptionReader::OptionReader(std::string detector, const DetectorOptions& options)
+    : detector_(std::move(detector)), options_(options) {}
+
+void OptionReader::finish() const {
+  for (const auto& [key, value] : options_)
+    if (!used_.count(key))
+      throw std::invalid_argument("detector '" + detector_ + "' has no option '" + key + "'");
+}
+
+long OptionReader::integer(const std::string& key, long fallback, long lo, long hi) {
+  used_.insert(key);
+  const auto it = options_.find(key);
+  if (it == options_.end()) return fallback;
+  size_t used = 0;
+  long v = 0;
+  try {
+    v = std::stol(it->second, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != it->second.size() || v < lo || v > hi)
+    throw std::invalid_argument("detector '" + detector_ + "': option " + key + " must be an integer in [" +
+                                std::to_string(lo) + ", " + std::to_string(hi) + "] (" + key + " = " +
+                                it->second + ")");
+  return v;
+}
+
+double OptionReader::real(const std::string& key, double fallback, double lo, double hi) {
+  used_.insert(key);
+  const auto it = options_.find(key);
+  if (it == options_.end()) return fallback;
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(it->second, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != it->second.size() || !(v >= lo && v <= hi))
+    throw std::invalid_argument("detector '" + detector_ + "': option " + key + " must be a number in [" +
+                                std::to_string(lo) + ", " + std::to_string(hi) + "] (" + key + " = " +
+                                it->second + ")");
+  return v;
+}
+
+std::string OptionReader::text(const std::string& key, const std::string& fallback) {
+  used_.insert(key);
+  const auto it = options_.find(key);
+  return it == options_.end() ? fallback : it->second;
+}
+
+}  // namespace mimo

@@ -1,0 +1,73 @@
+#include "detectors/results.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace mimo {
+
+std::string results_csv(const ResultsContext& c, const std::vector<PointResult>& rows) {
+  std::string out = std::string(kResultsHeader) + "\n";
+  char line[1024];
+  for (const auto& r : rows) {
+    const Interval ci = wilson_interval(r.bit_errors, r.bits);
+    std::snprintf(line, sizeof line, "%s,%s,%s,%d,%d,%.6g,%.6g,%.6g,%llu,%llu,%.9g,%.9g,%.9g,%llu,%llu,%.9g,%.6g\n",
+                  r.detector.c_str(), c.channel.c_str(), c.modulation.c_str(), c.nt, c.nr, r.snr.snr_db,
+                  r.snr.esn0_db, r.snr.ebn0_db, static_cast<unsigned long long>(r.bits),
+                  static_cast<unsigned long long>(r.bit_errors), r.ber(), ci.lo, ci.hi,
+                  static_cast<unsigned long long>(r.symbols), static_cast<unsigned long long>(r.symbol_errors), r.ser(),
+                  r.seconds);
+    out += line;
+  }
+  return out;
+}
+
+namespace {
+
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> f;
+  std::stringstream ss(line);
+  std::string item;
+  while (std::getline(ss, item, ',')) f.push_back(item);
+  if (!line.empty() && line.back() == ',') f.push_back("");
+  return f;
+}
+
+}  // namespace
+
+std::vector<PointResult> read_results_csv(const std::string& path, ResultsContext* context) {
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error(path + ": cannot open");
+  std::string line;
+  if (!std::getline(f, line) || line != kResultsHeader)
+    throw std::runtime_error(path + ": not a mimo results file (unexpected header)");
+  std::vector<PointResult> rows;
+  for (int number = 2; std::getline(f, line); ++number) {
+    if (line.empty()) continue;
+    const auto v = split_csv(line);
+    auto fail = [&](const std::string& why) {
+      throw std::runtime_error(path + ":" + std::to_string(number) + ": " + why);
+    };
+    if (v.size() != 17) fail("expected 17 fields, found " + std::to_string(v.size()));
+    try {
+      PointResult r;
+      r.detector = v[0];
+      if (context) *context = ResultsContext{v[1], v[2], std::stoi(v[3]), std::stoi(v[4])};
+      r.snr = {std::stod(v[5]), std::stod(v[6]), std::stod(v[7])};
+      r.bits = std::stoull(v[8]);
+      r.bit_errors = std::stoull(v[9]);
+      r.symbols = std::stoull(v[13]);
+      r.symbol_errors = std::stoull(v[14]);
+      r.seconds = std::stod(v[16]);
+      if (r.bit_errors > r.bits || r.symbol_errors > r.symbols) fail("more errors than bits or symbols");
+      rows.push_back(r);
+    } catch (const std::logic_error&) {
+      fail("a field is not a number");
+    }
+  }
+  return rows;
+}
+
+}  // namespace mimo

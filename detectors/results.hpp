@@ -1,0 +1,25 @@
+#pragma once
+// BER/SER results as files: the CSV that `mimo plot` and spreadsheets read, one row per (detector, SNR).
+#include <string>
+#include <vector>
+
+#include "detectors/ber_engine.hpp"
+
+namespace mimo {
+
+/// The columns every row repeats so that a CSV file stands on its own.
+struct ResultsContext {
+  std::string channel;
+  std::string modulation;
+  int nt = 0, nr = 0;
+};
+
+inline constexpr const char* kResultsHeader =
+    "detector,channel,modulation,nt,nr,snr_db,esn0_db,ebn0_db,bits,bit_errors,ber,ber_lo,ber_hi,symbols,"
+    "symbol_errors,ser,seconds";
+
+std::string results_csv(const ResultsContext& context, const std::vector<PointResult>& rows);
+/// Parses a results CSV; throws std::runtime_error naming the file and line on a malformed one.
+std::vector<PointResult> read_results_csv(const std::string& path, ResultsContext* context = nullptr);
+
+}  // namespace mimo

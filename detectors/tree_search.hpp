@@ -1,0 +1,49 @@
+#pragma once
+// Tree searches on the sorted-QR real-valued model (real_model.hpp): the distance ||y - Hx||^2 splits into
+// per-level terms of ||z - R x||^2, searched from the last row up.
+//
+// `sphere`: Schnorr-Euchner depth-first sphere decoder: children visited in order of distance from their
+// centre, the radius shrinking to each new leaf; the first leaf is the Babai (SIC) point, and the result is the
+// exact ML decision. `kbest:k=K`: breadth-first, keeping the K best partial paths per level (ML when
+// K >= |C|^Nt). Both need Nr >= Nt (BPSK: 2 Nr >= Nt) and give hard decisions only.
+#include <atomic>
+
+#include "detectors/detector.hpp"
+
+namespace mimo {
+
+class SphereDetector final : public Detector {
+public:
+  explicit SphereDetector(Modulation modulation) : c_(modulation) {}
+  std::string name() const override { return "sphere"; }
+  /// Tree nodes visited (children whose partial distance was computed) since construction, over all calls.
+  uint64_t visited_nodes() const { return visited_.load(); }
+  uint64_t searches() const { return searches_.load(); }
+
+protected:
+  void check(const SampleBatch& batch) const override;
+  void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const override;
+
+private:
+  Constellation c_;
+  mutable std::atomic<uint64_t> visited_{0}, searches_{0};
+};
+
+class KBestDetector final : public Detector {
+public:
+  KBestDetector(Modulation modulation, size_t k) : c_(modulation), k_(k) {}
+  std::string name() const override { return "kbest:k=" + std::to_string(k_); }
+
+protected:
+  void check(const SampleBatch& batch) const override;
+  void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const override;
+
+private:
+  Constellation c_;
+  size_t k_;
+};
+
+/// Throws std::invalid_argument when the real-valued model has more unknowns than observations.
+void require_determined(const std::string& detector, const SampleBatch& batch, const Constellation& c);
+
+}  // namespace mimo

@@ -1,0 +1,219 @@
+// The BER engine and results files, tested with detectors whose error counts are known exactly.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "datasets/atomic_file.hpp"
+#include "datasets/reader.hpp"
+#include "datasets/writer.hpp"
+#include "detectors/ber_engine.hpp"
+#include "detectors/results.hpp"
+
+namespace mimo {
+namespace {
+
+// Returns the transmitted symbols, optionally with bit b(0) of every symbol flipped.
+class OracleDetector : public Detector {
+public:
+  explicit OracleDetector(bool flip_first_bit) : flip_(flip_first_bit) {}
+  std::string name() const override { return flip_ ? "flip" : "oracle"; }
+
+protected:
+  void detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const override {
+    for (size_t k = begin * b.nt; k < end * b.nt; ++k) {
+      int s = 0;
+      for (size_t j = 0; j < b.m; ++j) s = (s << 1) | b.bits[k * b.m + j];
+      out.symbols[k] = flip_ ? s ^ (1 << (b.m - 1)) : s;
+    }
+  }
+
+private:
+  bool flip_;
+};
+
+// Decides stream t from y_t / H_tt alone: a crude, data-dependent detector whose errors depend on the noise.
+class DiagonalDetector : public Detector {
+public:
+  explicit DiagonalDetector(Modulation m) : c_(m) {}
+  std::string name() const override { return "diag"; }
+
+protected:
+  void detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const override {
+    for (size_t i = begin; i < end; ++i)
+      for (size_t t = 0; t < b.nt; ++t) {
+        const std::complex<double> y = b.y[i * b.nr + t], h = b.H[(i * b.nr + t) * b.nt + t];
+        out.symbols[i * b.nt + t] = c_.hard_index(y / h);
+      }
+  }
+
+private:
+  Constellation c_;
+};
+
+GeneratorConfig config(const std::string& grid, int nt = 2) {
+  GeneratorConfig g;
+  g.channel.nt = nt;
+  g.channel.nr = 2;
+  g.modulation = Modulation::qam16;
+  g.snr = SnrSchedule::grid(grid);
+  g.seed = 11;
+  return g;
+}
+
+TEST(WilsonInterval, KnownValues) {
+  // 5 of 10 at 95%: the textbook Wilson interval (0.2366, 0.7634).
+  const auto a = wilson_interval(5, 10);
+  EXPECT_NEAR(a.lo, 0.2366, 1e-4);
+  EXPECT_NEAR(a.hi, 0.7634, 1e-4);
+  // No errors: lower bound 0, upper bound z^2 / (n + z^2).
+  const auto b = wilson_interval(0, 100);
+  const double z2 = 1.959963984540054 * 1.959963984540054;
+  EXPECT_DOUBLE_EQ(b.lo, 0.0);
+  EXPECT_NEAR(b.hi, z2 / (100 + z2), 1e-12);
+  const auto c = wilson_interval(7, 0);
+  EXPECT_EQ(c.lo, 0.0);
+  EXPECT_EQ(c.hi, 1.0);
+}
+
+TEST(BerEngine, ExactCountsAndStoppingRules) {
+  const OracleDetector oracle(false), flip(true);
+  EngineOptions opt;
+  opt.threads = 2;
+  opt.min_errors = 1000;
+  opt.max_bits = 200000;
+  const auto rows = simulate(config("0,10"), {&oracle, &flip}, opt);
+  ASSERT_EQ(rows.size(), 4u);
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.bits, 200000u) << "oracle never errs, so every point runs to max-bits";
+    EXPECT_EQ(r.symbols, r.bits / 4);
+  }
+  EXPECT_EQ(rows[0].detector, "oracle");
+  EXPECT_EQ(rows[0].bit_errors, 0u);
+  EXPECT_EQ(rows[1].detector, "flip");
+  EXPECT_EQ(rows[1].bit_errors, rows[1].bits / 4);  // one of 4 bits per symbol
+  EXPECT_EQ(rows[1].symbol_errors, rows[1].symbols);
+  EXPECT_DOUBLE_EQ(rows[1].ber(), 0.25);
+  EXPECT_DOUBLE_EQ(rows[0].snr.snr_db, 0.0);
+  EXPECT_DOUBLE_EQ(rows[2].snr.snr_db, 10.0);
+  EXPECT_NEAR(rows[2].snr.esn0_db, 10.0 - 10 * std::log10(2.0), 1e-12);
+
+  // Without the oracle, min-errors ends each point early: at the first batch reaching 1000 errors.
+  const auto early = simulate(config("0,10"), {&flip}, opt);
+  for (const auto& r : early) {
+    EXPECT_GE(r.bit_errors, 1000u);
+    EXPECT_LT(r.bits, 200000u);
+  }
+}
+
+TEST(BerEngine, ReproducibleAndPointsIndependentOfGrid) {
+  const DiagonalDetector diag(Modulation::qam16);
+  EngineOptions opt;
+  opt.min_errors = 500;
+  opt.max_bits = 1000000;
+  opt.threads = 1;
+  // One stream: the diagonal detector is then exact, and its BER falls with SNR.
+  const auto a = simulate(config("0,10", 1), {&diag}, opt);
+  opt.threads = 3;
+  const auto b = simulate(config("0,10", 1), {&diag}, opt);
+  const auto alone = simulate(config("10", 1), {&diag}, opt);
+  ASSERT_EQ(a.size(), 2u);
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(a[k].bits, b[k].bits);
+    EXPECT_EQ(a[k].bit_errors, b[k].bit_errors);
+    EXPECT_EQ(a[k].symbol_errors, b[k].symbol_errors);
+  }
+  EXPECT_GT(a[0].ber(), 2 * a[1].ber()) << "a higher BER at 0 dB than at 10 dB";
+  EXPECT_EQ(alone[0].bits, a[1].bits);
+  EXPECT_EQ(alone[0].bit_errors, a[1].bit_errors);
+}
+
+TEST(BerEngine, DatasetEvaluationCountsEverySampleByItsSnr) {
+  const auto dir = std::filesystem::temp_directory_path() / ("mimo_test_engine_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "d.h5").string();
+  const auto cfg = config("0,20");
+  SampleBatch all;
+  Generator(cfg).generate(0, 3001, all);
+  {
+    DatasetInfo info;
+    info.channel = cfg.channel;
+    info.modulation = cfg.modulation;
+    info.snr_schedule = cfg.snr.describe();
+    DatasetWriter w(path, info, WriterOptions{});
+    w.append(all);
+    w.commit();
+  }
+  // The same counts computed directly on the whole batch, split by SNR.
+  const DiagonalDetector diag(Modulation::qam16);
+  Detection det;
+  diag.detect(all, det);
+  uint64_t errors[2] = {0, 0}, samples[2] = {0, 0};
+  for (size_t i = 0; i < all.n; ++i) {
+    const int p = all.snr_db[i] > 10;
+    ++samples[p];
+    for (size_t t = 0; t < all.nt; ++t)
+      for (size_t j = 0; j < all.m; ++j)
+        errors[p] += ((det.symbols[i * all.nt + t] >> (all.m - 1 - j)) & 1) != all.bits[(i * all.nt + t) * all.m + j];
+  }
+  EngineOptions opt;
+  opt.max_batch = 500;  // several batches
+  const auto rows = evaluate_dataset(DatasetReader(path), {&diag}, opt);
+  ASSERT_EQ(rows.size(), 2u);
+  for (int p = 0; p < 2; ++p) {
+    EXPECT_DOUBLE_EQ(rows[p].snr.snr_db, p ? 20.0 : 0.0);
+    EXPECT_EQ(rows[p].bits, samples[p] * 2 * 4);
+    EXPECT_EQ(rows[p].bit_errors, errors[p]);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Results, CsvRoundTripAndBadFiles) {
+  const auto dir = std::filesystem::temp_directory_path() / ("mimo_test_csv_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::vector<PointResult> rows(2);
+  rows[0] = {"kbest:k=16", snr_point(10, SnrUnit::snr, 4, 2), 123456789, 4321, 61728394, 4000, 1.25};
+  rows[1] = {"mmse", snr_point(12, SnrUnit::snr, 4, 2), 1000, 0, 500, 0, 0.5};
+  const ResultsContext ctx{"rayleigh", "qpsk", 4, 8};
+  const auto path = (dir / "r.csv").string();
+  write_file_atomically(path, results_csv(ctx, rows));
+  ResultsContext back_ctx;
+  const auto back = read_results_csv(path, &back_ctx);
+  ASSERT_EQ(back.size(), 2u);
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(back[k].detector, rows[k].detector);
+    EXPECT_EQ(back[k].bits, rows[k].bits);
+    EXPECT_EQ(back[k].bit_errors, rows[k].bit_errors);
+    EXPECT_EQ(back[k].symbols, rows[k].symbols);
+    EXPECT_EQ(back[k].symbol_errors, rows[k].symbol_errors);
+    EXPECT_NEAR(back[k].snr.esn0_db, rows[k].snr.esn0_db, 1e-5);
+    EXPECT_NEAR(back[k].snr.ebn0_db, rows[k].snr.ebn0_db, 1e-5);
+  }
+  EXPECT_EQ(back_ctx.channel, "rayleigh");
+  EXPECT_EQ(back_ctx.nr, 8);
+  // The BER column is errors / bits, and the interval brackets it.
+  std::ifstream f(path);
+  std::string header, line;
+  std::getline(f, header);
+  std::getline(f, line);
+  std::vector<double> fields;
+  std::stringstream ss(line.substr(line.find(',') + 1));
+  std::string field;
+  for (int k = 0; std::getline(ss, field, ','); ++k)
+    if (k >= 4) fields.push_back(std::stod(field));  // snr_db onwards
+  ASSERT_EQ(fields.size(), 12u) << line;
+  EXPECT_NEAR(fields[5], 4321.0 / 123456789.0, 1e-9 * fields[5]);  // ber, 9 significant digits
+  EXPECT_LT(fields[6], fields[5]);                       // ber_lo
+  EXPECT_GT(fields[7], fields[5]);                       // ber_hi
+
+  std::ofstream(dir / "bad.csv") << kResultsHeader << "\nzf,rayleigh,qpsk,4,8,10,4,1,100,7\n";
+  EXPECT_THROW(read_results_csv((dir / "bad.csv").string()), std::runtime_error);
+  std::ofstream(dir / "foreign.csv") << "a,b,c\n1,2,3\n";
+  EXPECT_THROW(read_results_csv((dir / "foreign.csv").string()), std::runtime_error);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace mimo
