@@ -1,0 +1,265 @@
+// The classical detectors against closed forms, brute force and each other.
+#include <gtest/gtest.h>
+
+#include <armadillo>
+#include <cmath>
+#include <limits>
+
+#include "channel/generator.hpp"
+#include "detectors/ber_engine.hpp"
+#include "detectors/detector.hpp"
+#include "detectors/tree_search.hpp"
+
+namespace mimo {
+namespace {
+
+SampleBatch make_batch(int nt, int nr, Modulation mod, double snr_db, size_t n, uint64_t seed) {
+  GeneratorConfig g;
+  g.channel.nt = nt;
+  g.channel.nr = nr;
+  g.modulation = mod;
+  g.snr = SnrSchedule::grid(std::vector<double>{snr_db});
+  g.seed = seed;
+  SampleBatch b;
+  Generator(g).generate(0, n, b, 2);
+  return b;
+}
+
+Detection run(const std::string& spec, const SampleBatch& b, int threads = 2) {
+  const Modulation mod = b.m == 1 ? Modulation::bpsk : b.m == 2 ? Modulation::qpsk : b.m == 4 ? Modulation::qam16
+                         : b.m == 6 ? Modulation::qam64 : Modulation::qam256;
+  Detection d;
+  make_detector(spec, mod)->detect(b, d, threads);
+  return d;
+}
+
+uint64_t bit_errors(const SampleBatch& b, const Detection& d) {
+  PointResult r;
+  count_errors(b, d, r);
+  return r.bit_errors;
+}
+
+// BER of ZF (or MRC for one stream) over i.i.d. Rayleigh fading, BPSK or Gray QPSK, diversity L = Nr - Nt + 1:
+// P = ((1 - mu)/2)^L sum_{k<L} C(L-1+k, k) ((1 + mu)/2)^k, mu = sqrt(g / (1 + g)), g = Eb/N0.
+double zf_rayleigh_ber(int L, double ebn0_db) {
+  const double g = std::pow(10.0, ebn0_db / 10), mu = std::sqrt(g / (1 + g));
+  double sum = 0, binom = 1;
+  for (int k = 0; k < L; ++k) {
+    if (k > 0) binom = binom * (L - 1 + k) / k;
+    sum += binom * std::pow((1 + mu) / 2, k);
+  }
+  return std::pow((1 - mu) / 2, L) * sum;
+}
+
+struct ZfCase {
+  Modulation mod;
+  int nt, nr;
+  double ebn0_db;
+};
+
+class ZfTheory : public ::testing::TestWithParam<ZfCase> {};
+
+TEST_P(ZfTheory, MatchesClosedForm) {
+  const auto c = GetParam();
+  GeneratorConfig g;
+  g.channel.nt = c.nt;
+  g.channel.nr = c.nr;
+  g.modulation = c.mod;
+  g.snr = SnrSchedule::grid(std::vector<double>{c.ebn0_db});
+  g.snr_unit = SnrUnit::ebn0;
+  g.seed = 3;
+  auto zf = make_detector("zf", c.mod);
+  EngineOptions opt;
+  opt.min_errors = 4000;
+  opt.max_bits = 50'000'000;
+  opt.threads = 2;
+  const auto r = simulate(g, {zf.get()}, opt).front();
+  const double theory = zf_rayleigh_ber(c.nr - c.nt + 1, c.ebn0_db);
+  // 4000 errors: relative standard error ~2-3% even with errors correlated within a channel use.
+  EXPECT_NEAR(r.ber() / theory, 1.0, 0.08) << "simulated " << r.ber() << " theory " << theory;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rayleigh, ZfTheory,
+    ::testing::Values(ZfCase{Modulation::bpsk, 1, 1, 10}, ZfCase{Modulation::bpsk, 2, 4, 6},
+                      ZfCase{Modulation::qpsk, 4, 4, 10}, ZfCase{Modulation::qpsk, 2, 3, 8},
+                      ZfCase{Modulation::qpsk, 4, 8, 2}),
+    [](const auto& info) {
+      const auto& c = info.param;
+      return to_string(c.mod) + "_" + std::to_string(c.nt) + "x" + std::to_string(c.nr) + "_" +
+             std::to_string(static_cast<int>(c.ebn0_db)) + "dB";
+    });
+
+TEST(Detectors, MmseNeverWorseThanZfAndSicEpBetterThanMmse) {
+  for (double snr : {5.0, 15.0, 25.0}) {
+    const auto b = make_batch(8, 8, Modulation::qpsk, snr, 20000, 5);
+    const auto zf = bit_errors(b, run("zf", b)), mmse = bit_errors(b, run("mmse", b));
+    const auto sic = bit_errors(b, run("sic", b)), ep = bit_errors(b, run("ep", b));
+    EXPECT_LE(mmse, zf) << snr << " dB";
+    EXPECT_LT(sic, mmse) << snr << " dB";
+    EXPECT_LT(ep, mmse) << snr << " dB";
+  }
+}
+
+struct TreeCase {
+  Modulation mod;
+  int nt, nr;
+  double snr_db;
+};
+
+class TreeSearch : public ::testing::TestWithParam<TreeCase> {};
+
+TEST_P(TreeSearch, SphereAndFullKBestEqualExhaustiveMl) {
+  const auto c = GetParam();
+  const auto b = make_batch(c.nt, c.nr, c.mod, c.snr_db, 3000, 17);
+  const auto ml = run("ml", b);
+  const auto sphere = run("sphere", b);
+  const size_t full = static_cast<size_t>(std::pow(Constellation(c.mod).size(), c.nt));
+  const auto kbest = run("kbest:k=" + std::to_string(full), b);
+  EXPECT_EQ(sphere.symbols, ml.symbols);
+  EXPECT_EQ(kbest.symbols, ml.symbols);
+  // A small K is allowed to miss the ML point, never to beat it.
+  const auto small = run("kbest:k=2", b);
+  EXPECT_GE(bit_errors(b, small) + 1, bit_errors(b, ml) * 9 / 10);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Instances, TreeSearch,
+    ::testing::Values(TreeCase{Modulation::bpsk, 4, 2, 8}, TreeCase{Modulation::bpsk, 4, 4, 20},
+                      TreeCase{Modulation::qpsk, 3, 3, 5}, TreeCase{Modulation::qpsk, 4, 4, 25},
+                      TreeCase{Modulation::qam16, 2, 2, 10}, TreeCase{Modulation::qam16, 3, 4, 30},
+                      TreeCase{Modulation::qam64, 2, 3, 20}),
+    [](const auto& info) {
+      const auto& c = info.param;
+      return to_string(c.mod) + "_" + std::to_string(c.nt) + "x" + std::to_string(c.nr) + "_" +
+             std::to_string(static_cast<int>(c.snr_db)) + "dB";
+    });
+
+// Max-log LLRs by brute force: enumerate every candidate vector with Armadillo, independently of ml.cpp.
+TEST(Detectors, MlLlrsEqualBruteForce) {
+  for (Modulation mod : {Modulation::bpsk, Modulation::qpsk, Modulation::qam16}) {
+    const auto b = make_batch(2, 3, mod, 8, 50, 23);
+    const auto d = run("ml", b);
+    const Constellation c(mod);
+    const size_t M = c.size(), m = c.bits_per_symbol();
+    for (size_t i = 0; i < b.n; ++i) {
+      const arma::cx_mat H = b.channel(i);
+      const arma::cx_vec y = b.received(i);
+      std::vector<double> best0(2 * m, INFINITY), best1(2 * m, INFINITY);
+      for (size_t s0 = 0; s0 < M; ++s0)
+        for (size_t s1 = 0; s1 < M; ++s1) {
+          const arma::cx_vec x{c.points()[s0], c.points()[s1]};
+          const double metric = std::pow(arma::norm(y - H * x), 2);
+          for (size_t j = 0; j < m; ++j) {
+            (c.bit(s0, j) ? best1 : best0)[j] = std::min((c.bit(s0, j) ? best1 : best0)[j], metric);
+            (c.bit(s1, j) ? best1 : best0)[m + j] = std::min((c.bit(s1, j) ? best1 : best0)[m + j], metric);
+          }
+        }
+      for (size_t k = 0; k < 2 * m; ++k) {
+        const double want = std::clamp((best1[k] - best0[k]) / b.noise_var[i], -kLlrClip, kLlrClip);
+        ASSERT_NEAR(d.llr[i * 2 * m + k], want, 1e-3 * std::max(1.0, std::abs(want))) << to_string(mod) << " " << i;
+      }
+    }
+  }
+}
+
+// LMMSE LLRs against an independent Armadillo computation of the unbiased estimate and its SINR.
+TEST(Detectors, MmseEstimateAndLlrsMatchArmadillo) {
+  const auto b = make_batch(3, 4, Modulation::qam16, 12, 100, 29);
+  const auto d = run("mmse", b);
+  const Constellation c(Modulation::qam16);
+  for (size_t i = 0; i < b.n; ++i) {
+    const arma::cx_mat H = b.channel(i);
+    const double n0 = b.noise_var[i];
+    const arma::cx_mat W = arma::inv(H.t() * H + n0 * arma::eye<arma::cx_mat>(3, 3)) * H.t();
+    const arma::cx_vec xt = W * b.received(i);
+    const arma::cx_mat A = W * H;
+    for (size_t t = 0; t < 3; ++t) {
+      const double mu = A(t, t).real();
+      const double sinr = mu / (1 - mu);
+      double llr[4];
+      c.llr_maxlog(xt[t] / mu, 1 / sinr, llr);
+      for (size_t j = 0; j < 4; ++j) ASSERT_NEAR(d.llr[(i * 3 + t) * 4 + j], llr[j], 1e-3 * std::max(1.0, std::abs(llr[j])));
+      EXPECT_EQ(d.symbols[i * 3 + t], c.hard_index(xt[t] / mu));
+    }
+  }
+}
+
+TEST(Detectors, ThreadCountDoesNotChangeResults) {
+  const auto b = make_batch(4, 4, Modulation::qam16, 15, 2000, 31);
+  for (const char* spec : {"mmse", "sic", "sphere", "kbest:k=8", "ep"})
+    EXPECT_EQ(run(spec, b, 1).symbols, run(spec, b, 3).symbols) << spec;
+}
+
+TEST(Detectors, DegenerateInputNeverCrashes) {
+  auto b = make_batch(3, 3, Modulation::qpsk, 10, 8, 37);
+  for (size_t i = 0; i < b.n; ++i) b.noise_var[i] = i % 2 ? 0.0f : -1.0f;  // zero and negative noise
+  for (size_t r = 0; r < b.nr; ++r) b.H[(1 * b.nr + r) * b.nt + 2] = b.H[(1 * b.nr + r) * b.nt + 1];  // singular
+  for (size_t t = 0; t < b.nt; ++t) b.H[(2 * b.nr + 0) * b.nt + t] = 0;                            // zero row
+  b.y[3 * b.nr + 1] = {NAN, 0.0f};  // NaN observation
+  for (const auto& name : detector_names()) {
+    const std::string spec = name == "kbest" ? "kbest:k=4" : name;
+    Detection d;
+    ASSERT_NO_THROW(make_detector(spec, Modulation::qpsk)->detect(b, d)) << spec;
+    for (int32_t s : d.symbols) EXPECT_TRUE(s >= 0 && s < 4) << spec;
+    for (float l : d.llr) EXPECT_FALSE(std::isnan(l)) << spec;
+    for (size_t k = 0; k < d.llr.size(); ++k)
+      if (k / (b.nt * b.m) != 3) {
+        EXPECT_TRUE(std::isfinite(d.llr[k])) << spec;
+      }
+  }
+}
+
+TEST(Registry, ClearErrors) {
+  auto message = [](const std::string& spec) {
+    try {
+      make_detector(spec, Modulation::qpsk);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("zfx").find("unknown detector 'zfx'"), std::string::npos);
+  EXPECT_NE(message("kbest:kk=3").find("no option 'kk'"), std::string::npos);
+  EXPECT_NE(message("kbest:k=0").find("option k must be an integer"), std::string::npos);
+  EXPECT_NE(message("kbest:k=abc").find("(k = abc)"), std::string::npos);
+  EXPECT_NE(message("ep:beta=2").find("option beta"), std::string::npos);
+  EXPECT_NE(message("mmse:x=1").find("no option 'x'"), std::string::npos);
+  EXPECT_EQ(make_detector("kbest:k=32", Modulation::qpsk)->name(), "kbest:k=32");
+  EXPECT_EQ(make_detector("ep:iters=5", Modulation::qpsk)->name(), "ep:iters=5,beta=0.9");
+  for (const char* name : {"mf", "zf", "mmse", "sic", "ml", "sphere", "kbest", "ep"}) {
+    const auto names = detector_names();
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
+  }
+}
+
+TEST(Registry, RefusesProblemsItCannotSolve) {
+  const auto big = make_batch(6, 6, Modulation::qam16, 10, 2, 41);  // 16^6 = 2^24 candidates
+  Detection d;
+  try {
+    make_detector("ml", Modulation::qam16)->detect(big, d);
+    FAIL() << "ml accepted 2^24 candidates";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("use sphere"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(make_detector("ml:max=1e8", Modulation::qam16)->detect(make_batch(2, 2, Modulation::qam16, 10, 2, 1), d));
+  const auto wide = make_batch(4, 2, Modulation::qpsk, 10, 2, 43);
+  EXPECT_THROW(make_detector("sphere", Modulation::qpsk)->detect(wide, d), std::invalid_argument);
+  EXPECT_THROW(make_detector("kbest", Modulation::qpsk)->detect(wide, d), std::invalid_argument);
+  EXPECT_NO_THROW(make_detector("mmse", Modulation::qpsk)->detect(wide, d));
+}
+
+TEST(Sphere, CountsVisitedNodesAndPrunes) {
+  const auto b = make_batch(8, 8, Modulation::qam16, 25, 200, 47);
+  SphereDetector sphere(Modulation::qam16);
+  Detection d;
+  sphere.detect(b, d, 1);
+  EXPECT_EQ(sphere.searches(), 200u);
+  const double per_search = static_cast<double>(sphere.visited_nodes()) / 200;
+  // At least one node per level; far fewer than the 4^16 leaves of the full real-valued tree.
+  EXPECT_GE(per_search, 16.0);
+  EXPECT_LT(per_search, 1e4);
+}
+
+}  // namespace
+}  // namespace mimo
