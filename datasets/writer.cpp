@@ -1,6 +1,7 @@
 #include "datasets/writer.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <cstring>
@@ -222,8 +223,13 @@ void DatasetWriter::append(const SampleBatch& b) {
     encoded[i].resize(c[i].full_chunks());
     for (size_t k = 0; k < encoded[i].size(); ++k) jobs.emplace_back(i, k);
   }
-  parallel_for(jobs.size(), impl_->threads, [&](size_t begin, size_t end, int) {
-    for (size_t j = begin; j < end; ++j) c[jobs[j].first].encode(jobs[j].second, encoded[jobs[j].first][jobs[j].second]);
+  // Jobs differ in size by orders of magnitude (an H chunk against a noise_var chunk), so workers pull them
+  // one at a time instead of taking fixed ranges.
+  std::atomic<size_t> next{0};
+  const int workers = static_cast<int>(std::min<size_t>(impl_->threads, jobs.size()));
+  parallel_for(static_cast<size_t>(workers), workers, [&](size_t, size_t, int) {
+    for (size_t j; (j = next.fetch_add(1)) < jobs.size();)
+      c[jobs[j].first].encode(jobs[j].second, encoded[jobs[j].first][jobs[j].second]);
   });
   try {
     for (size_t i = 0; i < c.size(); ++i) c[i].store_chunks(encoded[i]);
