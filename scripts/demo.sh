@@ -16,7 +16,7 @@ echo "== a data set: 4x8 16-QAM, Kronecker-correlated channel, SNR grid 0..20 dB
 
 echo "== BER versus SNR: 4x4 QPSK over i.i.d. Rayleigh fading"
 "$mimo" evaluate --nt 4 --nr 4 --mod qpsk --channel rayleigh --detectors zf,mmse,sic,kbest:k=8,ep,sphere \
-  --snr-db 0:2:24 --min-errors 300 --max-bits 4e6 --seed 1 --out "$out/ber.csv"
+  --snr-db 0:2:20 --min-errors 500 --max-bits 1e7 --seed 1 --out "$out/ber.csv"
 
 echo "== plots"
 "$mimo" plot "$out/ber.csv" -o "$out/ber.png" --theory

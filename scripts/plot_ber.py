@@ -71,8 +71,8 @@ THEORY_STYLES = [((4, 2), 0.2), ((9, 3), 0.5), ((4, 1.5, 1, 1.5), 0.35)]
 # not hide the curves in a single-column figure.
 MAX_LEGEND_INSIDE = 5
 
-PRETTY_DETECTORS = {"zf": "ZF", "mmse": "MMSE", "ml": "ML", "sic": "SIC",
-                    "osic": "OSIC", "sphere": "Sphere", "kbest": "K-best",
+PRETTY_DETECTORS = {"mf": "MF", "zf": "ZF", "mmse": "MMSE", "ml": "ML", "sic": "SIC",
+                    "sphere": "Sphere", "kbest": "K-best", "ep": "EP",
                     "transformer": "Transformer"}
 PRETTY_CHANNELS = {"rayleigh": "Rayleigh", "kronecker": "Kronecker", "rician": "Rician"}
 
