@@ -5,6 +5,9 @@
 #include <string>
 
 #include "apps/commands.hpp"
+#ifdef MIMO_WITH_TORCH
+#include "transformer/transformer_detector.hpp"
+#endif
 
 std::string& mimo::cli::command_line() {
   static std::string line;
@@ -13,6 +16,9 @@ std::string& mimo::cli::command_line() {
 
 int main(int argc, char** argv) {
   for (int k = 0; k < argc; ++k) mimo::cli::command_line() += (k ? " " : "") + std::string(k ? argv[k] : "mimo");
+#ifdef MIMO_WITH_TORCH
+  mimo::tf::register_transformer_detector();
+#endif
   CLI::App app{"mimo: MIMO detection research toolkit (data sets, detectors, BER curves)"};
   app.set_version_flag("--version", std::string(mimo::kToolVersion));
   app.require_subcommand(1);

@@ -1,0 +1,80 @@
+// mimo train: trains the transformer detector on online-generated batches (or an HDF5 set) and writes a model
+// file that `mimo evaluate --detectors transformer:model.pt` uses as it is.
+#include <algorithm>
+#include <cstdio>
+
+#include "apps/channel_flags.hpp"
+#include "apps/commands.hpp"
+#include "apps/terminal.hpp"
+#include "transformer/train.hpp"
+
+namespace mimo::cli {
+
+namespace {
+
+struct TrainFlags {
+  ChannelFlags channel;
+  tf::TrainConfig config;
+  std::string validate_snr;
+};
+
+int run_train(TrainFlags& f) {
+  auto& c = f.config;
+  // Training draws SNRs uniformly: "--snr-db LO:HI" is read as that range (a grid is used by its ends).
+  ChannelFlags flags = f.channel;
+  if (flags.snr_range.empty() && std::count(flags.snr_db.begin(), flags.snr_db.end(), ':') == 1) {
+    flags.snr_range = flags.snr_db;
+    flags.snr_db.clear();
+  }
+  c.channel = generator_config(flags, StreamTag::train);
+  if (!f.validate_snr.empty()) c.validate_snr = SnrSchedule::grid(f.validate_snr).values();
+  if (c.nt_min > c.channel.channel.nt) throw std::invalid_argument("--nt-min must not exceed --nt");
+
+  install_interrupt_handler();
+  ProgressBar bar("train", 1000);
+  tf::TrainHooks hooks;
+  hooks.progress = [&](const tf::TrainStatus& s) {
+    char extra[128];
+    std::snprintf(extra, sizeof extra, "step %lld loss %.4f lr %.2e %s samples/s", static_cast<long long>(s.step), s.loss,
+                  s.lr, si(s.samples_per_second).c_str());
+    bar.update(static_cast<uint64_t>(s.progress * 1000), extra);
+  };
+  hooks.stop = [] { return interrupted(); };
+  hooks.log = [&](const std::string& line) {
+    bar.finish();
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  };
+  const int64_t steps = tf::train(c, hooks);
+  bar.finish();
+  std::printf("wrote %s after %lld steps (log: %s)\n", c.out.c_str(), static_cast<long long>(steps),
+              tf::training_log_path(c.out).c_str());
+  return interrupted() ? 130 : 0;
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app, Registry& registry) {
+  auto flags = std::make_shared<TrainFlags>();
+  auto& c = flags->config;
+  CLI::App* cmd = app.add_subcommand("train", "Train the transformer detector (CPU or CUDA)");
+  add_channel_flags(*cmd, flags->channel, /*allow_range=*/true);
+  cmd->add_option("--steps", c.steps, "Optimizer steps (the learning-rate schedule's length)");
+  cmd->add_option("--time-limit", c.time_limit, "Stop after this many seconds and save (schedule follows time if no --steps)");
+  cmd->add_option("--batch", c.batch, "Channel uses per step")->capture_default_str()->check(kAtLeastOne);
+  cmd->add_option("--lr", c.lr, "Peak learning rate (Adam, 3% warm-up, cosine decay)")->capture_default_str();
+  cmd->add_option("--layers", c.layers, "Transformer blocks")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--dim", c.dim, "Token width")->capture_default_str()->check(CLI::Range(8, 4096));
+  cmd->add_option("--heads", c.heads, "Attention heads (must divide --dim)")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--nt-min", c.nt_min, "Also train on fewer streams, down to this many (padding-masked)");
+  cmd->add_option("--device", c.device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--data", c.data, "Train on an HDF5 data set instead of fresh online batches");
+  cmd->add_option("--resume", c.resume, "Continue from a model file written by mimo train");
+  cmd->add_option("--validate-every", c.validate_every, "Steps between validation and checkpoint")->capture_default_str()
+      ->check(kAtLeastOne);
+  cmd->add_option("--validate-snr", flags->validate_snr, "Validation SNRs in dB (default: 3 across the range)");
+  cmd->add_option("--out,-o", c.out, "Model file (.pt); the training log goes to <name>.train.csv")->required();
+  registry.add(cmd, [flags] { return run_train(*flags); });
+}
+
+}  // namespace mimo::cli

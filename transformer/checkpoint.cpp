@@ -1,0 +1,105 @@
+#include "transformer/checkpoint.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+
+namespace mimo::tf {
+
+namespace {
+
+void put(torch::serialize::OutputArchive& a, const std::string& key, const c10::IValue& v) { a.write("info/" + key, v); }
+
+c10::IValue get(torch::serialize::InputArchive& a, const std::string& key, const std::string& path) {
+  c10::IValue v;
+  if (!a.try_read("info/" + key, v)) throw std::invalid_argument(path + ": model file lacks '" + key + "'");
+  return v;
+}
+
+}  // namespace
+
+void save_model(const std::string& path, TransformerDetectorNet& net, const ModelInfo& info,
+                torch::optim::Optimizer* optimizer) {
+  torch::serialize::OutputArchive a;
+  a.write("format", c10::IValue(std::string(kModelFormat)));
+  const auto& o = info.options;
+  put(a, "modulation", to_string(o.modulation()));
+  put(a, "nt_max", o.nt_max());
+  put(a, "dim", o.dim());
+  put(a, "heads", o.heads());
+  put(a, "layers", o.layers());
+  put(a, "channel", info.channel);
+  put(a, "snr", info.snr);
+  put(a, "snr_unit", info.snr_unit);
+  put(a, "seed", static_cast<int64_t>(info.seed));
+  put(a, "step", info.step);
+  put(a, "total_steps", info.total_steps);
+  put(a, "batch", info.batch);
+  put(a, "lr", info.lr);
+  put(a, "nt_min", info.nt_min);
+  put(a, "seconds", info.seconds);
+  torch::serialize::OutputArchive model;
+  net->save(model);
+  a.write("model", model);
+  if (optimizer) {
+    torch::serialize::OutputArchive opt;
+    optimizer->save(opt);
+    a.write("optimizer", opt);
+  }
+  const std::string partial = path + ".partial";
+  try {
+    a.save_to(partial);
+  } catch (const c10::Error& e) {
+    std::filesystem::remove(partial);
+    throw std::runtime_error("cannot write model file '" + partial + "'");
+  }
+  std::filesystem::rename(partial, path);
+}
+
+LoadedModel load_model(const std::string& path, const torch::Device& device) {
+  if (!std::filesystem::exists(path)) throw std::invalid_argument(path + ": no such model file");
+  torch::serialize::InputArchive a;
+  try {
+    a.load_from(path, device);
+  } catch (const c10::Error&) {
+    throw std::invalid_argument(path + ": not a readable model file (truncated, or not written by mimo train)");
+  }
+  c10::IValue format;
+  if (!a.try_read("format", format) || !format.isString() || format.toStringRef() != kModelFormat)
+    throw std::invalid_argument(path + ": not a mimo transformer model (format '" + std::string(kModelFormat) + "')");
+  LoadedModel m;
+  try {
+    auto& i = m.info;
+    i.options = TransformerOptions(parse_modulation(get(a, "modulation", path).toStringRef()),
+                                   get(a, "nt_max", path).toInt());
+    i.options.dim(get(a, "dim", path).toInt()).heads(get(a, "heads", path).toInt()).layers(get(a, "layers", path).toInt());
+    i.channel = get(a, "channel", path).toStringRef();
+    i.snr = get(a, "snr", path).toStringRef();
+    i.snr_unit = get(a, "snr_unit", path).toStringRef();
+    i.seed = static_cast<uint64_t>(get(a, "seed", path).toInt());
+    i.step = get(a, "step", path).toInt();
+    i.total_steps = get(a, "total_steps", path).toInt();
+    i.batch = get(a, "batch", path).toInt();
+    i.lr = get(a, "lr", path).toDouble();
+    i.nt_min = get(a, "nt_min", path).toInt();
+    i.seconds = get(a, "seconds", path).toDouble();
+    m.net = TransformerDetectorNet(i.options);
+    torch::serialize::InputArchive model;
+    if (!a.try_read("model", model)) throw std::invalid_argument(path + ": model file has no network weights");
+    m.net->load(model);
+    m.net->to(device);
+  } catch (const c10::Error& e) {
+    throw std::invalid_argument(path + ": corrupted model file (" + std::string(e.what_without_backtrace()).substr(0, 120) + ")");
+  } catch (const std::invalid_argument&) {
+    throw;
+  }
+  return m;
+}
+
+void load_optimizer(const std::string& path, torch::optim::Optimizer& optimizer, const torch::Device& device) {
+  torch::serialize::InputArchive a, opt;
+  a.load_from(path, device);
+  if (!a.try_read("optimizer", opt)) throw std::invalid_argument(path + ": model file holds no optimizer state to resume");
+  optimizer.load(opt);
+}
+
+}  // namespace mimo::tf

@@ -1,0 +1,120 @@
+#include "transformer/online_channel.hpp"
+
+#include <cmath>
+#include <numbers>
+
+namespace mimo::tf {
+
+namespace {
+torch::Tensor to_tensor(const arma::mat& m) {
+  auto t = torch::empty({static_cast<int64_t>(m.n_rows), static_cast<int64_t>(m.n_cols)}, torch::kFloat32);
+  auto a = t.accessor<float, 2>();
+  for (arma::uword i = 0; i < m.n_rows; ++i)
+    for (arma::uword j = 0; j < m.n_cols; ++j) a[i][j] = static_cast<float>(m(i, j));
+  return t;
+}
+}  // namespace
+
+OnlineChannel::OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torch::Device device)
+    : cfg_(config), nt_min_(nt_min), device_(device) {
+  validate(cfg_.channel);
+  TORCH_CHECK(nt_min_ >= 1 && nt_min_ <= cfg_.channel.nt, "nt-min must be in [1, nt]");
+  const Constellation c(cfg_.modulation);
+  std::vector<float> re, im;
+  for (const auto& p : c.points()) {
+    re.push_back(static_cast<float>(p.real()));
+    im.push_back(static_cast<float>(p.imag()));
+  }
+  points_re_ = torch::tensor(re).to(device_);
+  points_im_ = torch::tensor(im).to(device_);
+  if (cfg_.channel.model == "kronecker") {
+    sqrt_tx_ = to_tensor(arma::sqrtmat_sympd(exponential_correlation(cfg_.channel.nt, cfg_.channel.rho_tx))).to(device_);
+    sqrt_rx_ = to_tensor(arma::sqrtmat_sympd(exponential_correlation(cfg_.channel.nr, cfg_.channel.rho_rx))).to(device_);
+  }
+  esn0_offset_db_ = snr_point(0.0, cfg_.snr_unit, cfg_.channel.nt, c.bits_per_symbol()).esn0_db;
+}
+
+MimoTensors OnlineChannel::sample(int64_t B, uint64_t step) const {
+  uint64_t state = cfg_.seed ^ (0x9e3779b97f4a7c15ULL * (step + 1));
+  torch::manual_seed(splitmix64(state) >> 1);
+  const int64_t nt = cfg_.channel.nt, nr = cfg_.channel.nr, M = points_re_.size(0);
+  const auto f = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
+  const double s = std::sqrt(0.5);
+  auto Hr = torch::randn({B, nr, nt}, f) * s, Hi = torch::randn({B, nr, nt}, f) * s;
+  const auto& model = cfg_.channel.model;
+  if (model == "kronecker") {
+    Hr = torch::matmul(torch::matmul(sqrt_rx_, Hr), sqrt_tx_);
+    Hi = torch::matmul(torch::matmul(sqrt_rx_, Hi), sqrt_tx_);
+  } else if (model == "rician") {
+    const double K = cfg_.channel.k_factor, los = std::sqrt(K / (K + 1)), nlos = std::sqrt(1 / (K + 1));
+    const double pi = std::numbers::pi;
+    auto tr = (torch::rand({B, 1, 1}, f) - 0.5) * pi, tt = (torch::rand({B, 1, 1}, f) - 0.5) * pi;
+    auto r = torch::arange(nr, f).view({1, nr, 1}), t = torch::arange(nt, f).view({1, 1, nt});
+    auto phase = pi * (r * torch::sin(tr) - t * torch::sin(tt));
+    Hr = nlos * Hr + los * torch::cos(phase);
+    Hi = nlos * Hi + los * torch::sin(phase);
+  }
+  MimoTensors out;
+  out.labels = torch::randint(M, {B, nt}, f.dtype(torch::kInt64));
+  if (nt_min_ < nt) {
+    // Streams beyond each sample's count are padding: zero channel columns, masked out of attention and loss.
+    auto active = torch::randint(nt_min_, nt + 1, {B, 1}, f.dtype(torch::kInt64));
+    out.mask = torch::arange(nt, f.dtype(torch::kInt64)).view({1, nt}) >= active;
+    const auto keep = (~out.mask).to(torch::kFloat32).unsqueeze(1);
+    Hr = Hr * keep;
+    Hi = Hi * keep;
+  }
+  const auto xr = points_re_.index_select(0, out.labels.reshape({-1})).view({B, nt, 1});
+  const auto xi = points_im_.index_select(0, out.labels.reshape({-1})).view({B, nt, 1});
+  double lo = cfg_.snr.lo(), hi = cfg_.snr.hi();
+  auto snr_db = lo + (hi - lo) * torch::rand({B}, f);
+  out.n0 = torch::pow(10.0, -(snr_db + esn0_offset_db_) / 10.0);
+  const auto sigma = torch::sqrt(out.n0 / 2).view({B, 1, 1});
+  out.yr = (torch::matmul(Hr, xr) - torch::matmul(Hi, xi) + sigma * torch::randn({B, nr, 1}, f)).squeeze(2);
+  out.yi = (torch::matmul(Hr, xi) + torch::matmul(Hi, xr) + sigma * torch::randn({B, nr, 1}, f)).squeeze(2);
+  if (cfg_.channel.csi_error_var > 0) {
+    const double e = std::sqrt(cfg_.channel.csi_error_var / 2);
+    Hr = Hr + e * torch::randn({B, nr, nt}, f);
+    Hi = Hi + e * torch::randn({B, nr, nt}, f);
+    if (out.mask.defined()) {
+      const auto keep = (~out.mask).to(torch::kFloat32).unsqueeze(1);
+      Hr = Hr * keep;
+      Hi = Hi * keep;
+    }
+  }
+  out.Hr = Hr;
+  out.Hi = Hi;
+  return out;
+}
+
+MimoTensors to_tensors(const SampleBatch& b, size_t begin, size_t end, const torch::Device& device) {
+  const int64_t n = static_cast<int64_t>(end - begin), nr = b.nr, nt = b.nt;
+  auto Hr = torch::empty({n, nr, nt}), Hi = torch::empty({n, nr, nt});
+  auto yr = torch::empty({n, nr}), yi = torch::empty({n, nr}), n0 = torch::empty({n});
+  auto labels = torch::empty({n, nt}, torch::kInt64);
+  float *hr = Hr.data_ptr<float>(), *hi = Hi.data_ptr<float>(), *pr = yr.data_ptr<float>(), *pi = yi.data_ptr<float>();
+  float* pn = n0.data_ptr<float>();
+  int64_t* pl = labels.data_ptr<int64_t>();
+  const auto* H = b.has_h_est() ? b.H_est.data() : b.H.data();
+  for (int64_t k = 0; k < n; ++k) {
+    const size_t i = begin + static_cast<size_t>(k);
+    for (int64_t e = 0; e < nr * nt; ++e) {
+      hr[k * nr * nt + e] = H[i * nr * nt + e].real();
+      hi[k * nr * nt + e] = H[i * nr * nt + e].imag();
+    }
+    for (int64_t r = 0; r < nr; ++r) {
+      pr[k * nr + r] = b.y[i * nr + r].real();
+      pi[k * nr + r] = b.y[i * nr + r].imag();
+    }
+    pn[k] = b.noise_var[i];
+    for (int64_t t = 0; t < nt; ++t) {
+      int s = 0;
+      for (size_t j = 0; j < b.m; ++j) s = (s << 1) | b.bits[(i * nt + t) * b.m + j];
+      pl[k * nt + t] = s;
+    }
+  }
+  MimoTensors t{Hr, Hi, yr, yi, n0, torch::Tensor(), labels};
+  return device.is_cpu() ? t : t.to(device);
+}
+
+}  // namespace mimo::tf

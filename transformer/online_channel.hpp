@@ -1,0 +1,31 @@
+#pragma once
+// Fresh training batches drawn directly on the training device with the conventions of channel/: the same
+// channel models and statistics (E|h|^2 = 1), the 38.211 constellation and the SNR convention of
+// channel/snr.hpp. Each batch is seeded from (seed, step), so training resumes exactly at any step.
+#include <torch/torch.h>
+
+#include "channel/generator.hpp"
+#include "transformer/model.hpp"
+
+namespace mimo::tf {
+
+class OnlineChannel {
+public:
+  /// `config.snr` must be a range (or a grid, whose values are then drawn uniformly); `nt_min` < nt mixes in
+  /// problems with fewer streams (the rest padded).
+  OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torch::Device device);
+  MimoTensors sample(int64_t batch, uint64_t step) const;
+
+private:
+  GeneratorConfig cfg_;
+  int64_t nt_min_;
+  torch::Device device_;
+  torch::Tensor points_re_, points_im_;
+  torch::Tensor sqrt_rx_, sqrt_tx_;  // Kronecker square roots (real symmetric)
+  double esn0_offset_db_;            // esn0_db = value_db + offset, from channel/snr.hpp
+};
+
+/// Converts a slice of a SampleBatch (uses H_est when present) into tensors on `device`.
+MimoTensors to_tensors(const SampleBatch& b, size_t begin, size_t end, const torch::Device& device);
+
+}  // namespace mimo::tf

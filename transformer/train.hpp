@@ -1,0 +1,48 @@
+#pragma once
+// Training of the transformer detector: Adam with linear warm-up and cosine decay, gradient clipping, online
+// batches (or an HDF5 data set), a validation SER beside MMSE's logged to CSV, and atomic checkpoints that
+// --resume continues exactly (each batch is seeded from (seed, step)).
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "channel/generator.hpp"
+
+namespace mimo::tf {
+
+struct TrainConfig {
+  GeneratorConfig channel;          // nt is the model's nt_max; snr gives the training range [lo, hi]
+  int64_t nt_min = 0;               // 0: every batch has nt streams
+  int64_t dim = 64, heads = 4, layers = 4;
+  int64_t steps = 0;                // schedule length; 0 = set by time_limit
+  double time_limit = 0;            // seconds; 0 = none
+  int64_t batch = 256;
+  double lr = 2e-3;
+  double clip = 1.0;
+  std::string device = "cpu";
+  std::string data;                 // HDF5 training set instead of online generation
+  std::string resume;               // checkpoint to continue from
+  std::string out;                  // model file; its log goes to <stem>.train.csv
+  int64_t validate_every = 250;     // steps between validations (and checkpoints)
+  int64_t validate_samples = 2000;  // channel uses per validation SNR
+  std::vector<double> validate_snr; // empty: three points across the training range
+};
+
+struct TrainStatus {
+  int64_t step = 0, total_steps = 0;
+  double loss = 0, lr = 0, samples_per_second = 0, progress = 0;
+};
+
+struct TrainHooks {
+  std::function<void(const TrainStatus&)> progress;  // after every step
+  std::function<bool()> stop;                        // true: save and stop now (Ctrl-C)
+  std::function<void(const std::string&)> log;       // one line per validation
+};
+
+/// Trains and writes the model; returns the number of steps done. Throws std::invalid_argument on bad config.
+int64_t train(const TrainConfig& config, const TrainHooks& hooks);
+
+/// The training log path for a model path: "model.pt" -> "model.train.csv".
+std::string training_log_path(const std::string& model_path);
+
+}  // namespace mimo::tf

@@ -1,0 +1,94 @@
+#include "transformer/transformer_detector.hpp"
+
+#include "transformer/checkpoint.hpp"
+#include "transformer/online_channel.hpp"
+
+namespace mimo::tf {
+
+namespace {
+
+class TransformerDetector final : public Detector {
+public:
+  TransformerDetector(LoadedModel model, std::string path, torch::Device device, int64_t batch)
+      : model_(std::move(model)), path_(std::move(path)), device_(device), batch_(batch),
+        constellation_(model_.info.options.modulation()) {
+    model_.net->eval();
+  }
+  std::string name() const override { return "transformer"; }
+  bool provides_llr() const override { return true; }
+
+protected:
+  void check(const SampleBatch& b) const override {
+    Detector::check(b);
+    if (static_cast<int64_t>(b.nt) > model_.info.options.nt_max())
+      throw std::invalid_argument(path_ + ": the model serves at most " + std::to_string(model_.info.options.nt_max()) +
+                                  " streams, the data has " + std::to_string(b.nt));
+  }
+
+  void detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const override {
+    // One forward pass at a time: LibTorch parallelizes each pass itself, and the engine's threads would only
+    // oversubscribe the cores.
+    std::lock_guard lock(mutex_);
+    torch::NoGradGuard no_grad;
+    const size_t m = b.m, M = static_cast<size_t>(constellation_.size());
+    for (size_t first = begin; first < end; first += static_cast<size_t>(batch_)) {
+      const size_t last = std::min(end, first + static_cast<size_t>(batch_));
+      auto t = to_tensors(b, first, last, device_);
+      const auto logits = model_.net->forward(t).back().to(torch::kCPU).to(torch::kFloat64).contiguous();
+      const double* lp = logits.data_ptr<double>();
+      for (size_t i = first; i < last; ++i)
+        for (size_t s = 0; s < b.nt; ++s) {
+          const double* l = lp + ((i - first) * b.nt + s) * M;
+          size_t best = 0;
+          for (size_t q = 1; q < M; ++q)
+            if (l[q] > l[best]) best = q;
+          out.symbols[i * b.nt + s] = static_cast<int32_t>(best);
+          for (size_t j = 0; j < m; ++j) {
+            double max0 = -INFINITY, max1 = -INFINITY;
+            for (size_t q = 0; q < M; ++q) {
+              double& slot = constellation_.bit(static_cast<int>(q), static_cast<int>(j)) ? max1 : max0;
+              slot = std::max(slot, l[q]);
+            }
+            double llr = max0 - max1;
+            if (std::isnan(llr)) llr = 0;
+            out.llr[(i * b.nt + s) * m + j] = static_cast<float>(std::clamp(llr, -kLlrClip, kLlrClip));
+          }
+        }
+    }
+  }
+
+private:
+  mutable LoadedModel model_;  // forward() is non-const in LibTorch; calls are serialized by mutex_
+  std::string path_;
+  torch::Device device_;
+  int64_t batch_;
+  Constellation constellation_;
+  mutable std::mutex mutex_;
+};
+
+}  // namespace
+
+std::unique_ptr<Detector> make_transformer_detector(const DetectorOptions& options, Modulation modulation) {
+  OptionReader o("transformer", options);
+  std::string path = o.text("model", "");
+  const std::string bare = o.text("value", "");
+  if (path.empty()) path = bare;
+  const std::string device_name = o.text("device", "cpu");
+  const long batch = o.integer("batch", 4096, 1, 1 << 20);
+  o.finish();
+  if (path.empty()) throw std::invalid_argument("transformer needs a model file: transformer:model.pt");
+  if (device_name != "cpu" && device_name != "cuda")
+    throw std::invalid_argument("transformer: device must be cpu or cuda (device = " + device_name + ")");
+  const torch::Device device(device_name == "cuda" ? torch::kCUDA : torch::kCPU);
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw std::invalid_argument("transformer: device=cuda but no CUDA device is available");
+  auto model = load_model(path, device);
+  if (model.info.options.modulation() != modulation)
+    throw std::invalid_argument(path + ": the model was trained for " + to_string(model.info.options.modulation()) +
+                                ", the data is " + to_string(modulation));
+  return std::make_unique<TransformerDetector>(std::move(model), path, device, batch);
+}
+
+void register_transformer_detector() { register_detector("transformer", make_transformer_detector); }
+
+}  // namespace mimo::tf
