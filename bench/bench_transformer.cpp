@@ -1,0 +1,46 @@
+// Transformer training throughput: samples (channel uses) per second for one optimizer step (online batch
+// generation, forward, backward, Adam), default model size, 8x8 QAM16; on CUDA too when available.
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include "transformer/model.hpp"
+#include "transformer/online_channel.hpp"
+
+namespace {
+
+void BM_TrainStep(benchmark::State& state) {
+  const bool cuda = state.range(0) == 1;
+  if (cuda && !torch::cuda::is_available()) {
+    state.SkipWithError("no CUDA device");
+    return;
+  }
+  const torch::Device device(cuda ? torch::kCUDA : torch::kCPU);
+  const int64_t batch = state.range(1);
+  mimo::GeneratorConfig g;
+  g.channel.nt = 8;
+  g.channel.nr = 8;
+  g.modulation = mimo::Modulation::qam16;
+  g.snr = mimo::SnrSchedule::range("10:25");
+  mimo::tf::OnlineChannel gen(g, 8, device);
+  mimo::tf::TransformerDetectorNet net(mimo::tf::TransformerOptions(g.modulation, 8));
+  net->to(device);
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(1e-3));
+  uint64_t step = 0;
+  for (auto _ : state) {
+    const auto b = gen.sample(batch, step++);
+    opt.zero_grad();
+    auto loss = net->loss(net->forward(b), b);
+    loss.backward();
+    opt.step();
+    benchmark::DoNotOptimize(loss.item<float>());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * batch);
+  state.SetLabel(std::string(cuda ? "cuda" : "cpu") + " 8x8 qam16 dim 64 heads 4 layers 4");
+}
+
+}  // namespace
+
+BENCHMARK(BM_TrainStep)->ArgNames({"cuda", "batch"})->Args({0, 256})->Args({1, 4096})->Unit(benchmark::kMillisecond)
+    ->UseRealTime()->MinTime(2.0);
+
+BENCHMARK_MAIN();

@@ -1,0 +1,263 @@
+// The transformer detector: attention core against float64, masking, permutation equivariance, learning,
+// exact save/load/resume, the online channel's statistics, and clear errors for bad models.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "transformer/attention.hpp"
+#include "transformer/checkpoint.hpp"
+#include "transformer/online_channel.hpp"
+#include "transformer/train.hpp"
+#include "transformer/transformer_detector.hpp"
+
+namespace mimo::tf {
+namespace {
+
+std::filesystem::path scratch(const std::string& name) {
+  auto d = std::filesystem::temp_directory_path() / ("mimo_tf_" + name + "_" + std::to_string(getpid()));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+GeneratorConfig channel(int nt, int nr, Modulation mod, const std::string& model = "rayleigh") {
+  GeneratorConfig g;
+  g.channel.model = model;
+  g.channel.nt = nt;
+  g.channel.nr = nr;
+  g.modulation = mod;
+  g.snr = SnrSchedule::range("5:20");
+  g.seed = 7;
+  return g;
+}
+
+TransformerDetectorNet tiny(Modulation mod, int64_t nt_max) {
+  torch::manual_seed(3);
+  return TransformerDetectorNet(TransformerOptions(mod, nt_max).dim(16).heads(2).layers(2));
+}
+
+TEST(AttentionCore, MatchesFloat64Loops) {
+  torch::manual_seed(1);
+  const int64_t B = 2, H = 3, L = 5, d = 4;
+  auto q = torch::randn({B, H, L, d}), k = torch::randn({B, H, L, d}), v = torch::randn({B, H, L, d});
+  auto bias = torch::randn({B, H, L, L});
+  auto mask = torch::zeros({B, L}, torch::kBool);
+  mask[1][4] = true;
+  mask[1][2] = true;
+  const auto out = attention_core(q, k, v, bias, mask);
+  auto qa = q.accessor<float, 4>(), ka = k.accessor<float, 4>(), va = v.accessor<float, 4>();
+  auto ba = bias.accessor<float, 4>();
+  auto oa = out.accessor<float, 4>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < L; ++i) {
+        std::vector<double> w(L, 0.0);
+        double top = -INFINITY, sum = 0;
+        for (int64_t j = 0; j < L; ++j) {
+          if (mask[b][j].item<bool>()) { w[j] = -INFINITY; continue; }
+          double s = 0;
+          for (int64_t e = 0; e < d; ++e) s += static_cast<double>(qa[b][h][i][e]) * ka[b][h][j][e];
+          w[j] = s / std::sqrt(static_cast<double>(d)) + ba[b][h][i][j];
+          top = std::max(top, w[j]);
+        }
+        for (auto& x : w) sum += x = std::exp(x - top);
+        for (int64_t e = 0; e < d; ++e) {
+          double o = 0;
+          for (int64_t j = 0; j < L; ++j) o += w[j] / sum * va[b][h][j][e];
+          EXPECT_NEAR(oa[b][h][i][e], o, 1e-5 * std::max(1.0, std::abs(o)));
+        }
+      }
+  // Without bias and mask it is plain softmax attention.
+  const auto plain = attention_core(q, k, v, torch::Tensor(), torch::Tensor());
+  const auto ref = torch::matmul(torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / 2.0, -1), v);
+  EXPECT_TRUE(torch::allclose(plain, ref, 1e-5, 1e-6));
+}
+
+TEST(Model, ShapesAndPaddedStreamsChangeNothing) {
+  auto net = tiny(Modulation::qam16, 4);
+  net->eval();
+  torch::NoGradGuard no_grad;
+  OnlineChannel gen(channel(3, 5, Modulation::qam16), 3, torch::kCPU);
+  const auto small = gen.sample(32, 0);
+  const auto logits = net->forward(small);
+  ASSERT_EQ(logits.size(), 2u);
+  EXPECT_EQ(logits.back().sizes(), torch::IntArrayRef({32, 3, 16}));
+  // The same problems with a fourth, padded stream (zero channel column, masked).
+  MimoTensors padded = small;
+  padded.Hr = torch::cat({small.Hr, torch::zeros({32, 5, 1})}, 2);
+  padded.Hi = torch::cat({small.Hi, torch::zeros({32, 5, 1})}, 2);
+  padded.mask = torch::zeros({32, 4}, torch::kBool);
+  padded.mask.select(1, 3).fill_(true);
+  const auto with_pad = net->forward(padded).back().narrow(1, 0, 3);
+  EXPECT_TRUE(torch::allclose(with_pad, logits.back(), 1e-4, 1e-4))
+      << (with_pad - logits.back()).abs().max().item<float>();
+}
+
+TEST(Model, PermutingStreamsPermutesOutputs) {
+  auto net = tiny(Modulation::qpsk, 6);
+  net->eval();
+  torch::NoGradGuard no_grad;
+  OnlineChannel gen(channel(6, 6, Modulation::qpsk), 6, torch::kCPU);
+  const auto a = gen.sample(16, 4);
+  const auto perm = torch::tensor({3, 0, 5, 1, 4, 2}, torch::kInt64);
+  MimoTensors b = a;
+  b.Hr = a.Hr.index_select(2, perm);
+  b.Hi = a.Hi.index_select(2, perm);
+  const auto la = net->forward(a).back().index_select(1, perm);
+  const auto lb = net->forward(b).back();
+  EXPECT_TRUE(torch::allclose(la, lb, 1e-4, 1e-4)) << (la - lb).abs().max().item<float>();
+}
+
+TEST(Model, TrainingStepsReduceTheLossOnAFixedBatch) {
+  auto net = tiny(Modulation::qpsk, 4);
+  OnlineChannel gen(channel(4, 4, Modulation::qpsk), 4, torch::kCPU);
+  const auto batch = gen.sample(256, 0);
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(3e-3));
+  const double first = net->loss(net->forward(batch), batch).item<double>();
+  double last = first;
+  for (int s = 0; s < 40; ++s) {
+    opt.zero_grad();
+    auto loss = net->loss(net->forward(batch), batch);
+    loss.backward();
+    opt.step();
+    last = loss.item<double>();
+  }
+  EXPECT_LT(last, 0.8 * first) << first << " -> " << last;
+}
+
+TEST(Checkpoint, SaveLoadReproducesOutputsBitForBit) {
+  const auto dir = scratch("ckpt");
+  auto net = tiny(Modulation::qam16, 4);
+  net->eval();
+  ModelInfo info;
+  info.options = net->options();
+  info.channel = "rayleigh 4x4";
+  save_model((dir / "m.pt").string(), net, info, nullptr);
+  auto loaded = load_model((dir / "m.pt").string(), torch::kCPU);
+  loaded.net->eval();
+  OnlineChannel gen(channel(4, 4, Modulation::qam16), 4, torch::kCPU);
+  const auto batch = gen.sample(8, 1);
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(net->forward(batch).back(), loaded.net->forward(batch).back()));
+  EXPECT_EQ(loaded.info.channel, "rayleigh 4x4");
+  EXPECT_EQ(loaded.info.options.dim(), 16);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Checkpoint, ResumedTrainingEqualsUninterruptedTraining) {
+  const auto dir = scratch("resume");
+  TrainConfig c;
+  c.channel = channel(2, 2, Modulation::qpsk);
+  c.dim = 16;
+  c.heads = 2;
+  c.layers = 1;
+  c.steps = 6;
+  c.batch = 32;
+  c.validate_every = 3;
+  c.validate_samples = 50;
+  c.out = (dir / "straight.pt").string();
+  train(c, {});
+  c.out = (dir / "split.pt").string();
+  TrainHooks stop_early;
+  int calls = 0;
+  stop_early.stop = [&] { return calls++ >= 3; };  // stops after 3 steps
+  EXPECT_EQ(train(c, stop_early), 3);
+  c.resume = c.out;
+  EXPECT_EQ(train(c, {}), 6);
+  auto a = load_model((dir / "straight.pt").string(), torch::kCPU), b = load_model((dir / "split.pt").string(), torch::kCPU);
+  const auto pa = a.net->parameters(), pb = b.net->parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t k = 0; k < pa.size(); ++k) EXPECT_TRUE(torch::equal(pa[k], pb[k])) << "parameter " << k;
+  EXPECT_TRUE(std::filesystem::exists(dir / "split.train.csv"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Checkpoint, BadFilesAndMismatchesGiveClearErrors) {
+  const auto dir = scratch("bad");
+  auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const auto missing = (dir / "none.pt").string();
+  EXPECT_NE(message([&] { load_model(missing, torch::kCPU); }).find("no such model file"), std::string::npos);
+  std::ofstream(dir / "text.pt") << "hello";
+  EXPECT_NE(message([&] { load_model((dir / "text.pt").string(), torch::kCPU); }).find("not a readable model file"),
+            std::string::npos);
+  auto net = tiny(Modulation::qpsk, 2);
+  ModelInfo info;
+  info.options = net->options();
+  const auto good = (dir / "good.pt").string();
+  save_model(good, net, info, nullptr);
+  std::filesystem::copy_file(good, dir / "cut.pt");
+  std::filesystem::resize_file(dir / "cut.pt", std::filesystem::file_size(good) / 2);
+  EXPECT_NE(message([&] { load_model((dir / "cut.pt").string(), torch::kCPU); }), "no error");
+  EXPECT_NE(message([&] { make_transformer_detector({{"value", good}}, Modulation::qam16); }).find("trained for qpsk"),
+            std::string::npos);
+  auto det = make_transformer_detector({{"value", good}}, Modulation::qpsk);
+  SampleBatch three;
+  Generator(channel(3, 3, Modulation::qpsk)).generate(0, 4, three);
+  Detection d;
+  EXPECT_NE(message([&] { det->detect(three, d); }).find("at most 2 streams"), std::string::npos);
+  EXPECT_NE(message([&] { make_transformer_detector({}, Modulation::qpsk); }).find("needs a model file"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Detector, DecisionsAreTheArgmaxOfTheFinalLogits) {
+  const auto dir = scratch("det");
+  auto net = tiny(Modulation::qam16, 3);
+  ModelInfo info;
+  info.options = net->options();
+  const auto path = (dir / "m.pt").string();
+  save_model(path, net, info, nullptr);
+  SampleBatch b;
+  Generator(channel(3, 4, Modulation::qam16)).generate(0, 100, b);
+  Detection d;
+  make_transformer_detector({{"model", path}, {"batch", "7"}}, Modulation::qam16)->detect(b, d, 2);
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const auto logits = net->forward(to_tensors(b, 0, b.n, torch::kCPU)).back();
+  const auto arg = logits.argmax(2).reshape({-1});
+  for (int64_t k = 0; k < arg.size(0); ++k) ASSERT_EQ(d.symbols[k], arg[k].item<int64_t>());
+  // Max-log LLR sign agrees with the decided symbol's bits.
+  const Constellation c(Modulation::qam16);
+  for (size_t k = 0; k < b.n * b.nt; ++k)
+    for (int j = 0; j < 4; ++j)
+      if (std::abs(d.llr[k * 4 + j]) > 1e-4) {
+        EXPECT_EQ(d.llr[k * 4 + j] < 0, c.bit(d.symbols[k], j) == 1);
+      }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OnlineChannel, StatisticsFollowChannelConventions) {
+  auto cfg = channel(4, 6, Modulation::qam16, "kronecker");
+  cfg.channel.rho_tx = 0.7;
+  cfg.channel.rho_rx = 0.3;
+  cfg.snr = SnrSchedule::range("10:10");
+  OnlineChannel gen(cfg, 4, torch::kCPU);
+  const auto t = gen.sample(20000, 0);
+  const double power = (t.Hr.square() + t.Hi.square()).mean().item<double>();
+  EXPECT_NEAR(power, 1.0, 0.02);
+  // E[H^H H] / Nr = R_tx (real part), R_ij = 0.7^|i-j|.
+  const auto gram = (torch::matmul(t.Hr.transpose(1, 2), t.Hr) + torch::matmul(t.Hi.transpose(1, 2), t.Hi)).mean(0) / 6;
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) EXPECT_NEAR(gram[i][j].item<double>(), std::pow(0.7, std::abs(i - j)), 0.03) << i << j;
+  // Noise variance: snr unit, N0 = Nt / 10^(snr/10), and y - Hx has that power.
+  EXPECT_NEAR(t.n0[0].item<double>(), 4.0 / 10.0, 1e-6);
+  const Constellation c(Modulation::qam16);
+  std::vector<float> re, im;
+  for (auto p : c.points()) { re.push_back(p.real()); im.push_back(p.imag()); }
+  const auto xr = torch::tensor(re).index_select(0, t.labels.reshape({-1})).view({20000, 4, 1});
+  const auto xi = torch::tensor(im).index_select(0, t.labels.reshape({-1})).view({20000, 4, 1});
+  const auto nr = t.yr - (torch::matmul(t.Hr, xr) - torch::matmul(t.Hi, xi)).squeeze(2);
+  const auto ni = t.yi - (torch::matmul(t.Hr, xi) + torch::matmul(t.Hi, xr)).squeeze(2);
+  EXPECT_NEAR((nr.square() + ni.square()).mean().item<double>(), 0.4, 0.01);
+}
+
+}  // namespace
+}  // namespace mimo::tf
