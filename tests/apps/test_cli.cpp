@@ -116,5 +116,52 @@ TEST_F(Cli, InterruptLeavesNoFile) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "big.h5.partial"));
 }
 
+TEST_F(Cli, EvaluateWritesCsvJsonAndSummary) {
+  const auto r = run("evaluate --nt 2 --nr 4 --mod qpsk --detectors zf,mmse,kbest:k=4,sphere --snr-db 0,10 "
+                     "--min-errors 200 --seed 3 --out res.csv");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("kbest:k=4"), std::string::npos) << r.out;
+  const auto csv = test::slurp(dir_ / "res.csv");
+  EXPECT_EQ(csv.rfind("detector,channel,modulation,nt,nr,snr_db,esn0_db,ebn0_db,bits,bit_errors,ber,ber_lo,ber_hi,"
+                      "symbols,symbol_errors,ser,seconds\n", 0), 0u);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 4 * 2);
+  const auto json = test::slurp(dir_ / "res.json");
+  EXPECT_NE(json.find("\"complete\": true"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"seed\": 3"), std::string::npos) << json;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "res.csv.partial"));
+
+  // The same run on a stored grid data set, and a plot of the result.
+  ASSERT_EQ(run("generate --nt 2 --nr 4 --mod qpsk --snr-db 0,10 --samples 4000 --out d.h5").status, 0);
+  const auto d = run("evaluate --data d.h5 --detectors mmse,ml --out data.csv");
+  ASSERT_EQ(d.status, 0) << d.err;
+  EXPECT_EQ(std::count(d.out.begin(), d.out.end(), '\n'), 1 + 2 + 1) << d.out;  // header, 2 points, "wrote"
+  if (std::string(MIMO_PYTHON).empty()) GTEST_SKIP() << "no python3 with matplotlib";
+  const auto p = run("plot res.csv -o ber.png --theory");
+  ASSERT_EQ(p.status, 0) << p.err;
+  EXPECT_GT(std::filesystem::file_size(dir_ / "ber.png"), 10000u);
+}
+
+TEST_F(Cli, EvaluateAndPlotRejectBadInput) {
+  ASSERT_EQ(run("generate --nt 2 --nr 2 --snr-range 0:10 --samples 100 --out range.h5").status, 0);
+  std::ofstream(dir_ / "junk.csv") << "a,b\n1,2\n";
+  const std::string ok = " --nt 2 --nr 2 --snr-db 10 --out r.csv";
+  for (const std::string& bad : std::vector<std::string>{
+           "evaluate --detectors zf,foo" + ok, "evaluate --detectors kbest:k=0" + ok, "evaluate --detectors ,zf" + ok,
+           "evaluate --detectors ml:max=10 --mod qam16 --nt 2 --nr 2 --snr-db 10 --out r.csv",
+           "evaluate --detectors sphere --nt 4 --nr 2 --snr-db 10 --out r.csv",
+           "evaluate --detectors zf --snr-range 0:5 --out r.csv", "evaluate --data absent.h5 --out r.csv",
+           "evaluate --data range.h5 --out r.csv", "evaluate --data range.h5 --snr-db 5 --out r.csv",
+           "evaluate --detectors zf --nt 2 --nr 2 --snr-db 10 --out no/dir/r.csv",
+           "evaluate --detectors zf --max-bits 0" + ok, "plot junk.csv -o x.png", "plot absent.csv -o x.png",
+           "plot res.csv -o x.png --metric foo"}) {
+    const auto r = run(bad);
+    EXPECT_NE(r.status, 0) << bad;
+    EXPECT_NE(r.err.find("error"), std::string::npos) << bad << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << bad << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "r.csv")) << bad;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "x.png")) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace mimo
