@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
+#include <type_traits>
 #include <sstream>
 #include <stdexcept>
 
@@ -100,40 +102,45 @@ void OptionReader::finish() const {
       throw std::invalid_argument("detector '" + detector_ + "' has no option '" + key + "'");
 }
 
-long OptionReader::integer(const std::string& key, long fallback, long lo, long hi) {
-  used_.insert(key);
-  const auto it = options_.find(key);
-  if (it == options_.end()) return fallback;
+namespace {
+
+// Parses the whole of `text` as a T within [lo, hi], or returns nothing.
+template <class T>
+std::optional<T> parse_in_range(const std::string& text, T lo, T hi) {
   size_t used = 0;
-  long v = 0;
+  T v{};
   try {
-    v = std::stol(it->second, &used);
+    if constexpr (std::is_integral_v<T>)
+      v = static_cast<T>(std::stol(text, &used));
+    else
+      v = static_cast<T>(std::stod(text, &used));
   } catch (const std::exception&) {
-    used = 0;
+    return std::nullopt;
   }
-  if (used == 0 || used != it->second.size() || v < lo || v > hi)
-    throw std::invalid_argument("detector '" + detector_ + "': option " + key + " must be an integer in [" +
-                                std::to_string(lo) + ", " + std::to_string(hi) + "] (" + key + " = " +
-                                it->second + ")");
+  if (used == 0 || used != text.size() || !(v >= lo && v <= hi)) return std::nullopt;
   return v;
 }
 
-double OptionReader::real(const std::string& key, double fallback, double lo, double hi) {
+}  // namespace
+
+template <class T>
+T OptionReader::number(const std::string& key, T fallback, T lo, T hi, const char* kind) {
   used_.insert(key);
   const auto it = options_.find(key);
   if (it == options_.end()) return fallback;
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(it->second, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != it->second.size() || !(v >= lo && v <= hi))
-    throw std::invalid_argument("detector '" + detector_ + "': option " + key + " must be a number in [" +
-                                std::to_string(lo) + ", " + std::to_string(hi) + "] (" + key + " = " +
-                                it->second + ")");
-  return v;
+  if (auto v = parse_in_range<T>(it->second, lo, hi)) return *v;
+  std::ostringstream msg;
+  msg << "detector '" << detector_ << "': option " << key << " must be " << kind << " in [" << lo << ", " << hi
+      << "] (" << key << " = " << it->second << ")";
+  throw std::invalid_argument(msg.str());
+}
+
+long OptionReader::integer(const std::string& key, long fallback, long lo, long hi) {
+  return number<long>(key, fallback, lo, hi, "an integer");
+}
+
+double OptionReader::real(const std::string& key, double fallback, double lo, double hi) {
+  return number<double>(key, fallback, lo, hi, "a number");
 }
 
 std::string OptionReader::text(const std::string& key, const std::string& fallback) {

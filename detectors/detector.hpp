@@ -74,6 +74,8 @@ public:
   std::string text(const std::string& key, const std::string& fallback);
 
 private:
+  template <class T>
+  T number(const std::string& key, T fallback, T lo, T hi, const char* kind);
   std::string detector_;
   const DetectorOptions& options_;
   std::set<std::string> used_;
