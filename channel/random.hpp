@@ -3,12 +3,11 @@
 //
 // Every Monte Carlo sample draws from its own stream, seeded from (seed, purpose, sample index). Results then
 // do not depend on how samples are split across threads or chunks, and are identical on every platform: the
-// generator (xoshiro256++) and the Gaussian transform (Box-Muller) are written out here rather than taken from
+// generator (xoshiro256++) and the Gaussian transform (Marsaglia polar) are written out here rather than taken from
 // <random>, whose distributions differ between standard libraries.
 #include <cmath>
 #include <complex>
 #include <cstdint>
-#include <numbers>
 
 namespace mimo {
 
@@ -59,13 +58,17 @@ public:
     bit_pool_ >>= 1;
     return b;
   }
-  /// Circularly-symmetric complex Gaussian CN(0, variance) (Box-Muller: one pair per call).
+  /// Circularly-symmetric complex Gaussian CN(0, variance), by Marsaglia's polar method: one pair of normals
+  /// per accepted point of the unit disc, with a logarithm and a square root but no trigonometry.
   std::complex<double> complex_normal(double variance = 1.0) {
-    const double u1 = 1.0 - uniform();  // (0, 1]: log is finite
-    const double u2 = uniform();
-    const double r = std::sqrt(-variance * std::log(u1));
-    const double phi = 2.0 * std::numbers::pi * u2;
-    return {r * std::cos(phi), r * std::sin(phi)};
+    double u, v, s;
+    do {
+      u = 2.0 * uniform() - 1.0;
+      v = 2.0 * uniform() - 1.0;
+      s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    const double f = std::sqrt(-variance * std::log(s) / s);
+    return {u * f, v * f};
   }
   /// Real N(0, variance).
   double normal(double variance = 1.0) { return complex_normal(2.0 * variance).real(); }
