@@ -1,8 +1,10 @@
 // Detector throughput in channel uses per second, one thread, on pre-generated i.i.d. Rayleigh QAM16 batches
-// at two receive SNRs; the sphere decoder also reports its average visited nodes per channel use.
+// at two receive SNRs; the sphere decoder also reports its average visited nodes per channel use. Exhaustive
+// ML runs only where it is feasible: 4x4 QPSK (256 candidates), beside sphere and K-best on the same batch.
 #include <benchmark/benchmark.h>
 
 #include <map>
+#include <tuple>
 
 #include "channel/generator.hpp"
 #include "detectors/detector.hpp"
@@ -10,14 +12,14 @@
 
 namespace {
 
-const mimo::SampleBatch& batch(int n, int snr_db) {
-  static std::map<std::pair<int, int>, mimo::SampleBatch> cache;
-  auto& b = cache[{n, snr_db}];
+const mimo::SampleBatch& batch(int n, int snr_db, mimo::Modulation mod = mimo::Modulation::qam16) {
+  static std::map<std::tuple<int, int, mimo::Modulation>, mimo::SampleBatch> cache;
+  auto& b = cache[{n, snr_db, mod}];
   if (b.n == 0) {
     mimo::GeneratorConfig g;
     g.channel.nt = n;
     g.channel.nr = n;
-    g.modulation = mimo::Modulation::qam16;
+    g.modulation = mod;
     g.snr = mimo::SnrSchedule::grid(std::vector<double>{static_cast<double>(snr_db)});
     mimo::Generator(g).generate(0, 4096, b, 2);
   }
@@ -54,7 +56,30 @@ void Args(benchmark::internal::Benchmark* b) {
       }
 }
 
+const char* const kSmallSpecs[] = {"ml", "sphere", "kbest:k=16", "mmse"};
+
+// 4x4 QPSK, where exhaustive ML is affordable.
+void BM_DetectSmall(benchmark::State& state) {
+  const std::string spec = kSmallSpecs[state.range(0)];
+  const int snr = static_cast<int>(state.range(1));
+  const auto& b = batch(4, snr, mimo::Modulation::qpsk);
+  auto det = mimo::make_detector(spec, mimo::Modulation::qpsk);
+  mimo::Detection out;
+  size_t uses = 0;
+  for (auto _ : state) {
+    det->detect(b, out, 1);
+    uses += b.n;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(uses));
+  if (const auto* sphere = dynamic_cast<const mimo::SphereDetector*>(det.get()))
+    state.counters["nodes"] = static_cast<double>(sphere->visited_nodes()) / static_cast<double>(sphere->searches());
+  state.SetLabel(spec + " 4x4 qpsk " + std::to_string(snr) + "dB");
+}
+
 }  // namespace
+
+BENCHMARK(BM_DetectSmall)->ArgsProduct({{0, 1, 2, 3}, {10, 20}})->ArgNames({"detector", "snr"})
+    ->Unit(benchmark::kMicrosecond)->MinTime(0.2);
 
 BENCHMARK(BM_Detect)->Apply(Args)->ArgNames({"detector", "n", "snr"})->Unit(benchmark::kMicrosecond)
     ->MinTime(0.2);

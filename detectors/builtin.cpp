@@ -36,8 +36,8 @@ std::unique_ptr<Detector> make_kbest(const DetectorOptions& options, Modulation 
 
 std::unique_ptr<Detector> make_ep(const DetectorOptions& options, Modulation m) {
   OptionReader o("ep", options);
-  const long iters = o.integer("iters", 10, 1, 1000);
-  const double beta = o.real("beta", 0.9, 1e-3, 1.0);
+  const long iters = o.integer("iters", EpDetector::kDefaultIterations, 1, 1000);
+  const double beta = o.real("beta", EpDetector::kDefaultBeta, 1e-3, 1.0);
   o.finish();
   return std::make_unique<EpDetector>(m, static_cast<int>(iters), beta);
 }

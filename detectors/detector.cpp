@@ -19,6 +19,21 @@ void Detection::resize(size_t n_, size_t nt_, size_t m_, bool with_llr) {
 
 void Detector::check(const SampleBatch& batch) const {
   if (batch.nt < 1 || batch.nr < 1) throw std::invalid_argument(name() + ": empty antenna configuration");
+  // detect_range() indexes the arrays by the shape fields alone: a batch assembled by hand with arrays of the
+  // wrong length must fail here, not read out of bounds on a worker thread.
+  const size_t h = batch.n * batch.nr * batch.nt;
+  if (batch.H.size() != h || batch.y.size() != batch.n * batch.nr || batch.noise_var.size() != batch.n ||
+      (batch.has_h_est() && batch.H_est.size() != h))
+    throw std::invalid_argument(name() + ": batch arrays do not match its shape (n = " + std::to_string(batch.n) +
+                                ", nr = " + std::to_string(batch.nr) + ", nt = " + std::to_string(batch.nt) + ")");
+}
+
+void Detector::require_modulation(const SampleBatch& batch, const Constellation& constellation) const {
+  if (batch.m != static_cast<size_t>(constellation.bits_per_symbol()))
+    throw std::invalid_argument(name() + ": made for " + to_string(constellation.modulation()) + " (" +
+                                std::to_string(constellation.bits_per_symbol()) +
+                                " bits per symbol) but the batch has " + std::to_string(batch.m) +
+                                " bits per symbol");
 }
 
 void Detector::detect(const SampleBatch& batch, Detection& out, int threads) const {

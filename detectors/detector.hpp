@@ -43,8 +43,12 @@ protected:
   /// Detects samples [begin, end) of batch into out (already sized). Called concurrently on disjoint ranges;
   /// implementations keep their scratch space local to the call so that the per-sample loop never allocates.
   virtual void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const = 0;
-  /// Called once per detect() before any detect_range(); throws if the batch is unsupported.
+  /// Called once per detect() before any detect_range(); throws if the batch is unsupported. The default
+  /// requires at least one stream and one receive antenna and arrays (H, H_est, y, noise_var) of the batch's shape.
   virtual void check(const SampleBatch& batch) const;
+  /// For check() overrides of detectors built for one modulation: throws std::invalid_argument unless the
+  /// batch carries that modulation's bits per symbol (a mismatch would otherwise index past label tables).
+  void require_modulation(const SampleBatch& batch, const Constellation& constellation) const;
 };
 
 using DetectorFactory =

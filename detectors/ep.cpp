@@ -12,10 +12,25 @@
 namespace mimo {
 
 std::string EpDetector::name() const {
-  if (iterations_ == 10 && beta_ == 0.9) return "ep";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "ep:iters=%d,beta=%g", iterations_, beta_);
-  return buf;
+  std::string name = "ep";
+  char sep = ':';
+  if (iterations_ != kDefaultIterations) {
+    name += sep;
+    name += "iters=" + std::to_string(iterations_);
+    sep = ',';
+  }
+  if (beta_ != kDefaultBeta) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "beta=%g", beta_);
+    name += sep;
+    name += buf;
+  }
+  return name;
+}
+
+void EpDetector::check(const SampleBatch& b) const {
+  Detector::check(b);
+  require_modulation(b, c_);
 }
 
 void EpDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {

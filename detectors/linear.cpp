@@ -38,6 +38,11 @@ std::string LinearDetector::name() const {
   return "?";
 }
 
+void LinearDetector::check(const SampleBatch& b) const {
+  Detector::check(b);
+  require_modulation(b, constellation_);
+}
+
 void LinearDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
   const size_t nr = b.nr, nt = b.nt;
   std::vector<cd> H(nr * nt), y(nr), G(nt * nt), z(nt), work(nt);

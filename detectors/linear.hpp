@@ -17,6 +17,7 @@ public:
   bool provides_llr() const override { return true; }
 
 protected:
+  void check(const SampleBatch& batch) const override;
   void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const override;
 
 private:

@@ -11,6 +11,7 @@ namespace mimo {
 
 void MlDetector::check(const SampleBatch& b) const {
   Detector::check(b);
+  require_modulation(b, c_);
   const double candidates = std::pow(static_cast<double>(c_.size()), static_cast<double>(b.nt));
   if (candidates > max_)
     throw std::invalid_argument("ml: " + std::to_string(c_.size()) + "^" + std::to_string(b.nt) +

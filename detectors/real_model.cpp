@@ -38,7 +38,8 @@ void SortedQR::decompose(const RealSystem& s) {
   R.assign(cols * cols, 0.0);
   perm.resize(cols);
   std::iota(perm.begin(), perm.end(), size_t{0});
-  std::vector<double> norms(cols);
+  norms_.resize(cols);
+  auto& norms = norms_;
   for (size_t j = 0; j < cols; ++j) {
     double n = 0;
     for (size_t r = 0; r < rows; ++r) n += Q[r + j * rows] * Q[r + j * rows];

@@ -39,7 +39,11 @@ struct SortedQR {
   std::vector<size_t> perm;    // position k holds original unknown perm[k]
   std::vector<double> z;       // Q^T y
 
+  /// Reuses the storage of the previous call: no allocation once the shape is fixed.
   void decompose(const RealSystem& s);
+
+private:
+  std::vector<double> norms_;  // squared norms of the not yet orthogonalized columns
 };
 
 }  // namespace mimo

@@ -8,6 +8,11 @@
 
 namespace mimo {
 
+void SicDetector::check(const SampleBatch& b) const {
+  Detector::check(b);
+  require_modulation(b, c_);
+}
+
 void SicDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
   using linalg::cd;
   const size_t nr = b.nr, nt = b.nt;

@@ -38,6 +38,7 @@ inline double centre(const SortedQR& qr, size_t k, const double* amp) {
 
 void SphereDetector::check(const SampleBatch& b) const {
   Detector::check(b);
+  require_modulation(b, c_);
   require_determined("sphere", b, c_);
 }
 
@@ -105,6 +106,7 @@ void SphereDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
 
 void KBestDetector::check(const SampleBatch& b) const {
   Detector::check(b);
+  require_modulation(b, c_);
   require_determined("kbest", b, c_);
 }
 

@@ -4,6 +4,7 @@
 #include <armadillo>
 #include <cmath>
 #include <limits>
+#include <ostream>
 
 #include "channel/generator.hpp"
 #include "detectors/ber_engine.hpp"
@@ -57,6 +58,11 @@ struct ZfCase {
   double ebn0_db;
 };
 
+// gtest otherwise prints parameters as raw bytes, padding included, into the names ctest discovers.
+void PrintTo(const ZfCase& c, std::ostream* os) {
+  *os << to_string(c.mod) << " " << c.nt << "x" << c.nr << " " << c.ebn0_db << " dB";
+}
+
 class ZfTheory : public ::testing::TestWithParam<ZfCase> {};
 
 TEST_P(ZfTheory, MatchesClosedForm) {
@@ -82,7 +88,8 @@ TEST_P(ZfTheory, MatchesClosedForm) {
 INSTANTIATE_TEST_SUITE_P(
     Rayleigh, ZfTheory,
     ::testing::Values(ZfCase{Modulation::bpsk, 1, 1, 10}, ZfCase{Modulation::bpsk, 2, 4, 6},
-                      ZfCase{Modulation::qpsk, 4, 4, 10}, ZfCase{Modulation::qpsk, 2, 3, 8},
+                      ZfCase{Modulation::bpsk, 4, 4, 10}, ZfCase{Modulation::qpsk, 4, 4, 10},
+                      ZfCase{Modulation::qpsk, 2, 3, 8}, ZfCase{Modulation::qpsk, 2, 4, 4},
                       ZfCase{Modulation::qpsk, 4, 8, 2}),
     [](const auto& info) {
       const auto& c = info.param;
@@ -106,6 +113,10 @@ struct TreeCase {
   int nt, nr;
   double snr_db;
 };
+
+void PrintTo(const TreeCase& c, std::ostream* os) {
+  *os << to_string(c.mod) << " " << c.nt << "x" << c.nr << " " << c.snr_db << " dB";
+}
 
 class TreeSearch : public ::testing::TestWithParam<TreeCase> {};
 
@@ -226,7 +237,10 @@ TEST(Registry, ClearErrors) {
   EXPECT_NE(message("ep:beta=2").find("option beta"), std::string::npos);
   EXPECT_NE(message("mmse:x=1").find("no option 'x'"), std::string::npos);
   EXPECT_EQ(make_detector("kbest:k=32", Modulation::qpsk)->name(), "kbest:k=32");
-  EXPECT_EQ(make_detector("ep:iters=5", Modulation::qpsk)->name(), "ep:iters=5,beta=0.9");
+  EXPECT_EQ(make_detector("ep", Modulation::qpsk)->name(), "ep");
+  EXPECT_EQ(make_detector("ep:iters=5", Modulation::qpsk)->name(), "ep:iters=5");
+  EXPECT_EQ(make_detector("ep:iters=10,beta=0.5", Modulation::qpsk)->name(), "ep:beta=0.5");
+  EXPECT_NE(message("ml:max=0").find("option max"), std::string::npos);
   for (const char* name : {"mf", "zf", "mmse", "sic", "ml", "sphere", "kbest", "ep"}) {
     const auto names = detector_names();
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
@@ -247,6 +261,37 @@ TEST(Registry, RefusesProblemsItCannotSolve) {
   EXPECT_THROW(make_detector("sphere", Modulation::qpsk)->detect(wide, d), std::invalid_argument);
   EXPECT_THROW(make_detector("kbest", Modulation::qpsk)->detect(wide, d), std::invalid_argument);
   EXPECT_NO_THROW(make_detector("mmse", Modulation::qpsk)->detect(wide, d));
+}
+
+TEST(Registry, RefusesBatchesOfAnotherModulationOrShape) {
+  const auto qam = make_batch(2, 2, Modulation::qam16, 10, 4, 53);
+  for (const auto& name : detector_names()) {
+    if (name == "transformer") continue;  // registered by another module, with its own checks
+    Detection d;
+    try {
+      make_detector(name, Modulation::qpsk)->detect(qam, d);
+      ADD_FAILURE() << name << " accepted a qam16 batch";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("made for qpsk"), std::string::npos) << e.what();
+    }
+    auto truncated = make_batch(2, 2, Modulation::qpsk, 10, 4, 59);
+    truncated.y.pop_back();
+    EXPECT_THROW(make_detector(name, Modulation::qpsk)->detect(truncated, d), std::invalid_argument) << name;
+  }
+}
+
+// With imperfect CSI every detector must equalize with H_est: scrambling the true H may not change anything.
+TEST(Detectors, UseTheChannelEstimateWhenPresent) {
+  const auto b = make_batch(3, 4, Modulation::qam16, 15, 200, 61);
+  auto scrambled = b;
+  scrambled.H_est = b.H;
+  for (auto& h : scrambled.H) h = std::complex<float>(h.imag(), -2.0f * h.real());
+  for (const auto& name : detector_names()) {
+    if (name == "transformer") continue;
+    const auto want = run(name, b), got = run(name, scrambled);
+    EXPECT_EQ(got.symbols, want.symbols) << name;
+    EXPECT_EQ(got.llr, want.llr) << name;
+  }
 }
 
 TEST(Sphere, CountsVisitedNodesAndPrunes) {
