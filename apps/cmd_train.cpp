@@ -2,6 +2,9 @@
 // file that `mimo evaluate --detectors transformer:model.pt` uses as it is.
 #include <algorithm>
 #include <cstdio>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "apps/channel_flags.hpp"
 #include "apps/commands.hpp"
@@ -31,6 +34,12 @@ int run_train(TrainFlags& f) {
   if (c.nt_min > c.channel.channel.nt) throw std::invalid_argument("--nt-min must not exceed --nt");
 
   install_interrupt_handler();
+#if defined(__GLIBC__)
+  // Every step allocates and frees the same few-MB activation buffers; glibc would hand them back to the kernel
+  // and fault them in again each time (measured: 10-25% more steps per second on CPU when it keeps them).
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
   ProgressBar bar("train", 1000);
   tf::TrainHooks hooks;
   hooks.progress = [&](const tf::TrainStatus& s) {
@@ -59,8 +68,13 @@ void add_train_command(CLI::App& app, Registry& registry) {
   auto& c = flags->config;
   CLI::App* cmd = app.add_subcommand("train", "Train the transformer detector (CPU or CUDA)");
   add_channel_flags(*cmd, flags->channel, /*allow_range=*/true);
+  // Training draws each sample's SNR uniformly, so here --snr-db LO:HI means that range (like --snr-range).
+  cmd->get_option("--snr-db")->description(
+      "Training SNR range in dB, LO:HI, each sample drawn uniformly (same as --snr-range; a grid's ends are used)");
   cmd->add_option("--steps", c.steps, "Optimizer steps (the learning-rate schedule's length)");
-  cmd->add_option("--time-limit", c.time_limit, "Stop after this many seconds and save (schedule follows time if no --steps)");
+  cmd->add_option("--time-limit", c.time_limit,
+                  "Stop after this many seconds of training in total, counted across --resume, and save (without "
+                  "--steps the learning-rate schedule follows time)");
   cmd->add_option("--batch", c.batch, "Channel uses per step")->capture_default_str()->check(kAtLeastOne);
   cmd->add_option("--lr", c.lr, "Peak learning rate (Adam, 3% warm-up, cosine decay)")->capture_default_str();
   cmd->add_option("--layers", c.layers, "Transformer blocks")->capture_default_str()->check(CLI::Range(1, 64));
@@ -69,7 +83,8 @@ void add_train_command(CLI::App& app, Registry& registry) {
   cmd->add_option("--nt-min", c.nt_min, "Also train on fewer streams, down to this many (padding-masked)");
   cmd->add_option("--device", c.device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->add_option("--data", c.data, "Train on an HDF5 data set instead of fresh online batches");
-  cmd->add_option("--resume", c.resume, "Continue from a model file written by mimo train");
+  cmd->add_option("--resume", c.resume,
+                  "Continue from a model file written by mimo train with the same flags (checked); --steps may grow");
   cmd->add_option("--validate-every", c.validate_every, "Steps between validation and checkpoint")->capture_default_str()
       ->check(kAtLeastOne);
   cmd->add_option("--validate-snr", flags->validate_snr, "Validation SNRs in dB (default: 3 across the range)");

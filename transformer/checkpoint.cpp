@@ -15,6 +15,13 @@ c10::IValue get(torch::serialize::InputArchive& a, const std::string& key, const
   return v;
 }
 
+// The first line of a LibTorch error, cut short: error messages here stay one line.
+std::string one_line(const c10::Error& e) {
+  std::string s = e.what_without_backtrace();
+  s = s.substr(0, s.find('\n'));
+  return s.size() > 120 ? s.substr(0, 117) + "..." : s;
+}
+
 }  // namespace
 
 void save_model(const std::string& path, TransformerDetectorNet& net, const ModelInfo& info,
@@ -27,6 +34,8 @@ void save_model(const std::string& path, TransformerDetectorNet& net, const Mode
   put(a, "dim", o.dim());
   put(a, "heads", o.heads());
   put(a, "layers", o.layers());
+  put(a, "feature_version", info.feature_version);
+  put(a, "training", info.training);
   put(a, "channel", info.channel);
   put(a, "snr", info.snr);
   put(a, "snr_unit", info.snr_unit);
@@ -66,9 +75,15 @@ LoadedModel load_model(const std::string& path, const torch::Device& device) {
   c10::IValue format;
   if (!a.try_read("format", format) || !format.isString() || format.toStringRef() != kModelFormat)
     throw std::invalid_argument(path + ": not a mimo transformer model (format '" + std::string(kModelFormat) + "')");
+  c10::IValue version;
+  const int64_t features = a.try_read("info/feature_version", version) && version.isInt() ? version.toInt() : 1;
+  if (features != kFeatureVersion)
+    throw std::invalid_argument(path + ": model has features v" + std::to_string(features) + ", this mimo reads v" +
+                                std::to_string(kFeatureVersion) + "; retrain it with this mimo's train command");
   LoadedModel m;
   try {
     auto& i = m.info;
+    i.feature_version = features;
     i.options = TransformerOptions(parse_modulation(get(a, "modulation", path).toStringRef()),
                                    get(a, "nt_max", path).toInt());
     i.options.dim(get(a, "dim", path).toInt()).heads(get(a, "heads", path).toInt()).layers(get(a, "layers", path).toInt());
@@ -82,13 +97,15 @@ LoadedModel load_model(const std::string& path, const torch::Device& device) {
     i.lr = get(a, "lr", path).toDouble();
     i.nt_min = get(a, "nt_min", path).toInt();
     i.seconds = get(a, "seconds", path).toDouble();
+    c10::IValue training;  // absent in the first model files: no resume check for them
+    if (a.try_read("info/training", training) && training.isString()) i.training = training.toStringRef();
     m.net = TransformerDetectorNet(i.options);
     torch::serialize::InputArchive model;
     if (!a.try_read("model", model)) throw std::invalid_argument(path + ": model file has no network weights");
     m.net->load(model);
     m.net->to(device);
   } catch (const c10::Error& e) {
-    throw std::invalid_argument(path + ": corrupted model file (" + std::string(e.what_without_backtrace()).substr(0, 120) + ")");
+    throw std::invalid_argument(path + ": corrupted model file (" + one_line(e) + ")");
   } catch (const std::invalid_argument&) {
     throw;
   }
@@ -97,9 +114,17 @@ LoadedModel load_model(const std::string& path, const torch::Device& device) {
 
 void load_optimizer(const std::string& path, torch::optim::Optimizer& optimizer, const torch::Device& device) {
   torch::serialize::InputArchive a, opt;
-  a.load_from(path, device);
+  try {
+    a.load_from(path, device);
+  } catch (const c10::Error&) {
+    throw std::invalid_argument(path + ": not a readable model file (truncated, or not written by mimo train)");
+  }
   if (!a.try_read("optimizer", opt)) throw std::invalid_argument(path + ": model file holds no optimizer state to resume");
-  optimizer.load(opt);
+  try {
+    optimizer.load(opt);
+  } catch (const c10::Error& e) {
+    throw std::invalid_argument(path + ": optimizer state does not fit the model (" + one_line(e) + ")");
+  }
 }
 
 }  // namespace mimo::tf

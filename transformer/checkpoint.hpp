@@ -11,9 +11,14 @@
 namespace mimo::tf {
 
 inline constexpr const char* kModelFormat = "mimo-transformer-1";
+/// The version of the model's token features and layer shapes (model.cpp). Bump it whenever they change, so
+/// a model file of another version is refused with "retrain" instead of a tensor-shape error. Files without
+/// the key are v1.
+inline constexpr int64_t kFeatureVersion = 1;
 
 struct ModelInfo {
   TransformerOptions options{Modulation::qpsk, 4};
+  int64_t feature_version = kFeatureVersion;
   std::string channel;       // training channel, e.g. "rayleigh 4x4" (informational)
   std::string snr;           // training SNR range "lo:hi" in snr_unit
   std::string snr_unit = "snr";
@@ -24,6 +29,8 @@ struct ModelInfo {
   double lr = 0;
   int64_t nt_min = 0;
   double seconds = 0;        // training time so far
+  std::string training;      // every setting that decides the batches and the schedule, as one line:
+                             // --resume refuses a command whose settings differ (see train.cpp)
 };
 
 void save_model(const std::string& path, TransformerDetectorNet& net, const ModelInfo& info,

@@ -31,7 +31,10 @@ OnlineChannel::OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torc
     sqrt_tx_ = to_tensor(arma::sqrtmat_sympd(exponential_correlation(cfg_.channel.nt, cfg_.channel.rho_tx))).to(device_);
     sqrt_rx_ = to_tensor(arma::sqrtmat_sympd(exponential_correlation(cfg_.channel.nr, cfg_.channel.rho_rx))).to(device_);
   }
-  esn0_offset_db_ = snr_point(0.0, cfg_.snr_unit, cfg_.channel.nt, c.bits_per_symbol()).esn0_db;
+  std::vector<float> offsets(static_cast<size_t>(cfg_.channel.nt) + 1, 0.0f);
+  for (int k = 1; k <= cfg_.channel.nt; ++k)
+    offsets[static_cast<size_t>(k)] = static_cast<float>(snr_point(0.0, cfg_.snr_unit, k, c.bits_per_symbol()).esn0_db);
+  esn0_offset_db_ = torch::tensor(offsets).to(device_);
 }
 
 MimoTensors OnlineChannel::sample(int64_t B, uint64_t step) const {
@@ -56,10 +59,12 @@ MimoTensors OnlineChannel::sample(int64_t B, uint64_t step) const {
   }
   MimoTensors out;
   out.labels = torch::randint(M, {B, nt}, f.dtype(torch::kInt64));
+  auto offset_db = esn0_offset_db_[nt].expand({B});
   if (nt_min_ < nt) {
     // Streams beyond each sample's count are padding: zero channel columns, masked out of attention and loss.
     auto active = torch::randint(nt_min_, nt + 1, {B, 1}, f.dtype(torch::kInt64));
     out.mask = torch::arange(nt, f.dtype(torch::kInt64)).view({1, nt}) >= active;
+    offset_db = esn0_offset_db_.index_select(0, active.view({B}));
     const auto keep = (~out.mask).to(torch::kFloat32).unsqueeze(1);
     Hr = Hr * keep;
     Hi = Hi * keep;
@@ -68,7 +73,7 @@ MimoTensors OnlineChannel::sample(int64_t B, uint64_t step) const {
   const auto xi = points_im_.index_select(0, out.labels.reshape({-1})).view({B, nt, 1});
   double lo = cfg_.snr.lo(), hi = cfg_.snr.hi();
   auto snr_db = lo + (hi - lo) * torch::rand({B}, f);
-  out.n0 = torch::pow(10.0, -(snr_db + esn0_offset_db_) / 10.0);
+  out.n0 = torch::pow(10.0, -(snr_db + offset_db) / 10.0);
   const auto sigma = torch::sqrt(out.n0 / 2).view({B, 1, 1});
   out.yr = (torch::matmul(Hr, xr) - torch::matmul(Hi, xi) + sigma * torch::randn({B, nr, 1}, f)).squeeze(2);
   out.yi = (torch::matmul(Hr, xi) + torch::matmul(Hi, xr) + sigma * torch::randn({B, nr, 1}, f)).squeeze(2);

@@ -12,7 +12,8 @@ namespace mimo::tf {
 class OnlineChannel {
 public:
   /// `config.snr` must be a range (or a grid, whose values are then drawn uniformly); `nt_min` < nt mixes in
-  /// problems with fewer streams (the rest padded).
+  /// problems with fewer streams (the rest padded). A problem with k active streams gets the noise variance
+  /// channel/snr.hpp gives for Nt = k, as if it had been generated with --nt k.
   OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torch::Device device);
   MimoTensors sample(int64_t batch, uint64_t step) const;
 
@@ -22,7 +23,7 @@ private:
   torch::Device device_;
   torch::Tensor points_re_, points_im_;
   torch::Tensor sqrt_rx_, sqrt_tx_;  // Kronecker square roots (real symmetric)
-  double esn0_offset_db_;            // esn0_db = value_db + offset, from channel/snr.hpp
+  torch::Tensor esn0_offset_db_;     // [nt + 1]: esn0_db = value_db + offset[streams], from channel/snr.hpp
 };
 
 /// Converts a slice of a SampleBatch (uses H_est when present) into tensors on `device`.

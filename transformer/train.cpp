@@ -83,6 +83,33 @@ double schedule(double lr, double progress) {
   return lr * (0.05 + 0.95 * 0.5 * (1 + std::cos(std::numbers::pi * t)));
 }
 
+// Every setting that decides the batches, the model shape and the schedule's form, as one line. A resumed run
+// must reproduce it exactly: otherwise it would silently train on other data than the run it continues.
+// (--steps may change, which stretches the schedule, and --time-limit, which only decides when to stop.)
+std::string training_signature(const TrainConfig& c, int64_t nt_min) {
+  const auto& ch = c.channel.channel;
+  std::ostringstream s;
+  s.precision(17);
+  s << "mod=" << to_string(c.channel.modulation) << " channel=" << ch.model << " nr=" << ch.nr << " nt=" << ch.nt
+    << " rho_tx=" << ch.rho_tx << " rho_rx=" << ch.rho_rx << " k=" << ch.k_factor << " csi=" << ch.csi_error_var
+    << " snr=" << c.channel.snr.lo() << ":" << c.channel.snr.hi() << " unit=" << to_string(c.channel.snr_unit)
+    << " seed=" << c.channel.seed << " nt_min=" << nt_min << " dim=" << c.dim << " heads=" << c.heads
+    << " layers=" << c.layers << " batch=" << c.batch << " lr=" << c.lr << " clip=" << c.clip
+    << " data=" << (c.data.empty() ? "online" : std::filesystem::absolute(c.data).string());
+  return s.str();
+}
+
+// "batch=32 (this command: batch=64)" for every setting that differs between two signatures.
+std::string settings_diff(const std::string& saved, const std::string& wanted) {
+  std::istringstream a(saved), b(wanted);
+  std::string x, y, out;
+  while (a >> x) {
+    if (!(b >> y)) y.clear();
+    if (x != y) out += (out.empty() ? "" : ", ") + x + " (this command: " + y + ")";
+  }
+  return out.empty() ? "other settings" : out;
+}
+
 }  // namespace
 
 int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
@@ -107,6 +134,10 @@ int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
     if (info.options.modulation() != c.channel.modulation || info.options.nt_max() != c.channel.channel.nt)
       throw std::invalid_argument(c.resume + " was trained for " + to_string(info.options.modulation()) + " with nt " +
                                   std::to_string(info.options.nt_max()) + "; resume with the same --mod and --nt");
+    const auto wanted = training_signature(c, c.nt_min > 0 ? c.nt_min : c.channel.channel.nt);
+    if (!info.training.empty() && info.training != wanted)
+      throw std::invalid_argument(c.resume + " was trained with " + settings_diff(info.training, wanted) +
+                                  "; resume with the same flags");
   } else {
     torch::manual_seed(c.channel.seed);
     net = TransformerDetectorNet(info.options);
@@ -122,6 +153,7 @@ int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
     info.batch = c.batch;
     info.lr = c.lr;
     info.nt_min = c.nt_min > 0 ? c.nt_min : c.channel.channel.nt;
+    info.training = training_signature(c, info.nt_min);
   }
   torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(c.lr));
   if (!c.resume.empty()) load_optimizer(c.resume, optimizer, device);
@@ -156,8 +188,11 @@ int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
   const auto start = std::chrono::steady_clock::now();
   const double seconds_before = info.seconds;
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  // --time-limit counts the total training time, across --resume, so that a resumed time-limited run
+  // continues the schedule where it stopped.
+  auto trained = [&] { return seconds_before + elapsed(); };
   auto progress_of = [&](int64_t step) {
-    return total > 0 ? static_cast<double>(step) / total : std::min(elapsed() / c.time_limit, 1.0);
+    return total > 0 ? static_cast<double>(step) / total : std::min(trained() / c.time_limit, 1.0);
   };
   auto checkpoint = [&](double loss) {
     info.seconds = seconds_before + elapsed();
@@ -182,7 +217,7 @@ int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
   int64_t done_here = 0;
   while (true) {
     if (total > 0 && info.step >= total) break;
-    if (c.time_limit > 0 && elapsed() >= c.time_limit) break;
+    if (c.time_limit > 0 && trained() >= c.time_limit) break;
     if (hooks.stop && hooks.stop()) break;
     MimoTensors batch;
     if (online) {

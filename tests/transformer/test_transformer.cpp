@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "datasets/writer.hpp"
 #include "transformer/attention.hpp"
 #include "transformer/checkpoint.hpp"
 #include "transformer/online_channel.hpp"
@@ -93,6 +94,31 @@ TEST(Model, ShapesAndPaddedStreamsChangeNothing) {
   const auto with_pad = net->forward(padded).back().narrow(1, 0, 3);
   EXPECT_TRUE(torch::allclose(with_pad, logits.back(), 1e-4, 1e-4))
       << (with_pad - logits.back()).abs().max().item<float>();
+}
+
+TEST(Model, APaddedStreamBetweenOthersChangesNothing) {
+  auto net = tiny(Modulation::qpsk, 5);
+  net->eval();
+  torch::NoGradGuard no_grad;
+  OnlineChannel gen(channel(4, 4, Modulation::qpsk), 4, torch::kCPU);
+  const auto small = gen.sample(16, 2);
+  const auto ref = net->forward(small);
+  // Insert a zero column at position 1, masked; the other streams' logits after every block stay the same.
+  auto widen = [](const torch::Tensor& h) {
+    return torch::cat({h.narrow(2, 0, 1), torch::zeros({h.size(0), h.size(1), 1}), h.narrow(2, 1, 3)}, 2);
+  };
+  MimoTensors padded = small;
+  padded.Hr = widen(small.Hr);
+  padded.Hi = widen(small.Hi);
+  padded.mask = torch::zeros({16, 5}, torch::kBool);
+  padded.mask.select(1, 1).fill_(true);
+  const auto out = net->forward(padded);
+  const auto keep = torch::tensor({0, 2, 3, 4}, torch::kInt64);
+  for (size_t k = 0; k < out.size(); ++k) {
+    const auto kept = out[k].index_select(1, keep);
+    EXPECT_TRUE(torch::allclose(kept, ref[k], 1e-4, 1e-4)) << "block " << k << ": "
+                                                            << (kept - ref[k]).abs().max().item<float>();
+  }
 }
 
 TEST(Model, PermutingStreamsPermutesOutputs) {
@@ -234,6 +260,51 @@ TEST(Detector, DecisionsAreTheArgmaxOfTheFinalLogits) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Training, StreamsAnHdf5DataSetAndResumesExactly) {
+  const auto dir = scratch("data");
+  auto g = channel(3, 4, Modulation::qam16);
+  DatasetInfo info;
+  info.channel = g.channel;
+  info.modulation = g.modulation;
+  info.snr_schedule = g.snr.describe();
+  info.seed = g.seed;
+  const auto data = (dir / "train.h5").string();
+  {
+    DatasetWriter w(data, info, WriterOptions{});
+    SampleBatch b;
+    Generator(g).generate(0, 200, b);
+    w.append(b);
+    w.commit();
+  }
+  TrainConfig c;
+  c.channel = g;
+  c.data = data;
+  c.dim = 16;
+  c.heads = 2;
+  c.layers = 1;
+  c.steps = 6;
+  c.batch = 64;  // windows wrap around the 200 samples
+  c.validate_every = 3;
+  c.validate_samples = 30;
+  c.out = (dir / "straight.pt").string();
+  EXPECT_EQ(train(c, {}), 6);
+  c.out = (dir / "split.pt").string();
+  TrainHooks stop;
+  int calls = 0;
+  stop.stop = [&] { return calls++ >= 4; };
+  EXPECT_EQ(train(c, stop), 4);
+  c.resume = c.out;
+  EXPECT_EQ(train(c, {}), 6);
+  auto a = load_model((dir / "straight.pt").string(), torch::kCPU), b = load_model(c.out, torch::kCPU);
+  const auto pa = a.net->parameters(), pb = b.net->parameters();
+  for (size_t k = 0; k < pa.size(); ++k) EXPECT_TRUE(torch::equal(pa[k], pb[k])) << "parameter " << k;
+  // A data set of another modulation is refused.
+  c.resume.clear();
+  c.channel.modulation = Modulation::qpsk;
+  EXPECT_THROW(train(c, {}), std::invalid_argument);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(OnlineChannel, StatisticsFollowChannelConventions) {
   auto cfg = channel(4, 6, Modulation::qam16, "kronecker");
   cfg.channel.rho_tx = 0.7;
@@ -257,6 +328,118 @@ TEST(OnlineChannel, StatisticsFollowChannelConventions) {
   const auto nr = t.yr - (torch::matmul(t.Hr, xr) - torch::matmul(t.Hi, xi)).squeeze(2);
   const auto ni = t.yi - (torch::matmul(t.Hr, xi) + torch::matmul(t.Hi, xr)).squeeze(2);
   EXPECT_NEAR((nr.square() + ni.square()).mean().item<double>(), 0.4, 0.01);
+}
+
+
+TEST(Checkpoint, OtherFeatureVersionIsRefusedWithRetrain) {
+  const auto dir = scratch("version");
+  auto net = tiny(Modulation::qpsk, 2);
+  ModelInfo info;
+  info.options = net->options();
+  info.feature_version = kFeatureVersion + 1;
+  const auto path = (dir / "old.pt").string();
+  save_model(path, net, info, nullptr);
+  try {
+    load_model(path, torch::kCPU);
+    FAIL() << "another feature version was accepted";
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("retrain"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Checkpoint, ResumeWithOtherSettingsIsRefused) {
+  const auto dir = scratch("resume_flags");
+  TrainConfig c;
+  c.channel = channel(2, 2, Modulation::qpsk);
+  c.dim = 16;
+  c.heads = 2;
+  c.layers = 1;
+  c.steps = 4;
+  c.batch = 16;
+  c.validate_every = 2;
+  c.validate_samples = 20;
+  c.out = (dir / "m.pt").string();
+  TrainHooks stop;
+  int calls = 0;
+  stop.stop = [&] { return calls++ >= 2; };
+  EXPECT_EQ(train(c, stop), 2);
+  c.resume = c.out;
+  auto other = c;
+  other.batch = 32;
+  EXPECT_THROW(train(other, {}), std::invalid_argument);
+  other = c;
+  other.channel.snr = SnrSchedule::range("0:10");
+  EXPECT_THROW(train(other, {}), std::invalid_argument);
+  EXPECT_EQ(train(c, {}), 4);  // the same flags continue
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OnlineChannel, MixedStreamCountsArePaddedWithTheirOwnNoiseVariance) {
+  auto cfg = channel(4, 4, Modulation::qpsk);
+  cfg.snr = SnrSchedule::range("10:10");
+  OnlineChannel gen(cfg, 1, torch::kCPU);
+  const auto t = gen.sample(4000, 3);
+  ASSERT_TRUE(t.mask.defined());
+  const auto active = (~t.mask).sum(1);  // streams per problem
+  EXPECT_EQ(active.min().item<int64_t>(), 1);
+  EXPECT_EQ(active.max().item<int64_t>(), 4);
+  // Padded streams come last, with zero channel columns.
+  EXPECT_TRUE(torch::equal(t.mask, torch::arange(4).view({1, 4}) >= active.view({-1, 1})));
+  const auto col_power = (t.Hr.square() + t.Hi.square()).sum(1);  // [B, Nt]
+  EXPECT_EQ(col_power.masked_select(t.mask).abs().max().item<float>(), 0.0f);
+  // snr unit: N0 = k / 10^(snr/10) for k active streams, as channel/ would generate an Nt = k problem.
+  EXPECT_TRUE(torch::allclose(t.n0, active.to(torch::kFloat32) / 10.0, 1e-5, 1e-7));
+  // Training on the mix runs and learns something.
+  auto net = tiny(Modulation::qpsk, 4);
+  EXPECT_TRUE(std::isfinite(net->loss(net->forward(t), t).item<double>()));
+}
+
+TEST(OnlineChannel, RicianAndRayleighHaveUnitEntryPower) {
+  for (const std::string model : {"rayleigh", "rician"}) {
+    auto cfg = channel(3, 5, Modulation::qpsk, model);
+    cfg.channel.k_factor = model == "rician" ? 4.0 : 0.0;
+    OnlineChannel gen(cfg, 3, torch::kCPU);
+    const auto t = gen.sample(20000, 1);
+    EXPECT_NEAR((t.Hr.square() + t.Hi.square()).mean().item<double>(), 1.0, 0.02) << model;
+    if (model == "rician") {
+      // The line of sight makes |h| far less spread than Rayleigh's: E|h|^4 = 1 + 1 - (K/(K+1))^2 for unit
+      // modulus LOS plus CN(0, 1/(K+1)), so 2 - 0.64 = 1.36 for K = 4 (Rayleigh: 2).
+      const auto p = t.Hr.square() + t.Hi.square();
+      EXPECT_NEAR(p.square().mean().item<double>(), 1.36, 0.05);
+    }
+  }
+}
+
+TEST(Detector, UsesTheChannelEstimateAndAgreesAcrossThreads) {
+  const auto dir = scratch("det_threads");
+  auto net = tiny(Modulation::qpsk, 4);
+  ModelInfo info;
+  info.options = net->options();
+  const auto path = (dir / "m.pt").string();
+  save_model(path, net, info, nullptr);
+  auto cfg = channel(4, 4, Modulation::qpsk);
+  cfg.channel.csi_error_var = 0.1;
+  SampleBatch b;
+  Generator(cfg).generate(0, 300, b);
+  ASSERT_TRUE(b.has_h_est());
+  const auto t = to_tensors(b, 0, b.n, torch::kCPU);
+  EXPECT_EQ(t.Hr[0][1][2].item<float>(), b.H_est[1 * 4 + 2].real());
+  // Labels are the transmitted points' indices.
+  const Constellation c(Modulation::qpsk);
+  for (size_t k = 0; k < 40; ++k) {
+    const auto p = c.points()[t.labels.reshape({-1})[static_cast<int64_t>(k)].item<int64_t>()];
+    EXPECT_LT(std::abs(p - std::complex<double>(b.x[k])), 1e-6) << k;
+  }
+  const auto det = make_transformer_detector({{"value", path}, {"batch", "64"}}, Modulation::qpsk);
+  Detection one, three;
+  det->detect(b, one, 1);
+  det->detect(b, three, 3);
+  EXPECT_EQ(one.symbols, three.symbols);
+  EXPECT_EQ(one.llr, three.llr);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,0 +1,104 @@
+// `mimo train` as a user meets it: a model that `mimo evaluate` uses as it is, Ctrl-C saves and exits 130,
+// --resume continues (and refuses other flags), bad or mismatched model files give one-line errors.
+// No LibTorch headers here: this runs the CLI.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+namespace {
+
+struct CliRun {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+class TrainCli : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("mimo_train_cli_" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  // Runs `[prefix] mimo <args>` in the scratch directory; prefix is e.g. a `timeout` that sends SIGINT (with
+  // --foreground, so that only mimo gets it, once: a second SIGINT makes mimo exit at once without saving).
+  CliRun run(const std::string& args, const std::string& prefix = "") {
+    const auto out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
+    const std::string cmd = "cd '" + dir_.string() + "' && " + prefix + " '" + std::string(MIMO_CLI) + "' " + args +
+                            " >'" + out.string() + "' 2>'" + err.string() + "'";
+    const int raw = std::system(cmd.c_str());
+    CliRun r;
+    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+  static long steps_written(const std::string& out) {
+    std::smatch m;
+    return std::regex_search(out, m, std::regex("after (\\d+) steps")) ? std::stol(m[1]) : -1;
+  }
+  std::filesystem::path dir_;
+};
+
+const std::string kTiny = "train --nt 2 --nr 3 --mod qpsk --snr-db 5:15 --dim 16 --heads 2 --layers 1 --seed 4 "
+                          "--validate-every 10 --out m.pt";
+
+TEST_F(TrainCli, TrainedModelServesEvaluateAsItIs) {
+  auto r = run(kTiny + " --batch 32 --steps 20");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(steps_written(r.out), 20) << r.out;
+  ASSERT_TRUE(std::filesystem::exists(dir_ / "m.pt"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "m.pt.partial"));
+  const auto log = slurp(dir_ / "m.train.csv");
+  EXPECT_EQ(log.substr(0, log.find('\n')),
+            "step,seconds,loss,lr,ser_7.5dB,ser_10dB,ser_12.5dB,mmse_ser_7.5dB,mmse_ser_10dB,mmse_ser_12.5dB");
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 3);  // header, steps 10 and 20
+
+  r = run("evaluate --nt 2 --nr 3 --mod qpsk --snr-db 10 --detectors mmse,transformer:m.pt --min-errors 50 "
+          "--max-bits 20000 --out e.csv");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(slurp(dir_ / "e.csv").find("\ntransformer,"), std::string::npos);
+
+  // Another modulation, too many streams, a missing and a foreign file: one-line errors, exit 1.
+  for (const auto& [args, expect] : std::vector<std::pair<std::string, std::string>>{
+           {"--nt 2 --nr 3 --mod qam16 --detectors transformer:m.pt", "trained for qpsk"},
+           {"--nt 3 --nr 3 --mod qpsk --detectors transformer:model=m.pt", "at most 2 streams"},
+           {"--nt 2 --nr 3 --mod qpsk --detectors transformer:none.pt", "no such model file"},
+           {"--nt 2 --nr 3 --mod qpsk --detectors transformer:m.train.csv", "not a readable model file"}}) {
+    r = run("evaluate " + args + " --snr-db 10 --min-errors 10 --max-bits 2000 --out bad.csv");
+    EXPECT_EQ(r.status, 1) << args;
+    EXPECT_NE(r.err.find(expect), std::string::npos) << args << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+TEST_F(TrainCli, CtrlCSavesExits130AndResumeContinues) {
+  auto r = run(kTiny + " --batch 32 --steps 100000000", "timeout --foreground --preserve-status -s INT 4");
+  ASSERT_EQ(r.status, 130) << r.out << r.err;
+  const long first = steps_written(r.out);
+  ASSERT_GE(first, 0) << r.out;
+  ASSERT_TRUE(std::filesystem::exists(dir_ / "m.pt"));
+
+  r = run(kTiny + " --batch 64 --steps 100000000 --resume m.pt");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("batch=32 (this command: batch=64)"), std::string::npos) << r.err;
+
+  r = run(kTiny + " --batch 32 --steps 100000000 --resume m.pt", "timeout --foreground --preserve-status -s INT 4");
+  ASSERT_EQ(r.status, 130) << r.out << r.err;
+  EXPECT_GT(steps_written(r.out), first) << r.out;
+}
+
+}  // namespace
