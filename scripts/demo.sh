@@ -14,8 +14,16 @@ echo "== a data set: 4x8 16-QAM, Kronecker-correlated channel, SNR grid 0..20 dB
   --snr-db 0:5:20 --samples 50000 --seed 1 --out "$out/data.h5"
 "$mimo" inspect "$out/data.h5"
 
+models=""
+if "$mimo" --help | grep -q '^  train'; then
+  echo "== the transformer detector: 60 seconds of training on 4x4 QPSK (CPU)"
+  "$mimo" train --nt 4 --nr 4 --mod qpsk --channel rayleigh --snr-db 8:20 --time-limit 60 --seed 1 \
+    --validate-every 200 --out "$out/transformer.pt"
+  models=",transformer:$out/transformer.pt"
+fi
+
 echo "== BER versus SNR: 4x4 QPSK over i.i.d. Rayleigh fading"
-"$mimo" evaluate --nt 4 --nr 4 --mod qpsk --channel rayleigh --detectors zf,mmse,sic,kbest:k=8,ep,sphere \
+"$mimo" evaluate --nt 4 --nr 4 --mod qpsk --channel rayleigh --detectors "zf,mmse,sic,kbest:k=8,ep,sphere$models" \
   --snr-db 0:2:20 --min-errors 500 --max-bits 1e7 --seed 1 --out "$out/ber.csv"
 
 echo "== plots"
