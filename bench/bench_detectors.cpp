@@ -26,13 +26,10 @@ const mimo::SampleBatch& batch(int n, int snr_db, mimo::Modulation mod = mimo::M
   return b;
 }
 
-const char* const kSpecs[] = {"mf", "zf", "mmse", "sic", "ep", "kbest:k=16", "sphere"};
-
-void BM_Detect(benchmark::State& state) {
-  const std::string spec = kSpecs[state.range(0)];
-  const int n = static_cast<int>(state.range(1)), snr = static_cast<int>(state.range(2));
-  const auto& b = batch(n, snr);
-  auto det = mimo::make_detector(spec, mimo::Modulation::qam16);
+// Times one detector on one pre-generated batch: channel uses per second, and the sphere decoder's nodes.
+void time_detector(benchmark::State& state, const std::string& spec, mimo::Modulation mod, const mimo::SampleBatch& b,
+                   const std::string& label) {
+  auto det = mimo::make_detector(spec, mod);
   mimo::Detection out;
   size_t uses = 0;
   for (auto _ : state) {
@@ -42,7 +39,15 @@ void BM_Detect(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(uses));
   if (const auto* sphere = dynamic_cast<const mimo::SphereDetector*>(det.get()))
     state.counters["nodes"] = static_cast<double>(sphere->visited_nodes()) / static_cast<double>(sphere->searches());
-  state.SetLabel(spec + " " + std::to_string(n) + "x" + std::to_string(n) + " qam16 " + std::to_string(snr) + "dB");
+  state.SetLabel(spec + " " + label);
+}
+
+const char* const kSpecs[] = {"mf", "zf", "mmse", "sic", "ep", "kbest:k=16", "sphere"};
+
+void BM_Detect(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(1)), snr = static_cast<int>(state.range(2));
+  time_detector(state, kSpecs[state.range(0)], mimo::Modulation::qam16, batch(n, snr),
+                std::to_string(n) + "x" + std::to_string(n) + " qam16 " + std::to_string(snr) + "dB");
 }
 
 void Args(benchmark::internal::Benchmark* b) {
@@ -60,20 +65,9 @@ const char* const kSmallSpecs[] = {"ml", "sphere", "kbest:k=16", "mmse"};
 
 // 4x4 QPSK, where exhaustive ML is affordable.
 void BM_DetectSmall(benchmark::State& state) {
-  const std::string spec = kSmallSpecs[state.range(0)];
   const int snr = static_cast<int>(state.range(1));
-  const auto& b = batch(4, snr, mimo::Modulation::qpsk);
-  auto det = mimo::make_detector(spec, mimo::Modulation::qpsk);
-  mimo::Detection out;
-  size_t uses = 0;
-  for (auto _ : state) {
-    det->detect(b, out, 1);
-    uses += b.n;
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(uses));
-  if (const auto* sphere = dynamic_cast<const mimo::SphereDetector*>(det.get()))
-    state.counters["nodes"] = static_cast<double>(sphere->visited_nodes()) / static_cast<double>(sphere->searches());
-  state.SetLabel(spec + " 4x4 qpsk " + std::to_string(snr) + "dB");
+  time_detector(state, kSmallSpecs[state.range(0)], mimo::Modulation::qpsk, batch(4, snr, mimo::Modulation::qpsk),
+                "4x4 qpsk " + std::to_string(snr) + "dB");
 }
 
 }  // namespace
