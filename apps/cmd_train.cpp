@@ -82,6 +82,9 @@ void add_train_command(CLI::App& app, Registry& registry) {
   cmd->add_option("--heads", c.heads, "Attention heads (must divide --dim)")->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--nt-min", c.nt_min, "Also train on fewer streams, down to this many (padding-masked)");
   cmd->add_option("--device", c.device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--attention", c.attention,
+                  "Attention core: fused (our kernels: CUDA, or fused CPU loops) or reference (composite torch ops)")
+      ->capture_default_str()->check(CLI::IsMember({"fused", "reference"}));
   cmd->add_option("--data", c.data, "Train on an HDF5 data set instead of fresh online batches");
   cmd->add_option("--resume", c.resume,
                   "Continue from a model file written by mimo train with the same flags (checked); --steps may grow");

@@ -1,8 +1,10 @@
 // Transformer training throughput: samples (channel uses) per second for one optimizer step (online batch
-// generation, forward, backward, Adam), default model size, 8x8 QAM16; on CUDA too when available.
+// generation, forward, backward, Adam), default model size, 8x8 QAM16, with the fused attention core and with
+// the composite reference; on CUDA too when available.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include "transformer/attention.hpp"
 #include "transformer/model.hpp"
 #include "transformer/online_channel.hpp"
 
@@ -16,6 +18,8 @@ void BM_TrainStep(benchmark::State& state) {
   }
   const torch::Device device(cuda ? torch::kCUDA : torch::kCPU);
   const int64_t batch = state.range(1);
+  const bool fused = state.range(2) == 1;
+  mimo::tf::set_attention_impl(fused ? mimo::tf::AttentionImpl::fused : mimo::tf::AttentionImpl::reference);
   mimo::GeneratorConfig g;
   g.channel.nt = 8;
   g.channel.nr = 8;
@@ -35,12 +39,15 @@ void BM_TrainStep(benchmark::State& state) {
     benchmark::DoNotOptimize(loss.item<float>());
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * batch);
-  state.SetLabel(std::string(cuda ? "cuda" : "cpu") + " 8x8 qam16 dim 64 heads 4 layers 4");
+  mimo::tf::set_attention_impl(mimo::tf::AttentionImpl::fused);
+  state.SetLabel(std::string(cuda ? "cuda" : "cpu") + (fused ? " fused" : " reference") +
+                 " attention, 8x8 qam16 dim 64 heads 4 layers 4");
 }
 
 }  // namespace
 
-BENCHMARK(BM_TrainStep)->ArgNames({"cuda", "batch"})->Args({0, 256})->Args({1, 4096})->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_TrainStep)->ArgNames({"cuda", "batch", "fused"})->ArgsProduct({{0}, {256}, {0, 1}})
+    ->ArgsProduct({{1}, {4096}, {0, 1}})->Unit(benchmark::kMillisecond)
     ->UseRealTime()->MinTime(2.0);
 
 BENCHMARK_MAIN();

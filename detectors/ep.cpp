@@ -33,63 +33,77 @@ void EpDetector::check(const SampleBatch& b) const {
   require_modulation(b, c_);
 }
 
+EpSolver::EpSolver(std::vector<double> levels, double es_dim, int iterations, double beta)
+    : levels_(std::move(levels)), es_dim_(es_dim), iterations_(iterations), beta_(beta), w_(levels_.size()) {}
+
+// Cavity marginals from the current Gaussian factors.
+void EpSolver::cavity(const double* G, const double* Hty, size_t n, double s2) {
+  for (size_t k = 0; k < n * n; ++k) A_[k] = G[k] / s2;
+  for (size_t k = 0; k < n; ++k) A_[k + k * n] += lambda_[k];
+  linalg::cholesky(A_.data(), n, 1e-300);
+  for (size_t k = 0; k < n; ++k) mu_[k] = Hty[k] / s2 + gamma_[k];
+  linalg::cholesky_solve(A_.data(), n, mu_.data());
+  linalg::inverse_diagonal(A_.data(), n, sigma_.data(), work_.data());
+  for (size_t k = 0; k < n; ++k) {
+    const double denom = 1.0 - sigma_[k] * lambda_[k];
+    h2_[k] = denom > 1e-12 ? sigma_[k] / denom : 1e12;  // numerically vanished cavity: uninformative
+    if (!(h2_[k] > 1e-12)) h2_[k] = 1e-12;
+    t_[k] = h2_[k] * (mu_[k] / sigma_[k] - gamma_[k]);
+  }
+}
+
+// Moments of the tilted distributions over the alphabet (log-sum-exp for stability).
+void EpSolver::moments(size_t n) {
+  const size_t L = levels_.size();
+  for (size_t k = 0; k < n; ++k) {
+    double top = -INFINITY;
+    for (size_t l = 0; l < L; ++l)
+      top = std::max(top, w_[l] = -(t_[k] - levels_[l]) * (t_[k] - levels_[l]) / (2 * h2_[k]));
+    double z = 0, mean = 0, second = 0;
+    for (size_t l = 0; l < L; ++l) {
+      const double p = std::exp(w_[l] - top);
+      z += p;
+      mean += p * levels_[l];
+      second += p * levels_[l] * levels_[l];
+    }
+    mean_[k] = mean / z;
+    var_[k] = std::max(second / z - mean_[k] * mean_[k], kMinVariance);
+  }
+}
+
+void EpSolver::solve(const double* G, const double* Hty, size_t n, double s2) {
+  for (auto* v : {&mu_, &sigma_, &work_, &lambda_, &gamma_, &t_, &h2_, &mean_, &var_}) v->resize(n);
+  A_.resize(n * n);
+  std::fill(lambda_.begin(), lambda_.end(), 1.0 / es_dim_);
+  std::fill(gamma_.begin(), gamma_.end(), 0.0);
+  for (int it = 0; it < iterations_; ++it) {
+    cavity(G, Hty, n, s2);
+    moments(n);
+    for (size_t k = 0; k < n; ++k) {
+      const double new_lambda = 1.0 / var_[k] - 1.0 / h2_[k];
+      const double new_gamma = mean_[k] / var_[k] - t_[k] / h2_[k];
+      if (new_lambda > 0 && std::isfinite(new_lambda) && std::isfinite(new_gamma)) {
+        lambda_[k] = beta_ * new_lambda + (1 - beta_) * lambda_[k];
+        gamma_[k] = beta_ * new_gamma + (1 - beta_) * gamma_[k];
+      }
+    }
+  }
+  cavity(G, Hty, n, s2);
+  moments(n);
+}
+
 void EpDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
   RealSystem sys;
   sys.shape(b, c_);
   const size_t n = sys.cols, rows = sys.rows, nt = b.nt, m = b.m;
-  const auto& levels = c_.pam_levels();
-  const size_t L = levels.size();
-  const double es_dim = c_.is_real() ? 1.0 : 0.5;  // energy per real unknown
-  const double min_var = 5e-7;
-  std::vector<double> G0(n * n), A(n * n), Hty(n), mu(n), sigma(n), work(n), lambda(n), gamma(n), t(n), h2(n), w(L);
-
-  // Cavity marginals from the current Gaussian factors.
-  auto cavity = [&](double s2) {
-    for (size_t k = 0; k < n * n; ++k) A[k] = G0[k] / s2;
-    for (size_t k = 0; k < n; ++k) A[k + k * n] += lambda[k];
-    linalg::cholesky(A.data(), n, 1e-300);
-    for (size_t k = 0; k < n; ++k) mu[k] = Hty[k] / s2 + gamma[k];
-    linalg::cholesky_solve(A.data(), n, mu.data());
-    linalg::inverse_diagonal(A.data(), n, sigma.data(), work.data());
-    for (size_t k = 0; k < n; ++k) {
-      const double denom = 1.0 - sigma[k] * lambda[k];
-      h2[k] = denom > 1e-12 ? sigma[k] / denom : 1e12;  // numerically vanished cavity: uninformative
-      if (!(h2[k] > 1e-12)) h2[k] = 1e-12;
-      t[k] = h2[k] * (mu[k] / sigma[k] - gamma[k]);
-    }
-  };
-
+  std::vector<double> G(n * n), Hty(n);
+  EpSolver ep(c_.pam_levels(), c_.is_real() ? 1.0 : 0.5, iterations_, beta_);  // energy per real unknown
   for (size_t i = begin; i < end; ++i) {
     sys.load(b, i);
-    const double s2 = 0.5 * usable_noise_var(b.noise_var[i]);
-    linalg::gram(sys.H.data(), rows, n, 0.0, G0.data());
+    linalg::gram(sys.H.data(), rows, n, 0.0, G.data());
     linalg::matched_filter(sys.H.data(), rows, n, sys.y.data(), Hty.data());
-    std::fill(lambda.begin(), lambda.end(), 1.0 / es_dim);
-    std::fill(gamma.begin(), gamma.end(), 0.0);
-    for (int it = 0; it < iterations_; ++it) {
-      cavity(s2);
-      for (size_t k = 0; k < n; ++k) {
-        // Moments of the tilted distribution over the alphabet (log-sum-exp for stability).
-        double top = -INFINITY;
-        for (size_t l = 0; l < L; ++l) top = std::max(top, w[l] = -(t[k] - levels[l]) * (t[k] - levels[l]) / (2 * h2[k]));
-        double z = 0, mean = 0, second = 0;
-        for (size_t l = 0; l < L; ++l) {
-          const double p = std::exp(w[l] - top);
-          z += p;
-          mean += p * levels[l];
-          second += p * levels[l] * levels[l];
-        }
-        mean /= z;
-        const double var = std::max(second / z - mean * mean, min_var);
-        const double new_lambda = 1.0 / var - 1.0 / h2[k];
-        const double new_gamma = mean / var - t[k] / h2[k];
-        if (new_lambda > 0 && std::isfinite(new_lambda) && std::isfinite(new_gamma)) {
-          lambda[k] = beta_ * new_lambda + (1 - beta_) * lambda[k];
-          gamma[k] = beta_ * new_gamma + (1 - beta_) * gamma[k];
-        }
-      }
-    }
-    cavity(s2);
+    ep.solve(G.data(), Hty.data(), n, 0.5 * usable_noise_var(b.noise_var[i]));
+    const auto &t = ep.t(), &h2 = ep.h2();
     for (size_t u = 0; u < nt; ++u) {
       out.symbols[i * nt + u] = c_.hard_index({t[u], c_.is_real() ? 0.0 : t[nt + u]});
       double llr[8];

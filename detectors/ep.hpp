@@ -21,7 +21,37 @@
 // even NaN input yields a valid symbol index.
 #include "detectors/detector.hpp"
 
+#include <vector>
+
 namespace mimo {
+
+/// EP's message passing on one real system, given its Gram matrix G = H^T H and matched filter H^T y: after
+/// the iterations, the cavity marginals N(t_i, h2_i) and the moments (mean_i, var_i) of the discrete posterior
+/// they induce. Reused across systems of one size (it keeps its work space); also the start of the
+/// transformer detector.
+class EpSolver {
+public:
+  /// `levels`: the PAM alphabet of every real unknown; es_dim: its energy (the initial prior precision's inverse).
+  EpSolver(std::vector<double> levels, double es_dim, int iterations, double beta);
+  /// G: n x n (column-major, symmetric), Hty: n, s2: noise variance per real dimension.
+  void solve(const double* G, const double* Hty, size_t n, double s2);
+  const std::vector<double>& t() const { return t_; }
+  const std::vector<double>& h2() const { return h2_; }
+  const std::vector<double>& mean() const { return mean_; }
+  const std::vector<double>& var() const { return var_; }
+
+  static constexpr double kMinVariance = 5e-7;
+
+private:
+  void cavity(const double* G, const double* Hty, size_t n, double s2);
+  void moments(size_t n);
+
+  std::vector<double> levels_;
+  double es_dim_;
+  int iterations_;
+  double beta_;
+  std::vector<double> A_, mu_, sigma_, work_, lambda_, gamma_, t_, h2_, mean_, var_, w_;
+};
 
 class EpDetector final : public Detector {
 public:

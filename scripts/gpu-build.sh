@@ -17,3 +17,7 @@ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torc
   -DARMADILLO_INCLUDE_DIR="$PWD/.gpu/include" -DCMAKE_CUDA_ARCHITECTURES=90
 cmake --build "$BUILD_DIR" -j "$(nproc)"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)"
+# The attention kernels' timings, once bench/bench_attention.cpp is built (needs Google Benchmark).
+if [ -x "$BUILD_DIR/bench/bench_attention" ]; then
+  "$BUILD_DIR/bench/bench_attention"
+fi

@@ -1,33 +1,195 @@
 #include "transformer/attention.hpp"
 
+#include <atomic>
 #include <cmath>
+#include <stdexcept>
+
+#include "transformer/attention/cpu_kernels.hpp"
+#include "transformer/attention/kernels.hpp"
+
+#if defined(MIMO_TORCH_CUDA)
+#include <c10/cuda/CUDAStream.h>
+#endif
 
 namespace mimo::tf {
 
-torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                  const torch::Tensor& bias, const torch::Tensor& key_padding_mask) {
+namespace {
+
+std::atomic<AttentionImpl> g_impl{AttentionImpl::fused};
+
+void check_shapes(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& bias,
+                  const torch::Tensor& mask) {
   TORCH_CHECK(q.dim() == 4 && k.sizes() == q.sizes() && v.sizes() == q.sizes(),
               "attention_core: q, k, v must all be [B, H, L, d]");
+  const auto B = q.size(0), H = q.size(1), L = q.size(2);
+  TORCH_CHECK(!bias.defined() || bias.sizes() == torch::IntArrayRef({B, H, L, L}),
+              "attention_core: bias must be [B, H, L, L]");
+  TORCH_CHECK(!mask.defined() || mask.sizes() == torch::IntArrayRef({B, L}),
+              "attention_core: key_padding_mask must be [B, L]");
+}
+
+kernels::AttentionShape shape_of(const torch::Tensor& q) { return {q.size(0), q.size(1), q.size(2), q.size(3)}; }
+
+kernels::AttentionInputs inputs_of(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                   const torch::Tensor& bias, const torch::Tensor& mask) {
+  kernels::AttentionInputs in;
+  in.shape = shape_of(q);
+  in.q = q.data_ptr();
+  in.k = k.data_ptr();
+  in.v = v.data_ptr();
+  if (bias.defined()) in.bias = bias.data_ptr();
+  if (mask.defined()) in.key_padding = reinterpret_cast<const uint8_t*>(mask.data_ptr<bool>());
+  return in;
+}
+
+// Optional inputs cross the autograd Function as empty placeholders (it cannot take undefined tensors).
+torch::Tensor placeholder_if_absent(const torch::Tensor& t, const torch::Tensor& like) {
+  return t.defined() ? t : torch::empty({0}, like.options());
+}
+torch::Tensor present(const torch::Tensor& t) { return t.numel() > 0 ? t.contiguous() : torch::Tensor(); }
+
+// Problems per CPU task: enough work (~32k multiply-adds) to be worth handing to a thread.
+int64_t cpu_grain(const kernels::AttentionShape& s) {
+  return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, s.length * s.length * s.head_dim));
+}
+
+void* cuda_stream_of(const torch::Tensor& t) {
+#if defined(MIMO_TORCH_CUDA)
+  return c10::cuda::getCurrentCUDAStream(t.device().index()).stream();
+#else
+  (void)t;
+  return nullptr;  // a CPU LibTorch never hands us CUDA tensors
+#endif
+}
+
+kernels::Precision precision_of(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kBFloat16 ? kernels::Precision::bf16 : kernels::Precision::f32;
+}
+
+void check_cuda(const std::string& error) {
+  if (!error.empty()) throw std::runtime_error("attention_core: " + error);
+}
+
+void forward_into(const kernels::AttentionInputs& in, const torch::Tensor& q, torch::Tensor& out, torch::Tensor& lse) {
+  if (q.is_cuda()) {
+    check_cuda(kernels::attention_forward_cuda(precision_of(q), in, out.data_ptr(), lse.data_ptr<float>(),
+                                               cuda_stream_of(q)));
+    return;
+  }
+  AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "attention_forward_cpu", [&] {
+    auto* o = out.data_ptr<scalar_t>();
+    auto* l = lse.data_ptr<scalar_t>();
+    at::parallel_for(0, in.shape.problems(), cpu_grain(in.shape), [&](int64_t first, int64_t last) {
+      kernels::attention_forward_cpu<scalar_t>(in, o, l, first, last);
+    });
+  });
+}
+
+void backward_into(const kernels::AttentionInputs& in, const torch::Tensor& q, const torch::Tensor& out,
+                   const torch::Tensor& lse, const torch::Tensor& dout, const kernels::AttentionGradients& grads) {
+  if (q.is_cuda()) {
+    check_cuda(kernels::attention_backward_cuda(precision_of(q), in, out.data_ptr(), lse.data_ptr<float>(),
+                                                dout.data_ptr(), grads, cuda_stream_of(q)));
+    return;
+  }
+  AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "attention_backward_cpu", [&] {
+    const auto* o = out.data_ptr<scalar_t>();
+    const auto* l = lse.data_ptr<scalar_t>();
+    const auto* g = dout.data_ptr<scalar_t>();
+    at::parallel_for(0, in.shape.problems(), cpu_grain(in.shape), [&](int64_t first, int64_t last) {
+      kernels::attention_backward_cpu<scalar_t>(in, o, l, g, grads, first, last);
+    });
+  });
+}
+
+// The fused core as an autograd node: the forward keeps only out and the rows' log-sum-exp; the backward
+// recomputes P from them, so no [B, H, L, L] probability tensor is ever stored.
+struct FusedAttention : torch::autograd::Function<FusedAttention> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& q_in,
+                               const torch::Tensor& k_in, const torch::Tensor& v_in, const torch::Tensor& bias_in,
+                               const torch::Tensor& mask_in) {
+    const auto q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
+    const auto bias = present(bias_in), mask = present(mask_in);
+    auto out = torch::empty_like(q);
+    auto lse = torch::empty({q.size(0), q.size(1), q.size(2)},
+                            q.options().dtype(q.is_cuda() ? torch::kFloat : q.scalar_type()));
+    forward_into(inputs_of(q, k, v, bias, mask), q, out, lse);
+    ctx->save_for_backward({q, k, v, bias_in, mask_in, out, lse});
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &q = saved[0], &k = saved[1], &v = saved[2];
+    const auto bias = present(saved[3]), mask = present(saved[4]);
+    const auto &out = saved[5], &lse = saved[6];
+    const auto dout = grad_outputs[0].contiguous();
+    auto dq = torch::empty_like(q), dk = torch::empty_like(k), dv = torch::empty_like(v);
+    torch::Tensor dbias;
+    kernels::AttentionGradients grads{dq.data_ptr(), dk.data_ptr(), dv.data_ptr(), nullptr};
+    if (bias.defined() && ctx->needs_input_grad(3)) {
+      dbias = torch::empty_like(bias);
+      grads.dbias = dbias.data_ptr();
+    }
+    backward_into(inputs_of(q, k, v, bias, mask), q, out, lse, dout, grads);
+    return {dq, dk, dv, dbias, torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+void set_attention_impl(AttentionImpl impl) { g_impl = impl; }
+AttentionImpl attention_impl() { return g_impl; }
+
+AttentionImpl parse_attention_impl(const std::string& name) {
+  if (name == "fused") return AttentionImpl::fused;
+  if (name == "reference") return AttentionImpl::reference;
+  throw std::invalid_argument("unknown attention implementation '" + name + "' (fused or reference)");
+}
+
+torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                  const torch::Tensor& bias, const torch::Tensor& key_padding_mask) {
+  check_shapes(q, k, v, bias, key_padding_mask);
   const auto d = q.size(3);
   auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d));
-  if (bias.defined()) {
-    TORCH_CHECK(bias.dim() == 4 && bias.size(2) == q.size(2) && bias.size(3) == q.size(2),
-                "attention_core: bias must be [B, H, L, L]");
-    scores = scores + bias;
-  }
+  if (bias.defined()) scores = scores + bias;
   if (key_padding_mask.defined()) {
-    TORCH_CHECK(key_padding_mask.dim() == 2 && key_padding_mask.size(0) == q.size(0) &&
-                    key_padding_mask.size(1) == q.size(2),
-                "attention_core: key_padding_mask must be [B, L]");
     scores = scores.masked_fill(key_padding_mask.view({q.size(0), 1, 1, q.size(2)}),
                                 -std::numeric_limits<float>::infinity());
   }
   return torch::matmul(torch::softmax(scores, -1), v);
 }
 
+bool fused_attention_supports(const torch::Tensor& q) {
+  if (q.dim() != 4) return false;
+  if (q.is_cuda()) {
+    const auto type = q.scalar_type();
+    return (type == torch::kFloat || type == torch::kBFloat16) && kernels::cuda_supports(shape_of(q)) &&
+           kernels::cuda_device_available();
+  }
+  return q.is_cpu() && (q.scalar_type() == torch::kFloat || q.scalar_type() == torch::kDouble);
+}
+
+torch::Tensor attention_fused(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const torch::Tensor& bias, const torch::Tensor& key_padding_mask) {
+  check_shapes(q, k, v, bias, key_padding_mask);
+  if (!fused_attention_supports(q)) {
+    throw std::invalid_argument("attention_core: no fused implementation for " + std::string(q.is_cuda() ? "CUDA " : "") +
+                                std::string(c10::toString(q.scalar_type())) + " tensors of head size " +
+                                std::to_string(q.size(3)) + " and length " + std::to_string(q.size(2)));
+  }
+  const bool same = k.scalar_type() == q.scalar_type() && v.scalar_type() == q.scalar_type() &&
+                    (!bias.defined() || bias.scalar_type() == q.scalar_type());
+  TORCH_CHECK(same, "attention_core: q, k, v and bias must share one dtype");
+  TORCH_CHECK(!key_padding_mask.defined() || key_padding_mask.scalar_type() == torch::kBool,
+              "attention_core: key_padding_mask must be bool");
+  return FusedAttention::apply(q, k, v, placeholder_if_absent(bias, q), placeholder_if_absent(key_padding_mask, q));
+}
+
 torch::Tensor attention_core(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                              const torch::Tensor& bias, const torch::Tensor& key_padding_mask) {
-  // A fused GPU kernel plugs in here (a later issue); until then every device runs the reference.
+  if (g_impl == AttentionImpl::fused && fused_attention_supports(q)) return attention_fused(q, k, v, bias, key_padding_mask);
   return attention_reference(q, k, v, bias, key_padding_mask);
 }
 

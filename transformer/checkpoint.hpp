@@ -14,7 +14,7 @@ inline constexpr const char* kModelFormat = "mimo-transformer-1";
 /// The version of the model's token features and layer shapes (model.cpp). Bump it whenever they change, so
 /// a model file of another version is refused with "retrain" instead of a tensor-shape error. Files without
 /// the key are v1.
-inline constexpr int64_t kFeatureVersion = 1;
+inline constexpr int64_t kFeatureVersion = 2;  // 2: EP start features
 
 struct ModelInfo {
   TransformerOptions options{Modulation::qpsk, 4};

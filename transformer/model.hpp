@@ -36,6 +36,25 @@ struct TransformerOptions {
   TORCH_ARG(int64_t, layers) = 4;
 };
 
+/// Expectation propagation on a batch of real systems (the `ep` detector's algorithm and defaults), the
+/// transformer's start: gram [B, n, n], mf [B, n] (H^T y), s2 [B] noise variance per real dimension, the PAM
+/// levels of every unknown and their energy. Two implementations that agree: per system with the detector's
+/// EpSolver on the CPU, and batched torch ops (any device).
+struct EpStart {
+  torch::Tensor t, h2;      // [B, n] cavity means and variances
+  torch::Tensor mean, var;  // [B, n] moments of the discrete posterior
+};
+EpStart ep_start_cpu(const torch::Tensor& gram, const torch::Tensor& mf, const torch::Tensor& s2,
+                     const std::vector<double>& levels, double es_dim);
+EpStart ep_start_torch(const torch::Tensor& gram, const torch::Tensor& mf, const torch::Tensor& s2,
+                       const torch::Tensor& levels, double es_dim);
+
+/// The EP start per stream: cavity means and variance, posterior means and variance (variances summed over the
+/// real and imaginary parts), each [B, Nt].
+struct EpStreams {
+  torch::Tensor t_re, t_im, cavity_var, mean_re, mean_im, var;
+};
+
 /// Per-block outputs: logits [B, Nt, M] after each block (the last one is the detector's answer).
 using BlockLogits = std::vector<torch::Tensor>;
 
@@ -53,18 +72,23 @@ private:
         head{nullptr};
     torch::nn::LayerNorm norm_attn{nullptr}, norm_ff{nullptr}, norm_head{nullptr};
   };
+  EpStreams ep_start(const torch::Tensor& gram_real, const torch::Tensor& mf_real, const torch::Tensor& s2) const;
   torch::Tensor attend(Block& b, const torch::Tensor& state, const torch::Tensor& pair_features,
                        const torch::Tensor& mask);
 
   TransformerOptions options_;
   torch::Tensor points_re_, points_im_;  // constellation, buffers [M]
+  std::vector<double> levels_;           // PAM levels per real dimension, for the EP start
+  torch::Tensor levels_tensor_;          // the same as a buffer
+  bool real_ = false;                    // real constellation (BPSK): EP on the real parts only
+  double es_dim_ = 0.5;                  // symbol energy per real dimension
   torch::nn::Linear embed_{nullptr};
   std::vector<Block> blocks_;
 };
 TORCH_MODULE(TransformerDetectorNet);
 
 /// Token features before the first block, exposed for tests: [B, Nt, kInitialFeatures].
-inline constexpr int64_t kInitialFeatures = 5;
+inline constexpr int64_t kInitialFeatures = 11;
 inline constexpr int64_t kResidualFeatures = 5;
 inline constexpr int64_t kPairFeatures = 3;
 

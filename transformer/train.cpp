@@ -10,6 +10,7 @@
 
 #include "datasets/reader.hpp"
 #include "detectors/detector.hpp"
+#include "transformer/attention.hpp"
 #include "transformer/checkpoint.hpp"
 #include "transformer/online_channel.hpp"
 
@@ -121,6 +122,7 @@ int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
   if (!dir.empty() && !std::filesystem::is_directory(dir))
     throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
   const torch::Device device(c.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  set_attention_impl(parse_attention_impl(c.attention));
   if (device.is_cuda() && !torch::cuda::is_available())
     throw std::invalid_argument("--device cuda: no CUDA device (or this LibTorch was built without CUDA)");
 

@@ -20,6 +20,7 @@ struct TrainConfig {
   double lr = 2e-3;
   double clip = 1.0;
   std::string device = "cpu";
+  std::string attention = "fused";  // attention core: fused or reference (transformer/attention.hpp)
   std::string data;                 // HDF5 training set instead of online generation
   std::string resume;               // checkpoint to continue from
   std::string out;                  // model file; its log goes to <stem>.train.csv

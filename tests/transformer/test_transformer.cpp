@@ -76,6 +76,109 @@ TEST(AttentionCore, MatchesFloat64Loops) {
   EXPECT_TRUE(torch::allclose(plain, ref, 1e-5, 1e-6));
 }
 
+// out and the gradients of sum(out * dout) with respect to q, k, v and bias, through one attention function.
+struct AttentionRun {
+  torch::Tensor out, dq, dk, dv, dbias;
+};
+
+template <typename Fn>
+AttentionRun run_attention(Fn fn, torch::ScalarType type, const std::vector<torch::Tensor>& inputs,
+                           const torch::Tensor& mask, const torch::Tensor& dout) {
+  std::vector<torch::Tensor> leaves;
+  for (const auto& t : inputs) leaves.push_back(t.defined() ? t.to(type).detach().requires_grad_(true) : t);
+  auto out = fn(leaves[0], leaves[1], leaves[2], leaves[3], mask);
+  (out * dout.to(type)).sum().backward();
+  auto grad = [](const torch::Tensor& t) { return t.defined() ? t.grad() : t; };
+  return {out.detach(), grad(leaves[0]), grad(leaves[1]), grad(leaves[2]), grad(leaves[3])};
+}
+
+double relative_error(const torch::Tensor& got, const torch::Tensor& want) {
+  const auto w = want.to(torch::kDouble);
+  return (got.to(torch::kDouble) - w).abs().max().item<double>() / std::max(1e-300, w.abs().max().item<double>());
+}
+
+void expect_runs_match(const AttentionRun& got, const AttentionRun& want, double tolerance, const std::string& what) {
+  EXPECT_LT(relative_error(got.out, want.out), tolerance) << what << " out";
+  EXPECT_LT(relative_error(got.dq, want.dq), tolerance) << what << " dq";
+  EXPECT_LT(relative_error(got.dk, want.dk), tolerance) << what << " dk";
+  EXPECT_LT(relative_error(got.dv, want.dv), tolerance) << what << " dv";
+  ASSERT_EQ(got.dbias.defined(), want.dbias.defined()) << what;
+  if (want.dbias.defined()) {
+    EXPECT_LT(relative_error(got.dbias, want.dbias), tolerance) << what << " dbias";
+  }
+}
+
+// The fused CPU path (forward and its hand-written backward) against autograd through the composite reference
+// in float64: float32 within 1e-5 relative, float64 to rounding.
+TEST(AttentionCore, FusedCpuMatchesFloat64ReferenceAndItsGradients) {
+  torch::manual_seed(11);
+  struct Case {
+    int64_t B, H, L, d;
+    bool bias, mask;
+  };
+  for (const Case c : {Case{3, 2, 1, 16, true, false}, Case{2, 4, 4, 16, true, true}, Case{2, 2, 7, 32, false, true},
+                       Case{1, 2, 16, 64, true, false}, Case{2, 1, 33, 8, true, true}, Case{4, 3, 5, 3, false, false}}) {
+    const auto shape = std::vector<int64_t>{c.B, c.H, c.L, c.d};
+    std::vector<torch::Tensor> in{torch::randn(shape), torch::randn(shape), torch::randn(shape),
+                                  c.bias ? torch::randn({c.B, c.H, c.L, c.L}) : torch::Tensor()};
+    torch::Tensor mask;
+    if (c.mask) {
+      mask = torch::rand({c.B, c.L}) < 0.4;
+      mask.select(1, c.L - 1).fill_(false);  // every row keeps a key
+    }
+    const auto dout = torch::randn(shape);
+    const std::string what = "L " + std::to_string(c.L) + " d " + std::to_string(c.d);
+    const auto want = run_attention(attention_reference, torch::kDouble, in, mask, dout);
+    expect_runs_match(run_attention(attention_fused, torch::kFloat, in, mask, dout), want, 1e-5, what + " float");
+    expect_runs_match(run_attention(attention_fused, torch::kDouble, in, mask, dout), want, 1e-12, what + " double");
+  }
+}
+
+TEST(AttentionCore, ImplementationIsSelectable) {
+  torch::manual_seed(2);
+  auto q = torch::randn({2, 2, 4, 8}, torch::requires_grad());
+  ASSERT_EQ(attention_impl(), AttentionImpl::fused);
+  EXPECT_TRUE(fused_attention_supports(q));
+  const auto fused = attention_core(q, q, q, torch::Tensor(), torch::Tensor());
+  EXPECT_NE(fused.grad_fn()->name().find("FusedAttention"), std::string::npos) << fused.grad_fn()->name();
+  set_attention_impl(AttentionImpl::reference);
+  const auto reference = attention_core(q, q, q, torch::Tensor(), torch::Tensor());
+  set_attention_impl(AttentionImpl::fused);
+  EXPECT_EQ(reference.grad_fn()->name().find("FusedAttention"), std::string::npos);
+  EXPECT_TRUE(torch::allclose(fused, reference, 1e-5, 1e-6));
+  EXPECT_EQ(parse_attention_impl("reference"), AttentionImpl::reference);
+  EXPECT_THROW(parse_attention_impl("flash"), std::invalid_argument);
+  // Half precision has no fused CPU path: attention_core falls back, attention_fused says why.
+  EXPECT_FALSE(fused_attention_supports(q.to(torch::kBFloat16)));
+  EXPECT_THROW(attention_fused(q.to(torch::kBFloat16), q.to(torch::kBFloat16), q.to(torch::kBFloat16),
+                               torch::Tensor(), torch::Tensor()),
+               std::invalid_argument);
+}
+
+// The EP start's two implementations (per system with Cholesky kernels, batched torch inverses) are
+// independent computations of the same fixed point.
+TEST(EpStart, CpuSolverAndBatchedTorchAgree) {
+  torch::manual_seed(5);
+  const int64_t B = 64, nr = 6, n = 8;  // 4 complex streams as 8 real unknowns
+  const auto H = torch::randn({B, 2 * nr, n}, torch::kDouble) / std::sqrt(2.0 * nr);
+  const auto x = (torch::randint(0, 4, {B, n}, torch::kLong).to(torch::kDouble) * 2 - 3) / std::sqrt(10.0);
+  const auto s2 = torch::rand({B}, torch::kDouble) * 0.005 + 0.001;
+  const auto y = torch::matmul(H, x.unsqueeze(2)).squeeze(2) + torch::randn({B, 2 * nr}, torch::kDouble) * s2.sqrt().unsqueeze(1);
+  const auto gram = torch::matmul(H.transpose(1, 2), H);
+  const auto mf = torch::matmul(H.transpose(1, 2), y.unsqueeze(2)).squeeze(2);
+  const std::vector<double> levels{-3 / std::sqrt(10.0), -1 / std::sqrt(10.0), 1 / std::sqrt(10.0), 3 / std::sqrt(10.0)};
+  const auto cpu = ep_start_cpu(gram, mf, s2, levels, 0.5);
+  const auto batched = ep_start_torch(gram, mf, s2, torch::tensor(levels, torch::kDouble), 0.5);
+  EXPECT_LT(relative_error(batched.t, cpu.t), 1e-8);
+  EXPECT_LT(relative_error(batched.h2, cpu.h2), 1e-8);
+  EXPECT_LT(relative_error(batched.mean, cpu.mean), 1e-8);
+  EXPECT_LT(relative_error(batched.var, cpu.var), 1e-8);
+  // And EP is a detector: at this SNR its cavity means decide nearly every symbol right.
+  const auto decided = (cpu.t.unsqueeze(2) - torch::tensor(levels, torch::kDouble)).abs().argmin(2);
+  const auto sent = ((x * std::sqrt(10.0) + 3) / 2).round().to(torch::kLong);
+  EXPECT_GT(decided.eq(sent).to(torch::kDouble).mean().item<double>(), 0.97);
+}
+
 TEST(Model, ShapesAndPaddedStreamsChangeNothing) {
   auto net = tiny(Modulation::qam16, 4);
   net->eval();

@@ -1,0 +1,429 @@
+// The fused attention kernels of kernels.hpp against straightforward float64 loops. Torch-free: the shape rule
+// and the error paths run everywhere; the GPU cases skip without a CUDA device.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "transformer/attention/kernels.hpp"
+
+#ifdef MIMO_HAVE_CUDA_KERNELS
+#include <cuda_runtime.h>
+#endif
+
+namespace {
+
+using namespace mimo::tf::kernels;
+
+AttentionShape shape_of(int64_t batch, int64_t heads, int64_t length, int64_t head_dim) {
+  AttentionShape s;
+  s.batch = batch, s.heads = heads, s.length = length, s.head_dim = head_dim;
+  return s;
+}
+
+TEST(AttentionKernels, CudaSupportsLengthsUpTo128AndHeadDims16_32_64) {
+  for (int64_t d : {16, 32, 64}) {
+    EXPECT_TRUE(cuda_supports(shape_of(2, 3, 1, d)));
+    EXPECT_TRUE(cuda_supports(shape_of(2, 3, 128, d)));
+    EXPECT_FALSE(cuda_supports(shape_of(2, 3, 0, d)));
+    EXPECT_FALSE(cuda_supports(shape_of(2, 3, 129, d)));
+  }
+  for (int64_t d : {0, 8, 24, 48, 128}) EXPECT_FALSE(cuda_supports(shape_of(2, 3, 16, d))) << "d = " << d;
+}
+
+TEST(AttentionKernels, UnsupportedShapeIsAnErrorNotALaunch) {
+  AttentionInputs in;
+  in.shape = shape_of(2, 3, 200, 16);
+  const std::string err = attention_forward_cuda(Precision::f32, in, nullptr, nullptr, nullptr);
+  EXPECT_FALSE(err.empty());
+  EXPECT_EQ(err.find('\n'), std::string::npos) << "one line: " << err;
+#ifdef MIMO_HAVE_CUDA_KERNELS
+  EXPECT_NE(err.find("unsupported shape"), std::string::npos) << err;
+#endif
+  EXPECT_FALSE(attention_backward_cuda(Precision::f32, in, nullptr, nullptr, nullptr, {}, nullptr).empty());
+}
+
+// Without CUDA kernels (or without a device) a supported shape still fails with a message, never crashes: the
+// pointers are host memory that nothing may touch.
+TEST(AttentionKernels, WithoutADeviceTheForwardReportsAnError) {
+  if (cuda_device_available()) GTEST_SKIP() << "a CUDA device is present";
+  std::vector<float> host(64, 0.f);
+  float lse[4] = {};
+  AttentionInputs in;
+  in.shape = shape_of(1, 1, 4, 16);
+  in.q = in.k = in.v = host.data();
+  const std::string err = attention_forward_cuda(Precision::f32, in, host.data(), lse, nullptr);
+  EXPECT_FALSE(err.empty());
+  EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+#ifndef MIMO_HAVE_CUDA_KERNELS
+  EXPECT_EQ(err, "mimo was built without CUDA kernels");
+#endif
+}
+
+#ifdef MIMO_HAVE_CUDA_KERNELS
+
+// ---------------------------------------------------------------------------------------------------------
+// Host reference in float64.
+
+struct Reference {
+  std::vector<double> out, lse, dq, dk, dv, dbias;
+};
+
+// Inputs as doubles (already rounded to the tested precision); bias and padding may be empty.
+struct HostProblem {
+  AttentionShape shape;
+  std::vector<double> q, k, v, bias, dout;
+  std::vector<uint8_t> padding;
+};
+
+// `backward_out`, when given, is the O the backward receives (the kernel's rounded one): Di = rowsum(dO * O) is
+// taken from it, as the kernel does. In bf16 the rounding of O alone moves dS by ~2^-9 |dO| |O|, about the
+// tolerance, where dP - Di cancels (rows with two or three valid keys).
+Reference reference(const HostProblem& h, const std::vector<double>* backward_out = nullptr) {
+  const int64_t BH = h.shape.problems(), L = h.shape.length, D = h.shape.head_dim;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+  Reference r;
+  r.out.assign(BH * L * D, 0.0), r.lse.assign(BH * L, 0.0);
+  r.dq.assign(BH * L * D, 0.0), r.dk.assign(BH * L * D, 0.0), r.dv.assign(BH * L * D, 0.0);
+  r.dbias.assign(BH * L * L, 0.0);
+  std::vector<double> p(L * L), ds(L * L);
+  for (int64_t n = 0; n < BH; ++n) {
+    const int64_t b = n / h.shape.heads, rows = n * L;
+    auto at = [&](const std::vector<double>& x, int64_t i, int64_t c) { return x[(rows + i) * D + c]; };
+    for (int64_t i = 0; i < L; ++i) {
+      double row_max = -INFINITY;
+      for (int64_t j = 0; j < L; ++j) {
+        double s = -INFINITY;
+        if (h.padding.empty() || !h.padding[b * L + j]) {
+          s = 0.0;
+          for (int64_t c = 0; c < D; ++c) s += at(h.q, i, c) * at(h.k, j, c);
+          s *= scale;
+          if (!h.bias.empty()) s += h.bias[(rows + i) * L + j];
+        }
+        p[i * L + j] = s;
+        row_max = std::max(row_max, s);
+      }
+      double sum = 0.0;
+      for (int64_t j = 0; j < L; ++j) sum += std::exp(p[i * L + j] - row_max);
+      r.lse[rows + i] = row_max + std::log(sum);
+      for (int64_t j = 0; j < L; ++j) p[i * L + j] = std::exp(p[i * L + j] - r.lse[rows + i]);
+      for (int64_t c = 0; c < D; ++c)
+        for (int64_t j = 0; j < L; ++j) r.out[(rows + i) * D + c] += p[i * L + j] * at(h.v, j, c);
+    }
+    for (int64_t i = 0; i < L; ++i) {
+      double di = 0.0;
+      const std::vector<double>& o = backward_out ? *backward_out : r.out;
+      for (int64_t c = 0; c < D; ++c) di += at(h.dout, i, c) * o[(rows + i) * D + c];
+      for (int64_t j = 0; j < L; ++j) {
+        double dp = 0.0;
+        for (int64_t c = 0; c < D; ++c) dp += at(h.dout, i, c) * at(h.v, j, c);
+        ds[i * L + j] = p[i * L + j] * (dp - di);
+        r.dbias[(rows + i) * L + j] = ds[i * L + j];
+      }
+    }
+    for (int64_t i = 0; i < L; ++i)
+      for (int64_t j = 0; j < L; ++j)
+        for (int64_t c = 0; c < D; ++c) {
+          r.dq[(rows + i) * D + c] += ds[i * L + j] * at(h.k, j, c) * scale;
+          r.dk[(rows + j) * D + c] += ds[i * L + j] * at(h.q, i, c) * scale;
+          r.dv[(rows + j) * D + c] += p[i * L + j] * at(h.dout, i, c);
+        }
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// bf16 on the host: round to nearest even, as __float2bfloat16 does.
+
+uint16_t to_bf16(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  u += 0x7fffu + ((u >> 16) & 1u);  // inputs here are finite
+  return static_cast<uint16_t>(u >> 16);
+}
+
+float from_bf16(uint16_t h) {
+  const uint32_t u = static_cast<uint32_t>(h) << 16;
+  float x;
+  std::memcpy(&x, &u, 4);
+  return x;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Device buffers. Each has kGuard extra elements, and the whole allocation starts as 0xFF bytes (NaN in f32
+// and bf16): an element a kernel should write but does not stays NaN, and a write past the end shows in the
+// guard.
+
+constexpr int64_t kGuard = 64;
+
+void check_cuda(cudaError_t err, const char* what) {
+  ASSERT_EQ(err, cudaSuccess) << what << ": " << cudaGetErrorString(err);
+}
+
+class DeviceBuffer {
+ public:
+  DeviceBuffer(int64_t elements, int64_t element_bytes)
+      : elements_(elements), element_bytes_(element_bytes), bytes_((elements + kGuard) * element_bytes) {
+    check_cuda(cudaMalloc(&ptr_, bytes_), "cudaMalloc");
+    check_cuda(cudaMemset(ptr_, 0xFF, bytes_), "cudaMemset");
+  }
+  ~DeviceBuffer() { cudaFree(ptr_); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  void* get() const { return ptr_; }
+  void upload(const void* host) {
+    check_cuda(cudaMemcpy(ptr_, host, elements_ * element_bytes_, cudaMemcpyHostToDevice), "upload");
+  }
+  std::vector<uint8_t> bytes() const {
+    std::vector<uint8_t> host(bytes_);
+    check_cuda(cudaMemcpy(host.data(), ptr_, bytes_, cudaMemcpyDeviceToHost), "download");
+    return host;
+  }
+  bool guard_intact() const {
+    const std::vector<uint8_t> all = bytes();
+    return std::all_of(all.begin() + elements_ * element_bytes_, all.end(), [](uint8_t b) { return b == 0xFF; });
+  }
+  // The first `elements` values as doubles; element type f32 or bf16 (by element size).
+  std::vector<double> values() const {
+    const std::vector<uint8_t> all = bytes();
+    std::vector<double> out(elements_);
+    for (int64_t n = 0; n < elements_; ++n) {
+      if (element_bytes_ == 4) {
+        float x;
+        std::memcpy(&x, all.data() + 4 * n, 4);
+        out[n] = x;
+      } else {
+        uint16_t x;
+        std::memcpy(&x, all.data() + 2 * n, 2);
+        out[n] = from_bf16(x);
+      }
+    }
+    return out;
+  }
+
+ private:
+  void* ptr_ = nullptr;
+  int64_t elements_, element_bytes_, bytes_;
+};
+
+// max |got - ref| / max(max |ref|, 1), NaN (a missing write) counting as infinitely wrong. The floor of 1: the
+// inputs are unit normals, so every output is of order 1 unless it vanishes identically (L = 1: P = 1, so
+// dS = dP - Di = 0 and dQ, dK, dbias are rounding noise around 0).
+double max_relative_error(const std::vector<double>& got, const std::vector<double>& ref) {
+  double diff = 0.0, scale = 1.0;
+  for (size_t n = 0; n < ref.size(); ++n) {
+    const double d = std::abs(got[n] - ref[n]);
+    diff = std::isnan(d) ? INFINITY : std::max(diff, d);
+    scale = std::max(scale, std::abs(ref[n]));
+  }
+  return diff / scale;
+}
+
+struct Options {
+  Precision precision = Precision::f32;
+  bool bias = false, padding = false;
+};
+
+// Random inputs, rounded to the tested precision; padding keeps at least one key per batch row.
+HostProblem random_problem(const AttentionShape& shape, const Options& o, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  auto draw = [&](int64_t n) {
+    std::vector<double> x(n);
+    for (auto& e : x) {
+      const float f = normal(rng);
+      e = o.precision == Precision::bf16 ? from_bf16(to_bf16(f)) : f;
+    }
+    return x;
+  };
+  const int64_t rows = shape.problems() * shape.length, L = shape.length;
+  HostProblem h;
+  h.shape = shape;
+  h.q = draw(rows * shape.head_dim), h.k = draw(rows * shape.head_dim), h.v = draw(rows * shape.head_dim);
+  h.dout = draw(rows * shape.head_dim);
+  if (o.bias) h.bias = draw(rows * L);
+  if (o.padding) {
+    std::bernoulli_distribution padded(0.3);
+    h.padding.assign(shape.batch * L, 0);
+    for (int64_t b = 0; b < shape.batch; ++b) {
+      for (int64_t j = 0; j < L; ++j) h.padding[b * L + j] = padded(rng);
+      const auto row = h.padding.begin() + b * L;
+      if (std::all_of(row, row + L, [](uint8_t x) { return x != 0; })) row[rng() % L] = 0;
+    }
+  }
+  return h;
+}
+
+// A device copy of host values in the tested precision (empty input: no buffer).
+std::unique_ptr<DeviceBuffer> device_copy(const std::vector<double>& x, Precision precision) {
+  if (x.empty()) return nullptr;
+  if (precision == Precision::f32) {
+    std::vector<float> f(x.begin(), x.end());
+    auto buffer = std::make_unique<DeviceBuffer>(x.size(), 4);
+    buffer->upload(f.data());
+    return buffer;
+  }
+  std::vector<uint16_t> h(x.size());
+  for (size_t n = 0; n < x.size(); ++n) h[n] = to_bf16(static_cast<float>(x[n]));
+  auto buffer = std::make_unique<DeviceBuffer>(x.size(), 2);
+  buffer->upload(h.data());
+  return buffer;
+}
+
+// f32: float accumulation over at most 128 keys and 64 dimensions, relative to each tensor's largest entry,
+// stays near 1e-6 (sums of ~100 terms with rounding 6e-8 each). bf16: one rounding of each output (2^-9 =
+// 2e-3 relative) on top of float accumulation; the reference backward uses the same rounded O (see reference()).
+double tolerance(Precision p) { return p == Precision::f32 ? 1e-5 : 1e-2; }
+
+// Runs forward and backward on the GPU and compares every output with the float64 reference.
+void check_against_reference(const AttentionShape& shape, const Options& o, uint32_t seed) {
+  const HostProblem h = random_problem(shape, o, seed);
+  const int64_t element = o.precision == Precision::f32 ? 4 : 2;
+  const int64_t rows = shape.problems() * shape.length, values = rows * shape.head_dim;
+
+  auto q = device_copy(h.q, o.precision), k = device_copy(h.k, o.precision), v = device_copy(h.v, o.precision);
+  auto dout = device_copy(h.dout, o.precision), bias = device_copy(h.bias, o.precision);
+  std::unique_ptr<DeviceBuffer> padding;
+  if (!h.padding.empty()) {
+    padding = std::make_unique<DeviceBuffer>(h.padding.size(), 1);
+    padding->upload(h.padding.data());
+  }
+  AttentionInputs in;
+  in.shape = shape;
+  in.q = q->get(), in.k = k->get(), in.v = v->get();
+  in.bias = bias ? bias->get() : nullptr;
+  in.key_padding = padding ? static_cast<const uint8_t*>(padding->get()) : nullptr;
+
+  DeviceBuffer out(values, element), lse(rows, 4);
+  ASSERT_EQ(attention_forward_cuda(o.precision, in, out.get(), static_cast<float*>(lse.get()), nullptr), "");
+  check_cuda(cudaDeviceSynchronize(), "forward");
+  const std::vector<double> gpu_out = out.values();
+  const Reference ref = reference(h, &gpu_out);
+  const double tol = tolerance(o.precision);
+  EXPECT_LT(max_relative_error(gpu_out, ref.out), tol) << "out";
+  EXPECT_LT(max_relative_error(lse.values(), ref.lse), tol) << "lse";
+  EXPECT_TRUE(out.guard_intact() && lse.guard_intact()) << "forward wrote past its outputs";
+
+  DeviceBuffer dq(values, element), dk(values, element), dv(values, element), dbias(rows * shape.length, element);
+  AttentionGradients grads;
+  grads.dq = dq.get(), grads.dk = dk.get(), grads.dv = dv.get();
+  grads.dbias = o.bias ? dbias.get() : nullptr;
+  ASSERT_EQ(attention_backward_cuda(o.precision, in, out.get(), static_cast<const float*>(lse.get()), dout->get(),
+                                    grads, nullptr),
+            "");
+  check_cuda(cudaDeviceSynchronize(), "backward");
+  EXPECT_LT(max_relative_error(dq.values(), ref.dq), tol) << "dq";
+  EXPECT_LT(max_relative_error(dk.values(), ref.dk), tol) << "dk";
+  EXPECT_LT(max_relative_error(dv.values(), ref.dv), tol) << "dv";
+  EXPECT_TRUE(dq.guard_intact() && dk.guard_intact() && dv.guard_intact()) << "backward wrote past dq, dk, dv";
+  if (o.bias) {
+    EXPECT_LT(max_relative_error(dbias.values(), ref.dbias), tol) << "dbias";
+    EXPECT_TRUE(dbias.guard_intact()) << "backward wrote past dbias";
+  } else {
+    const std::vector<uint8_t> untouched = dbias.bytes();
+    EXPECT_TRUE(std::all_of(untouched.begin(), untouched.end(), [](uint8_t b) { return b == 0xFF; }))
+        << "dbias written although not requested";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The grid: per precision and length, every head dimension with and without bias and padding. 3 x 13 = 39
+// problems: several groups per block for small L, and a partly filled last group.
+
+struct GridCase {
+  Precision precision;
+  int length;
+};
+
+std::string name_of(const GridCase& c) {
+  return std::string(c.precision == Precision::f32 ? "f32" : "bf16") + "_L" + std::to_string(c.length);
+}
+
+void PrintTo(const GridCase& c, std::ostream* os) { *os << name_of(c); }  // ctest's listing of the case
+
+class AttentionKernelsGpu : public ::testing::TestWithParam<GridCase> {
+ protected:
+  void SetUp() override {
+    if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device";
+  }
+};
+
+class AttentionKernelsOnGpu : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device";
+  }
+};
+
+TEST_P(AttentionKernelsGpu, MatchesFloat64Reference) {
+  const GridCase c = GetParam();
+  uint32_t seed = 1000 + c.length;
+  for (int64_t d : {16, 32, 64})
+    for (bool bias : {false, true})
+      for (bool padding : {false, true}) {
+        SCOPED_TRACE("d=" + std::to_string(d) + (bias ? " bias" : "") + (padding ? " padding" : ""));
+        Options o;
+        o.precision = c.precision, o.bias = bias, o.padding = padding;
+        check_against_reference(shape_of(3, 13, c.length, d), o, ++seed);
+      }
+}
+
+std::vector<GridCase> grid_cases() {
+  std::vector<GridCase> cases;
+  for (Precision p : {Precision::f32, Precision::bf16})
+    for (int L : {1, 3, 4, 8, 16, 17, 32, 33, 64, 100, 128}) cases.push_back({p, L});
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Grid, AttentionKernelsGpu, ::testing::ValuesIn(grid_cases()),
+                         [](const ::testing::TestParamInfo<GridCase>& info) { return name_of(info.param); });
+
+// More than 65535 (batch, head) problems: the grid must not be limited like gridDim.y.
+TEST_F(AttentionKernelsOnGpu, ManyProblemsBeyondGridYLimit) {
+  for (Precision p : {Precision::f32, Precision::bf16}) {
+    SCOPED_TRACE(p == Precision::f32 ? "f32" : "bf16");
+    Options o;
+    o.precision = p, o.bias = true, o.padding = true;
+    check_against_reference(shape_of(16500, 4, 4, 16), o, 7);
+  }
+}
+
+// Without dbias the other gradients are unchanged and nothing else is written.
+TEST_F(AttentionKernelsOnGpu, NullDbiasLeavesItAlone) {
+  Options o;
+  o.bias = true;
+  const AttentionShape shape = shape_of(2, 3, 8, 16);
+  const HostProblem h = random_problem(shape, o, 11);
+  const Reference ref = reference(h);
+  const int64_t rows = shape.problems() * shape.length, values = rows * shape.head_dim;
+  auto q = device_copy(h.q, o.precision), k = device_copy(h.k, o.precision), v = device_copy(h.v, o.precision);
+  auto dout = device_copy(h.dout, o.precision), bias = device_copy(h.bias, o.precision);
+  AttentionInputs in;
+  in.shape = shape;
+  in.q = q->get(), in.k = k->get(), in.v = v->get(), in.bias = bias->get();
+  DeviceBuffer out(values, 4), lse(rows, 4), dq(values, 4), dk(values, 4), dv(values, 4);
+  DeviceBuffer unused_dbias(rows * shape.length, 4);
+  ASSERT_EQ(attention_forward_cuda(o.precision, in, out.get(), static_cast<float*>(lse.get()), nullptr), "");
+  AttentionGradients grads;
+  grads.dq = dq.get(), grads.dk = dk.get(), grads.dv = dv.get();
+  ASSERT_EQ(attention_backward_cuda(o.precision, in, out.get(), static_cast<const float*>(lse.get()), dout->get(),
+                                    grads, nullptr),
+            "");
+  check_cuda(cudaDeviceSynchronize(), "backward");
+  EXPECT_LT(max_relative_error(dq.values(), ref.dq), 1e-5);
+  EXPECT_LT(max_relative_error(dk.values(), ref.dk), 1e-5);
+  EXPECT_LT(max_relative_error(dv.values(), ref.dv), 1e-5);
+  const std::vector<uint8_t> untouched = unused_dbias.bytes();
+  EXPECT_TRUE(std::all_of(untouched.begin(), untouched.end(), [](uint8_t b) { return b == 0xFF; }));
+}
+
+#endif  // MIMO_HAVE_CUDA_KERNELS
+
+}  // namespace
