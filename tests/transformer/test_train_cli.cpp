@@ -85,6 +85,32 @@ TEST_F(TrainCli, TrainedModelServesEvaluateAsItIs) {
   }
 }
 
+// --attention picks the core: the fused one and the composite reference train the same model to rounding (the
+// same seeded batches), and an unknown name is a one-line error.
+TEST_F(TrainCli, AttentionFlagSelectsTheCore) {
+  auto last_loss = [](const std::string& out) {
+    std::smatch m;
+    std::string rest = out;
+    double loss = -1;
+    while (std::regex_search(rest, m, std::regex("loss ([0-9.e+-]+)"))) {
+      loss = std::stod(m[1]);
+      rest = m.suffix();
+    }
+    return loss;
+  };
+  auto fused = run(kTiny + " --batch 32 --steps 20 --attention fused");
+  ASSERT_EQ(fused.status, 0) << fused.err;
+  auto reference = run(kTiny + " --batch 32 --steps 20 --attention reference");
+  ASSERT_EQ(reference.status, 0) << reference.err;
+  ASSERT_GT(last_loss(fused.out), 0) << fused.out;
+  EXPECT_NEAR(last_loss(fused.out), last_loss(reference.out), 1e-3 * last_loss(reference.out));
+
+  auto bad = run(kTiny + " --steps 1 --attention flash");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("--attention"), std::string::npos) << bad.err;
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+}
+
 TEST_F(TrainCli, CtrlCSavesExits130AndResumeContinues) {
   auto r = run(kTiny + " --batch 32 --steps 100000000", "timeout --foreground --preserve-status -s INT 4");
   ASSERT_EQ(r.status, 130) << r.out << r.err;
