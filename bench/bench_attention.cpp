@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <optional>
+#include <vector>
 
 #include "transformer/attention.hpp"
 
@@ -41,18 +42,27 @@ double copy_bandwidth() {
 }
 
 #if TORCH_VERSION_MAJOR >= 2
-// Restricts scaled_dot_product_attention to one backend (or all) for the lifetime of the object.
+// Restricts scaled_dot_product_attention to one backend (or leaves the choice to it) while it lives.
 struct SdpaBackend {
-  explicit SdpaBackend(int impl) { select(impl); }
-  ~SdpaBackend() { select(kSdpaAuto); }
-  static void select(int impl) {
+  explicit SdpaBackend(int impl) {
     auto& ctx = at::globalContext();
-    const bool all = impl == kSdpaAuto;
-    ctx.setSDPUseFlash(all || impl == kSdpaFlash);
-    ctx.setSDPUseMemEfficient(all || impl == kSdpaEfficient);
-    ctx.setSDPUseCuDNN(all || impl == kSdpaCudnn);
-    ctx.setSDPUseMath(all || impl == kSdpaMath);
+    if (impl == kSdpaAuto) return;
+    ctx.setSDPUseFlash(impl == kSdpaFlash);
+    ctx.setSDPUseMemEfficient(impl == kSdpaEfficient);
+    ctx.setSDPUseCuDNN(impl == kSdpaCudnn);
+    ctx.setSDPUseMath(impl == kSdpaMath);
   }
+  ~SdpaBackend() {
+    auto& ctx = at::globalContext();
+    ctx.setSDPUseFlash(flash_);
+    ctx.setSDPUseMemEfficient(efficient_);
+    ctx.setSDPUseCuDNN(cudnn_);
+    ctx.setSDPUseMath(math_);
+  }
+  bool flash_ = at::globalContext().userEnabledFlashSDP();
+  bool efficient_ = at::globalContext().userEnabledMemEfficientSDP();
+  bool cudnn_ = at::globalContext().userEnabledCuDNNSDP();
+  bool math_ = at::globalContext().userEnabledMathSDP();
 };
 #endif
 
@@ -90,9 +100,12 @@ void BM_Attention(benchmark::State& state) {
   std::optional<SdpaBackend> backend;
   if (impl >= kSdpaAuto) backend.emplace(impl);
 #endif
+  std::vector<torch::Tensor> leaves{q, k, v};
+  if (with_bias) leaves.push_back(bias);
   auto step = [&] {
     auto out = run(impl, q, k, v, bias);
-    if (backward) out.backward(dout);
+    // autograd::grad rather than backward(): no .grad accumulation (extra reads and writes) in the timing.
+    if (backward) torch::autograd::grad({out}, leaves, {dout});
     if (cuda) torch::cuda::synchronize();
   };
   try {

@@ -8,6 +8,7 @@
 #include "transformer/attention/kernels.hpp"
 
 #if defined(MIMO_TORCH_CUDA)
+#include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #endif
 
@@ -70,8 +71,18 @@ void check_cuda(const std::string& error) {
   if (!error.empty()) throw std::runtime_error("attention_core: " + error);
 }
 
+// The launch goes to the current device: make it q's (autograd's backward threads already do).
+#if defined(MIMO_TORCH_CUDA)
+using CudaDeviceGuard = c10::cuda::CUDAGuard;
+#else
+struct CudaDeviceGuard {
+  explicit CudaDeviceGuard(const torch::Device&) {}
+};
+#endif
+
 void forward_into(const kernels::AttentionInputs& in, const torch::Tensor& q, torch::Tensor& out, torch::Tensor& lse) {
   if (q.is_cuda()) {
+    const CudaDeviceGuard guard(q.device());
     check_cuda(kernels::attention_forward_cuda(precision_of(q), in, out.data_ptr(), lse.data_ptr<float>(),
                                                cuda_stream_of(q)));
     return;
@@ -88,6 +99,7 @@ void forward_into(const kernels::AttentionInputs& in, const torch::Tensor& q, to
 void backward_into(const kernels::AttentionInputs& in, const torch::Tensor& q, const torch::Tensor& out,
                    const torch::Tensor& lse, const torch::Tensor& dout, const kernels::AttentionGradients& grads) {
   if (q.is_cuda()) {
+    const CudaDeviceGuard guard(q.device());
     check_cuda(kernels::attention_backward_cuda(precision_of(q), in, out.data_ptr(), lse.data_ptr<float>(),
                                                 dout.data_ptr(), grads, cuda_stream_of(q)));
     return;
@@ -120,11 +132,15 @@ struct FusedAttention : torch::autograd::Function<FusedAttention> {
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
+    // The gradients are written into raw buffers, outside autograd: no second derivative.
+    TORCH_CHECK(!torch::GradMode::is_enabled(),
+                "attention_core: the fused attention has no double backward (use the reference implementation)");
     const auto saved = ctx->get_saved_variables();
     const auto &q = saved[0], &k = saved[1], &v = saved[2];
     const auto bias = present(saved[3]), mask = present(saved[4]);
     const auto &out = saved[5], &lse = saved[6];
     const auto dout = grad_outputs[0].contiguous();
+    // dq, dk and dv come out of one pass together, so all three are computed even when one is not needed.
     auto dq = torch::empty_like(q), dk = torch::empty_like(k), dv = torch::empty_like(v);
     torch::Tensor dbias;
     kernels::AttentionGradients grads{dq.data_ptr(), dk.data_ptr(), dv.data_ptr(), nullptr};
@@ -164,12 +180,24 @@ torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k
 bool fused_attention_supports(const torch::Tensor& q) {
   if (q.dim() != 4) return false;
   if (q.is_cuda()) {
+    static const bool device = kernels::cuda_device_available();  // asks the driver: once
     const auto type = q.scalar_type();
-    return (type == torch::kFloat || type == torch::kBFloat16) && kernels::cuda_supports(shape_of(q)) &&
-           kernels::cuda_device_available();
+    return (type == torch::kFloat || type == torch::kBFloat16) && kernels::cuda_supports(shape_of(q)) && device;
   }
   return q.is_cpu() && (q.scalar_type() == torch::kFloat || q.scalar_type() == torch::kDouble);
 }
+
+namespace {
+
+// The fused paths read raw pointers: every input must live where q lives and share its dtype.
+bool consistent(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& bias,
+                const torch::Tensor& mask) {
+  auto same = [&](const torch::Tensor& t) { return t.device() == q.device() && t.scalar_type() == q.scalar_type(); };
+  return same(k) && same(v) && (!bias.defined() || same(bias)) &&
+         (!mask.defined() || (mask.device() == q.device() && mask.scalar_type() == torch::kBool));
+}
+
+}  // namespace
 
 torch::Tensor attention_fused(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                               const torch::Tensor& bias, const torch::Tensor& key_padding_mask) {
@@ -179,17 +207,15 @@ torch::Tensor attention_fused(const torch::Tensor& q, const torch::Tensor& k, co
                                 std::string(c10::toString(q.scalar_type())) + " tensors of head size " +
                                 std::to_string(q.size(3)) + " and length " + std::to_string(q.size(2)));
   }
-  const bool same = k.scalar_type() == q.scalar_type() && v.scalar_type() == q.scalar_type() &&
-                    (!bias.defined() || bias.scalar_type() == q.scalar_type());
-  TORCH_CHECK(same, "attention_core: q, k, v and bias must share one dtype");
-  TORCH_CHECK(!key_padding_mask.defined() || key_padding_mask.scalar_type() == torch::kBool,
-              "attention_core: key_padding_mask must be bool");
+  TORCH_CHECK(consistent(q, k, v, bias, key_padding_mask),
+              "attention_core: q, k, v and bias must share one device and dtype, and the mask be bool on it");
   return FusedAttention::apply(q, k, v, placeholder_if_absent(bias, q), placeholder_if_absent(key_padding_mask, q));
 }
 
 torch::Tensor attention_core(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                              const torch::Tensor& bias, const torch::Tensor& key_padding_mask) {
-  if (g_impl == AttentionImpl::fused && fused_attention_supports(q)) return attention_fused(q, k, v, bias, key_padding_mask);
+  if (g_impl == AttentionImpl::fused && fused_attention_supports(q) && consistent(q, k, v, bias, key_padding_mask))
+    return attention_fused(q, k, v, bias, key_padding_mask);
   return attention_reference(q, k, v, bias, key_padding_mask);
 }
 

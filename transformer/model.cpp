@@ -44,12 +44,15 @@ EpStart ep_start_cpu(const torch::Tensor& gram, const torch::Tensor& mf, const t
   return {outs[0].to(type), outs[1].to(type), outs[2].to(type), outs[3].to(type)};
 }
 
-// On accelerators: the same iterations as batched torch ops.
-EpStart ep_start_torch(const torch::Tensor& gram, const torch::Tensor& mf, const torch::Tensor& s2,
-                       const torch::Tensor& levels, double es_dim) {
+// On accelerators: the same iterations as batched torch ops, in float64 like the CPU path (its thresholds are
+// set for it; the matrices are small).
+EpStart ep_start_torch(const torch::Tensor& gram_in, const torch::Tensor& mf_in, const torch::Tensor& s2_in,
+                       const torch::Tensor& levels_in, double es_dim) {
+  const auto gram = gram_in.to(torch::kDouble), levels = levels_in.to(torch::kDouble);
   const int64_t B = gram.size(0), n = gram.size(1);
+  const auto s2 = s2_in.to(torch::kDouble);
   const auto G = gram / s2.view({B, 1, 1});
-  const auto b = mf / s2.view({B, 1});
+  const auto b = mf_in.to(torch::kDouble) / s2.view({B, 1});
   auto lambda = torch::full({B, n}, 1.0 / es_dim, gram.options());
   auto gamma = torch::zeros({B, n}, gram.options());
   EpStart e;
@@ -78,7 +81,8 @@ EpStart ep_start_torch(const torch::Tensor& gram, const torch::Tensor& mf, const
   }
   cavity();
   moments();
-  return e;
+  const auto type = gram_in.scalar_type();
+  return {e.t.to(type), e.h2.to(type), e.mean.to(type), e.var.to(type)};
 }
 
 MimoTensors MimoTensors::to(const torch::Device& device) const {

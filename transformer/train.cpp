@@ -122,6 +122,11 @@ int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
   if (!dir.empty() && !std::filesystem::is_directory(dir))
     throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
   const torch::Device device(c.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  // The choice is process-wide: put it back when training ends, however it ends.
+  struct RestoreAttention {
+    AttentionImpl previous = attention_impl();
+    ~RestoreAttention() { set_attention_impl(previous); }
+  } restore_attention;
   set_attention_impl(parse_attention_impl(c.attention));
   if (device.is_cuda() && !torch::cuda::is_available())
     throw std::invalid_argument("--device cuda: no CUDA device (or this LibTorch was built without CUDA)");

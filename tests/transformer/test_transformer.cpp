@@ -173,6 +173,11 @@ TEST(EpStart, CpuSolverAndBatchedTorchAgree) {
   EXPECT_LT(relative_error(batched.h2, cpu.h2), 1e-8);
   EXPECT_LT(relative_error(batched.mean, cpu.mean), 1e-8);
   EXPECT_LT(relative_error(batched.var, cpu.var), 1e-8);
+  // The batched path runs in float64 whatever its input (the GPU trains in float32).
+  const auto from_float = ep_start_torch(gram.to(torch::kFloat), mf.to(torch::kFloat), s2.to(torch::kFloat),
+                                         torch::tensor(levels, torch::kDouble), 0.5);
+  EXPECT_EQ(from_float.t.scalar_type(), torch::kFloat);
+  EXPECT_LT(relative_error(from_float.t, cpu.t), 1e-4);
   // And EP is a detector: at this SNR its cavity means decide nearly every symbol right.
   const auto decided = (cpu.t.unsqueeze(2) - torch::tensor(levels, torch::kDouble)).abs().argmin(2);
   const auto sent = ((x * std::sqrt(10.0) + 3) / 2).round().to(torch::kLong);
