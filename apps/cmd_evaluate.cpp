@@ -28,24 +28,6 @@ struct EvaluateFlags {
   std::string out;
 };
 
-// Splits "zf,kbest:k=16,x=2,mmse" into {"zf", "kbest:k=16,x=2", "mmse"}: a token with '=' but no ':' is a
-// further option of the detector before it.
-std::vector<std::string> split_detector_list(const std::string& list) {
-  std::vector<std::string> specs;
-  std::string token;
-  std::stringstream ss(list);
-  while (std::getline(ss, token, ',')) {
-    if (token.empty()) throw std::invalid_argument("empty entry in --detectors '" + list + "'");
-    const bool option = token.find('=') != std::string::npos && token.find(':') == std::string::npos;
-    if (option && !specs.empty() && specs.back().find(':') != std::string::npos)
-      specs.back() += "," + token;
-    else
-      specs.push_back(token);
-  }
-  if (specs.empty()) throw std::invalid_argument("--detectors is empty");
-  return specs;
-}
-
 std::string json_path_for(const std::string& csv) {
   return std::filesystem::path(csv).replace_extension(".json").string();
 }

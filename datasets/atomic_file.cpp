@@ -6,6 +6,14 @@
 
 namespace mimo {
 
+bool rename_into_place(const std::string& partial, const std::string& path) {
+  std::error_code ec;
+  std::filesystem::rename(partial, path, ec);
+  if (!ec) return true;
+  std::filesystem::remove(partial, ec);
+  return false;
+}
+
 void write_file_atomically(const std::string& path, const std::string& content) {
   const std::string partial = path + ".partial";
   {
@@ -19,12 +27,7 @@ void write_file_atomically(const std::string& path, const std::string& content) 
       throw std::runtime_error("cannot write '" + partial + "' (disk full?)");
     }
   }
-  std::error_code ec;
-  std::filesystem::rename(partial, path, ec);
-  if (ec) {
-    std::filesystem::remove(partial, ec);
-    throw std::runtime_error("cannot rename '" + partial + "' to '" + path + "'");
-  }
+  if (!rename_into_place(partial, path)) throw std::runtime_error("cannot rename '" + partial + "' to '" + path + "'");
 }
 
 }  // namespace mimo

@@ -26,6 +26,16 @@ const H5::StrType& string_type() {
   return type;
 }
 
+void write_attr(H5::H5Object& obj, const char* name, const H5::PredType& type, const void* value) {
+  H5::Attribute a = obj.createAttribute(name, type, H5::DataSpace(H5S_SCALAR));
+  a.write(type, value);
+}
+
+void write_attr(H5::H5Object& obj, const char* name, const std::string& value) {
+  H5::Attribute a = obj.createAttribute(name, string_type(), H5::DataSpace(H5S_SCALAR));
+  a.write(string_type(), value);
+}
+
 }  // namespace schema
 
 void quiet_hdf5_errors() { H5::Exception::dontPrint(); }

@@ -46,6 +46,19 @@ inline constexpr const char* noise_var = "noise_var";
 const H5::CompType& complex_type();
 /// Variable-length UTF-8 string, read by h5py as str.
 const H5::StrType& string_type();
+
+/// Scalar attributes, as every mimo file writes its metadata.
+void write_attr(H5::H5Object& obj, const char* name, const H5::PredType& type, const void* value);
+void write_attr(H5::H5Object& obj, const char* name, const std::string& value);
+inline void write_attr(H5::H5Object& obj, const char* name, int value) {
+  write_attr(obj, name, H5::PredType::NATIVE_INT, &value);
+}
+inline void write_attr(H5::H5Object& obj, const char* name, double value) {
+  write_attr(obj, name, H5::PredType::NATIVE_DOUBLE, &value);
+}
+inline void write_attr(H5::H5Object& obj, const char* name, uint64_t value) {
+  write_attr(obj, name, H5::PredType::NATIVE_UINT64, &value);
+}
 }  // namespace schema
 
 /// Silences the HDF5 library's own error-stack printing; mimo reports errors itself.

@@ -10,21 +10,11 @@
 #include <zlib.h>
 
 #include "channel/parallel.hpp"
+#include "datasets/atomic_file.hpp"
 
 namespace mimo {
 
 namespace {
-
-template <class T>
-void write_attr(H5::H5Object& obj, const char* name, const H5::DataType& type, const T& value) {
-  H5::Attribute a = obj.createAttribute(name, type, H5::DataSpace(H5S_SCALAR));
-  a.write(type, &value);
-}
-
-void write_attr(H5::H5Object& obj, const char* name, const std::string& value) {
-  H5::Attribute a = obj.createAttribute(name, schema::string_type(), H5::DataSpace(H5S_SCALAR));
-  a.write(schema::string_type(), value);
-}
 
 // Byte shuffle as HDF5's shuffle filter does it: byte j of element i goes to j * n + i.
 void shuffle_bytes(const uint8_t* in, size_t bytes, size_t element, uint8_t* out) {
@@ -161,21 +151,21 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetInfo& info, c
   }
   try {
     auto& f = impl_->file;
-    write_attr(f, "schema_version", H5::PredType::NATIVE_INT, info.schema_version);
-    write_attr(f, "nt", H5::PredType::NATIVE_INT, ch.nt);
-    write_attr(f, "nr", H5::PredType::NATIVE_INT, ch.nr);
-    write_attr(f, "modulation", to_string(info.modulation));
-    write_attr(f, "bits_per_symbol", H5::PredType::NATIVE_INT, static_cast<int>(impl_->m));
-    write_attr(f, "channel_model", ch.model);
-    write_attr(f, "rho_tx", H5::PredType::NATIVE_DOUBLE, ch.rho_tx);
-    write_attr(f, "rho_rx", H5::PredType::NATIVE_DOUBLE, ch.rho_rx);
-    write_attr(f, "k_factor", H5::PredType::NATIVE_DOUBLE, ch.k_factor);
-    write_attr(f, "csi_error_var", H5::PredType::NATIVE_DOUBLE, ch.csi_error_var);
-    write_attr(f, "snr_unit", to_string(info.snr_unit));
-    write_attr(f, "snr_schedule", info.snr_schedule);
-    write_attr(f, "seed", H5::PredType::NATIVE_UINT64, info.seed);
-    write_attr(f, "tool_version", info.tool_version);
-    write_attr(f, "llr_convention", std::string("none stored; mimo LLRs are ln P(b=0)/P(b=1)"));
+    schema::write_attr(f, "schema_version", info.schema_version);
+    schema::write_attr(f, "nt", ch.nt);
+    schema::write_attr(f, "nr", ch.nr);
+    schema::write_attr(f, "modulation", to_string(info.modulation));
+    schema::write_attr(f, "bits_per_symbol", static_cast<int>(impl_->m));
+    schema::write_attr(f, "channel_model", ch.model);
+    schema::write_attr(f, "rho_tx", ch.rho_tx);
+    schema::write_attr(f, "rho_rx", ch.rho_rx);
+    schema::write_attr(f, "k_factor", ch.k_factor);
+    schema::write_attr(f, "csi_error_var", ch.csi_error_var);
+    schema::write_attr(f, "snr_unit", to_string(info.snr_unit));
+    schema::write_attr(f, "snr_schedule", info.snr_schedule);
+    schema::write_attr(f, "seed", info.seed);
+    schema::write_attr(f, "tool_version", info.tool_version);
+    schema::write_attr(f, "llr_convention", std::string("none stored; mimo LLRs are ln P(b=0)/P(b=1)"));
 
     const hsize_t per_sample = static_cast<hsize_t>(ch.nr) * ch.nt * sizeof(std::complex<float>);
     const hsize_t chunk = std::max<hsize_t>(1, options.chunk_bytes / std::max<hsize_t>(per_sample, 1));
@@ -250,12 +240,7 @@ void DatasetWriter::commit() {
     throw DatasetError("cannot finish '" + partial_ + "': " + e.getDetailMsg());
   }
   impl_.reset();
-  std::error_code ec;
-  std::filesystem::rename(partial_, path_, ec);
-  if (ec) {
-    std::filesystem::remove(partial_, ec);
-    throw DatasetError("cannot rename '" + partial_ + "' to '" + path_ + "'");
-  }
+  if (!rename_into_place(partial_, path_)) throw DatasetError("cannot rename '" + partial_ + "' to '" + path_ + "'");
 }
 
 void DatasetWriter::abort() noexcept {

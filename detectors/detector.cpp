@@ -164,4 +164,20 @@ std::string OptionReader::text(const std::string& key, const std::string& fallba
   return it == options_.end() ? fallback : it->second;
 }
 
+std::vector<std::string> split_detector_list(const std::string& list) {
+  std::vector<std::string> specs;
+  std::string token;
+  std::stringstream ss(list);
+  while (std::getline(ss, token, ',')) {
+    if (token.empty()) throw std::invalid_argument("empty entry in --detectors '" + list + "'");
+    const bool option = token.find('=') != std::string::npos && token.find(':') == std::string::npos;
+    if (option && !specs.empty() && specs.back().find(':') != std::string::npos)
+      specs.back() += "," + token;
+    else
+      specs.push_back(token);
+  }
+  if (specs.empty()) throw std::invalid_argument("--detectors is empty");
+  return specs;
+}
+
 }  // namespace mimo

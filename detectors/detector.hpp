@@ -64,6 +64,9 @@ std::unique_ptr<Detector> make_detector(const std::string& spec, Modulation modu
 std::vector<std::string> detector_names();
 /// Registers mf, zf, mmse, sic, ml, sphere, kbest and ep (idempotent; make_detector calls it).
 void register_builtin_detectors();
+/// Splits a --detectors list "zf,kbest:k=16,x=2,mmse" into specs {"zf", "kbest:k=16,x=2", "mmse"}: a token with
+/// '=' but no ':' is a further option of the detector before it. Throws std::invalid_argument on empty entries.
+std::vector<std::string> split_detector_list(const std::string& list);
 /// Splits "k=16,x=2" into options; a bare token becomes option "value".
 DetectorOptions parse_detector_options(const std::string& text);
 

@@ -7,7 +7,9 @@
 
 #include "../datasets/io_helpers.hpp"
 #include "cli_runner.hpp"
+#include "datasets/detection_file.hpp"
 #include "datasets/reader.hpp"
+#include "detectors/ber_engine.hpp"
 
 namespace mimo {
 namespace {
@@ -161,6 +163,79 @@ TEST_F(Cli, EvaluateAndPlotRejectBadInput) {
     EXPECT_FALSE(std::filesystem::exists(dir_ / "r.csv")) << bad;
     EXPECT_FALSE(std::filesystem::exists(dir_ / "x.png")) << bad;
   }
+}
+
+// Reads a whole HDF5 data set of a detections file.
+template <class T>
+std::vector<T> read_all(const H5::H5File& f, const std::string& name, const H5::PredType& type) {
+  H5::DataSet set = f.openDataSet(name);
+  const auto n = static_cast<size_t>(set.getSpace().getSimpleExtentNpoints());
+  std::vector<T> v(n);
+  set.read(v.data(), type);
+  return v;
+}
+
+double double_attr(const H5::H5Object& o, const char* name) {
+  double v = 0;
+  o.openAttribute(name).read(H5::PredType::NATIVE_DOUBLE, &v);
+  return v;
+}
+
+TEST_F(Cli, DetectWritesDecisionsAndLlrsRowAligned) {
+  ASSERT_EQ(run("generate --nt 3 --nr 3 --mod qam16 --snr-range 10:20 --samples 1500 --seed 4 --out d.h5").status, 0);
+  const auto r = run("detect --data d.h5 --detectors mmse,ml,sphere --batch 700 --out det.h5");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("LLR info"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "det.h5.partial"));
+
+  // A second computation: the same detectors called directly on the data set read in one batch.
+  const DatasetReader data((dir_ / "d.h5").string());
+  SampleBatch all;
+  data.read(0, data.size(), all);
+  H5::H5File f((dir_ / "det.h5").string(), H5F_ACC_RDONLY);
+  for (const std::string name : {"mmse", "ml", "sphere"}) {
+    SCOPED_TRACE(name);
+    Detection direct;
+    make_detector(name, data.info().modulation)->detect(all, direct, 1);
+    EXPECT_EQ(read_all<int32_t>(f, name + "/symbols", H5::PredType::NATIVE_INT32), direct.symbols);
+    PointResult counts;
+    count_errors(all, direct, counts);
+    EXPECT_DOUBLE_EQ(double_attr(f.openGroup(name), "ber"), counts.ber());
+    EXPECT_DOUBLE_EQ(double_attr(f.openGroup(name), "ser"), counts.ser());
+    EXPECT_EQ(f.openGroup(name).nameExists("llr"), !direct.llr.empty());
+    if (direct.llr.empty()) continue;
+    const auto llr = read_all<float>(f, name + "/llr", H5::PredType::NATIVE_FLOAT);
+    EXPECT_EQ(llr, direct.llr);
+    EXPECT_NEAR(double_attr(f.openGroup(name), "llr_mutual_information"),
+                llr_information(all.bits.data(), llr.data(), llr.size()), 1e-9);
+  }
+  // ML's max-log LLRs agree in sign with its own hard decisions (positive favours bit 0).
+  const auto ml_symbols = read_all<int32_t>(f, "ml/symbols", H5::PredType::NATIVE_INT32);
+  const auto ml_llr = read_all<float>(f, "ml/llr", H5::PredType::NATIVE_FLOAT);
+  const size_t m = all.m;
+  for (size_t k = 0; k < ml_symbols.size(); ++k)
+    for (size_t j = 0; j < m; ++j) {
+      const int bit = (ml_symbols[k] >> (m - 1 - j)) & 1;
+      ASSERT_EQ(ml_llr[k * m + j] >= 0, bit == 0) << "symbol " << k << " bit " << j;
+    }
+}
+
+TEST_F(Cli, DetectRejectsBadInput) {
+  ASSERT_EQ(run("generate --nt 2 --nr 2 --snr-db 10 --samples 100 --out d.h5").status, 0);
+  std::ofstream(dir_ / "junk.h5") << "not hdf5";
+  for (const std::string& bad : std::vector<std::string>{
+           "detect --data absent.h5 --out o.h5", "detect --data junk.h5 --out o.h5",
+           "detect --data d.h5 --detectors zf,foo --out o.h5", "detect --data d.h5 --detectors kbest:k=0 --out o.h5",
+           "detect --data d.h5 --out d.h5", "detect --data d.h5 --out no/dir/o.h5",
+           "detect --data d.h5 --batch 0 --out o.h5", "detect --data d.h5"}) {
+    const auto r = run(bad);
+    EXPECT_NE(r.status, 0) << bad;
+    EXPECT_NE(r.err.find("error"), std::string::npos) << bad << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << bad << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "o.h5")) << bad;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "o.h5.partial")) << bad;
+  }
+  EXPECT_EQ(DatasetReader((dir_ / "d.h5").string()).size(), 100u);  // the data set survived "--out d.h5"
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-"""h5py reads a file written by `mimo generate` as plain numpy complex arrays, and y = Hx + n holds."""
+"""h5py reads a file written by `mimo generate` as plain numpy complex arrays, and y = Hx + n holds; and the
+decisions and LLRs of `mimo detect` as arrays row-aligned with it."""
 import os
 import subprocess
 import sys
@@ -34,6 +35,17 @@ def main(mimo):
             assert np.all((x.imag > 0) == (bits[:, 1::4] == 0))
             err = np.mean(np.abs(He - H) ** 2)
             assert abs(err / 0.1 - 1) < 0.05, err
+        # `mimo detect` output: row-aligned decisions and LLRs next to the data set's bits.
+        det = os.path.join(tmp, "det.h5")
+        subprocess.run([mimo, "detect", "--data", path, "--detectors", "mmse,sphere", "--out", det], check=True,
+                       stdout=subprocess.DEVNULL)
+        with h5py.File(det, "r") as f:
+            assert f["mmse/symbols"].shape == (4000, 4) and f["mmse/symbols"].dtype == np.int32
+            llr = f["mmse/llr"][:]
+            assert llr.shape == (4000, 4, 4) and llr.dtype == np.float32 and "llr" not in f["sphere"]
+            hard = (llr.reshape(4000, 16) < 0).astype(np.uint8)
+            assert abs(np.mean(hard != bits) - float(f["mmse"].attrs["ber"])) < 1e-9
+            assert f.attrs["llr_convention"].startswith("ln P(b=0)/P(b=1)")
     print("h5py reads mimo data sets as complex arrays: ok")
 
 

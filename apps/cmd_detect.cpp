@@ -1,0 +1,117 @@
+// mimo detect: runs detectors over a stored data set and writes their hard decisions and bit LLRs to HDF5,
+// row-aligned with the data set, for decoders and analyses outside mimo.
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "apps/commands.hpp"
+#include "apps/terminal.hpp"
+#include "channel/parallel.hpp"
+#include "datasets/detection_file.hpp"
+#include "datasets/reader.hpp"
+#include "detectors/ber_engine.hpp"
+
+namespace mimo::cli {
+
+namespace {
+
+struct DetectFlags {
+  std::string data, detectors = "mmse", out;
+  size_t batch = 4096;
+  int threads = 0;
+};
+
+// HDF5 group names: the detector's name, '/' replaced (a path separator there), numbered when repeated
+// (two transformer models); the full spec is stored beside it.
+std::vector<std::string> group_names(const std::vector<std::unique_ptr<Detector>>& detectors) {
+  std::vector<std::string> names;
+  std::map<std::string, int> seen;
+  for (const auto& d : detectors) {
+    std::string name = d->name();
+    for (char& c : name)
+      if (c == '/') c = '_';
+    if (name == "." || name.empty()) name = "detector";
+    const int k = ++seen[name];
+    names.push_back(k == 1 ? name : name + "_" + std::to_string(k));
+  }
+  return names;
+}
+
+int run_detect(const DetectFlags& f) {
+  namespace fs = std::filesystem;
+  const auto specs = split_detector_list(f.detectors);
+  DatasetReader data(f.data);
+  std::error_code ec;
+  if (fs::equivalent(f.data, f.out, ec)) throw std::invalid_argument("--out would overwrite the data set --data");
+  const auto dir = fs::path(f.out).parent_path();
+  if (!dir.empty() && !fs::is_directory(dir))
+    throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
+  const auto& info = data.info();
+  const Constellation constellation(info.modulation);
+  const size_t nt = static_cast<size_t>(info.channel.nt), m = static_cast<size_t>(constellation.bits_per_symbol());
+
+  std::vector<std::unique_ptr<Detector>> detectors;
+  for (const auto& s : specs) detectors.push_back(make_detector(s, info.modulation));
+  const auto names = group_names(detectors);
+
+  DetectionFileInfo file_info{fs::absolute(f.data).string(), to_string(info.modulation), data.size(), nt,
+                              static_cast<size_t>(info.channel.nr), m, command_line(), std::string(kToolVersion)};
+  DetectionFileWriter out(f.out, file_info);
+  for (size_t d = 0; d < detectors.size(); ++d) out.add_detector(names[d], specs[d], detectors[d]->provides_llr());
+
+  const int threads = resolve_threads(f.threads);
+  install_interrupt_handler();
+  ProgressBar bar("detect", data.size());
+  std::vector<PointResult> counts(detectors.size());
+  std::vector<double> information(detectors.size(), 0.0);  // sum over bits of the per-bit information
+  Detection det;
+  bool stopped = false;
+  data.for_each_batch(f.batch, [&](const SampleBatch& batch, uint64_t first) {
+    if (stopped || (stopped = interrupted())) return;
+    for (size_t d = 0; d < detectors.size(); ++d) {
+      detectors[d]->detect(batch, det, threads);
+      count_errors(batch, det, counts[d]);
+      const bool soft = !det.llr.empty();
+      if (soft) information[d] += llr_information(batch.bits.data(), det.llr.data(), det.llr.size()) * det.llr.size();
+      out.write(d, first, batch.n, det.symbols.data(), soft ? det.llr.data() : nullptr);
+    }
+    bar.update(first + batch.n);
+  });
+  bar.finish();
+  if (stopped) {
+    out.abort();
+    std::fprintf(stderr, "mimo: interrupted; nothing written\n");
+    return 130;
+  }
+  std::printf("%-24s %12s %12s %12s\n", "detector", "BER", "SER", "LLR info");
+  for (size_t d = 0; d < detectors.size(); ++d) {
+    const auto& c = counts[d];
+    DetectionSummary s{c.bits, c.bit_errors, c.symbols, c.symbol_errors, std::nullopt};
+    if (detectors[d]->provides_llr() && c.bits) s.llr_information = information[d] / static_cast<double>(c.bits);
+    out.summarize(d, s);
+    char info_text[32] = "-";
+    if (s.llr_information) std::snprintf(info_text, sizeof info_text, "%.4f", *s.llr_information);
+    std::printf("%-24s %12.4e %12.4e %12s\n", names[d].c_str(), c.ber(), c.ser(), info_text);
+  }
+  out.commit();
+  std::printf("wrote %s\n", f.out.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void add_detect_command(CLI::App& app, Registry& registry) {
+  auto flags = std::make_shared<DetectFlags>();
+  CLI::App* cmd = app.add_subcommand("detect", "Write detectors' hard decisions and bit LLRs for a stored data set");
+  cmd->add_option("--data", flags->data, "The data set (from mimo generate)")->required();
+  cmd->add_option("--detectors,-d", flags->detectors,
+                  "Comma-separated detector specs: mf zf mmse sic ml sphere kbest:k=K ep transformer:model.pt")
+      ->capture_default_str();
+  cmd->add_option("--batch", flags->batch, "Samples per batch")->capture_default_str()->check(CLI::Range(1, 1 << 24));
+  cmd->add_option("--threads", flags->threads, "Worker threads (0 = all cores)")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--out,-o", flags->out, "Output HDF5 file: one group per detector (symbols, llr)")->required();
+  registry.add(cmd, [flags] { return run_detect(*flags); });
+}
+
+}  // namespace mimo::cli

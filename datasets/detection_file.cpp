@@ -1,0 +1,142 @@
+#include "datasets/detection_file.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+
+#include "datasets/atomic_file.hpp"
+#include "datasets/schema.hpp"
+
+namespace mimo {
+
+struct DetectionFileWriter::Impl {
+  H5::H5File file;
+  DetectionFileInfo info;
+  struct Group {
+    H5::Group group;
+    H5::DataSet symbols, llr;
+    bool with_llr = false;
+  };
+  std::vector<Group> groups;
+};
+
+namespace {
+
+H5::DataSet create_rows(H5::Group& g, const char* name, const H5::PredType& type, std::vector<hsize_t> dims) {
+  H5::DataSpace space(static_cast<int>(dims.size()), dims.data());
+  return g.createDataSet(name, type, space);
+}
+
+void write_rows(H5::DataSet& set, const H5::PredType& type, uint64_t first, size_t count, const void* data) {
+  H5::DataSpace file_space = set.getSpace();
+  std::vector<hsize_t> dims(static_cast<size_t>(file_space.getSimpleExtentNdims()));
+  file_space.getSimpleExtentDims(dims.data());
+  std::vector<hsize_t> start(dims.size(), 0), block = dims;
+  start[0] = first;
+  block[0] = count;
+  file_space.selectHyperslab(H5S_SELECT_SET, block.data(), start.data());
+  H5::DataSpace mem_space(static_cast<int>(block.size()), block.data());
+  set.write(data, type, mem_space, file_space);
+}
+
+}  // namespace
+
+DetectionFileWriter::DetectionFileWriter(const std::string& path, const DetectionFileInfo& info)
+    : impl_(std::make_unique<Impl>()), path_(path), partial_(path + ".partial") {
+  quiet_hdf5_errors();
+  impl_->info = info;
+  try {
+    impl_->file = H5::H5File(partial_, H5F_ACC_TRUNC);
+  } catch (const H5::Exception&) {
+    impl_.reset();
+    throw DatasetError("cannot create '" + partial_ + "' (does the directory exist and is it writable?)");
+  }
+  auto& f = impl_->file;
+  schema::write_attr(f, "source", info.source);
+  schema::write_attr(f, "modulation", info.modulation);
+  schema::write_attr(f, "samples", info.samples);
+  schema::write_attr(f, "nt", static_cast<int>(info.nt));
+  schema::write_attr(f, "nr", static_cast<int>(info.nr));
+  schema::write_attr(f, "bits_per_symbol", static_cast<int>(info.m));
+  schema::write_attr(f, "command", info.command);
+  schema::write_attr(f, "tool_version", info.tool_version);
+  schema::write_attr(f, "llr_convention",
+                     std::string("ln P(b=0)/P(b=1), max-log; positive favours bit 0; bit order as the data set's bits"));
+}
+
+DetectionFileWriter::~DetectionFileWriter() { abort(); }
+
+size_t DetectionFileWriter::add_detector(const std::string& group, const std::string& spec, bool with_llr) {
+  if (!impl_) throw std::logic_error("DetectionFileWriter used after commit or abort");
+  const auto& info = impl_->info;
+  Impl::Group g;
+  try {
+    g.group = impl_->file.createGroup(group);
+    schema::write_attr(g.group, "spec", spec);
+    g.symbols = create_rows(g.group, "symbols", H5::PredType::NATIVE_INT32, {info.samples, info.nt});
+    g.with_llr = with_llr;
+    if (with_llr) g.llr = create_rows(g.group, "llr", H5::PredType::NATIVE_FLOAT, {info.samples, info.nt, info.m});
+  } catch (const H5::Exception& e) {
+    throw DatasetError("cannot add group '" + group + "' to '" + partial_ + "': " + e.getDetailMsg());
+  }
+  impl_->groups.push_back(g);
+  return impl_->groups.size() - 1;
+}
+
+void DetectionFileWriter::write(size_t d, uint64_t first, size_t count, const int32_t* symbols, const float* llr) {
+  auto& g = impl_->groups.at(d);
+  if (count == 0) return;
+  try {
+    write_rows(g.symbols, H5::PredType::NATIVE_INT32, first, count, symbols);
+    if (g.with_llr && llr) write_rows(g.llr, H5::PredType::NATIVE_FLOAT, first, count, llr);
+  } catch (const H5::Exception& e) {
+    throw DatasetError("cannot write '" + partial_ + "' (disk full?): " + e.getDetailMsg());
+  }
+}
+
+void DetectionFileWriter::summarize(size_t d, const DetectionSummary& s) {
+  auto& g = impl_->groups.at(d).group;
+  auto rate = [](uint64_t k, uint64_t n) { return n ? static_cast<double>(k) / static_cast<double>(n) : 0.0; };
+  schema::write_attr(g, "ber", rate(s.bit_errors, s.bits));
+  schema::write_attr(g, "ser", rate(s.symbol_errors, s.symbols));
+  schema::write_attr(g, "bit_errors", s.bit_errors);
+  schema::write_attr(g, "symbol_errors", s.symbol_errors);
+  if (s.llr_information) schema::write_attr(g, "llr_mutual_information", *s.llr_information);
+}
+
+void DetectionFileWriter::commit() {
+  if (!impl_) throw std::logic_error("DetectionFileWriter::commit twice");
+  try {
+    impl_->groups.clear();
+    impl_->file.close();
+  } catch (const H5::Exception& e) {
+    abort();
+    throw DatasetError("cannot finish '" + partial_ + "': " + e.getDetailMsg());
+  }
+  impl_.reset();
+  if (!rename_into_place(partial_, path_)) throw DatasetError("cannot rename '" + partial_ + "' to '" + path_ + "'");
+}
+
+void DetectionFileWriter::abort() noexcept {
+  if (!impl_) return;
+  try {
+    impl_->groups.clear();
+    impl_->file.close();
+  } catch (...) {
+  }
+  impl_.reset();
+  std::error_code ec;
+  std::filesystem::remove(partial_, ec);
+}
+
+double llr_information(const uint8_t* bits, const float* llr, size_t count) {
+  if (count == 0) return 0.0;
+  double sum = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const double x = (bits[i] ? -1.0 : 1.0) * static_cast<double>(llr[i]);  // > 0 when the LLR is right
+    sum += x > 0 ? std::log1p(std::exp(-x)) : -x + std::log1p(std::exp(x));  // log(1 + e^-x), stable
+  }
+  return 1.0 - sum / (static_cast<double>(count) * std::log(2.0));
+}
+
+}  // namespace mimo

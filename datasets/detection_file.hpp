@@ -1,0 +1,57 @@
+#pragma once
+// Detector outputs for a stored data set (`mimo detect`): one group per detector holding its hard decisions and,
+// where it produces them, its max-log bit LLRs, row-aligned with the data set's samples so that h5py or MATLAB
+// can put them beside the file's bits. Written to "<path>.partial" and renamed by commit(), like data sets.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mimo {
+
+struct DetectionFileInfo {
+  std::string source;      // the data set the detections are for
+  std::string modulation;
+  uint64_t samples = 0;
+  size_t nt = 0, nr = 0, m = 0;  // streams, receive antennas, bits per symbol
+  std::string command;     // the command line that made the file
+  std::string tool_version;
+};
+
+/// What one detector achieved on the whole data set, stored as its group's attributes.
+struct DetectionSummary {
+  uint64_t bits = 0, bit_errors = 0, symbols = 0, symbol_errors = 0;
+  std::optional<double> llr_information;  // bitwise mutual information of the LLRs (bits per bit)
+};
+
+class DetectionFileWriter {
+public:
+  DetectionFileWriter(const std::string& path, const DetectionFileInfo& info);
+  ~DetectionFileWriter();
+  DetectionFileWriter(const DetectionFileWriter&) = delete;
+  DetectionFileWriter& operator=(const DetectionFileWriter&) = delete;
+
+  /// Adds a group for a detector ("symbols" int32 [samples, nt]; "llr" float32 [samples, nt, m] if with_llr)
+  /// and returns its index. `group` must be a valid, unused HDF5 name; `spec` is recorded as an attribute.
+  size_t add_detector(const std::string& group, const std::string& spec, bool with_llr);
+  /// Stores rows [first, first + count) of detector d: symbols [count][nt], llr [count][nt*m] (nullptr if none).
+  void write(size_t d, uint64_t first, size_t count, const int32_t* symbols, const float* llr);
+  void summarize(size_t d, const DetectionSummary& summary);
+  /// Closes the file and renames it into place.
+  void commit();
+  /// Closes and deletes the partial file (the destructor does this unless commit() ran).
+  void abort() noexcept;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string path_, partial_;
+};
+
+/// Bitwise mutual information estimated from LLRs L = ln P(b=0)/P(b=1) and the true bits:
+/// 1 - mean log2(1 + exp(-(1 - 2b) L)). 1 for perfect confident LLRs, 0 for uninformative ones, negative for
+/// confidently wrong ones: the soft-output quality measure of BICM receivers.
+double llr_information(const uint8_t* bits, const float* llr, size_t count);
+
+}  // namespace mimo
