@@ -63,17 +63,14 @@ int run_detect(const DetectFlags& f) {
   install_interrupt_handler();
   ProgressBar bar("detect", data.size());
   std::vector<PointResult> counts(detectors.size());
-  std::vector<double> information(detectors.size(), 0.0);  // sum over bits of the per-bit information
   Detection det;
   bool stopped = false;
   data.for_each_batch(f.batch, [&](const SampleBatch& batch, uint64_t first) {
     if (stopped || (stopped = interrupted())) return;
     for (size_t d = 0; d < detectors.size(); ++d) {
       detectors[d]->detect(batch, det, threads);
-      count_errors(batch, det, counts[d]);
-      const bool soft = !det.llr.empty();
-      if (soft) information[d] += llr_information(batch.bits.data(), det.llr.data(), det.llr.size()) * det.llr.size();
-      out.write(d, first, batch.n, det.symbols.data(), soft ? det.llr.data() : nullptr);
+      count_errors(batch, det, counts[d], threads);
+      out.write(d, first, batch.n, det.symbols.data(), det.llr.empty() ? nullptr : det.llr.data());
     }
     bar.update(first + batch.n);
   });
@@ -86,8 +83,7 @@ int run_detect(const DetectFlags& f) {
   std::printf("%-24s %12s %12s %12s\n", "detector", "BER", "SER", "LLR info");
   for (size_t d = 0; d < detectors.size(); ++d) {
     const auto& c = counts[d];
-    DetectionSummary s{c.bits, c.bit_errors, c.symbols, c.symbol_errors, std::nullopt};
-    if (detectors[d]->provides_llr() && c.bits) s.llr_information = information[d] / static_cast<double>(c.bits);
+    const DetectionSummary s{c.bits, c.bit_errors, c.symbols, c.symbol_errors, c.llr_info()};
     out.summarize(d, s);
     char info_text[32] = "-";
     if (s.llr_information) std::snprintf(info_text, sizeof info_text, "%.4f", *s.llr_information);

@@ -79,7 +79,9 @@ void add_plot_command(CLI::App& app, Registry& registry) {
   CLI::App* cmd = app.add_subcommand("plot", "Plot BER/SER versus SNR from results CSV files (pdf, png, svg, tex)");
   cmd->add_option("results", flags->inputs, "Results CSV files from mimo evaluate")->required();
   cmd->add_option("--out,-o", flags->out, "Output figure: .pdf, .png, .svg or .tex (pgfplots)")->required();
-  cmd->add_option("--metric", flags->metric, "ber or ser")->capture_default_str()->check(CLI::IsMember({"ber", "ser"}));
+  cmd->add_option("--metric", flags->metric, "ber, ser, or llr_info (the LLRs' mutual information, linear axis)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ber", "ser", "llr_info"}));
   cmd->add_option("--x", flags->x, "SNR axis: snr, esn0 or ebn0 (default: the axis of the evaluation)")
       ->check(CLI::IsMember({"snr", "esn0", "ebn0"}));
   cmd->add_option("--format", flags->format, "Force the output format")

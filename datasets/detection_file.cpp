@@ -1,6 +1,5 @@
 #include "datasets/detection_file.hpp"
 
-#include <cmath>
 #include <filesystem>
 #include <stdexcept>
 
@@ -127,16 +126,6 @@ void DetectionFileWriter::abort() noexcept {
   impl_.reset();
   std::error_code ec;
   std::filesystem::remove(partial_, ec);
-}
-
-double llr_information(const uint8_t* bits, const float* llr, size_t count) {
-  if (count == 0) return 0.0;
-  double sum = 0;
-  for (size_t i = 0; i < count; ++i) {
-    const double x = (bits[i] ? -1.0 : 1.0) * static_cast<double>(llr[i]);  // > 0 when the LLR is right
-    sum += x > 0 ? std::log1p(std::exp(-x)) : -x + std::log1p(std::exp(x));  // log(1 + e^-x), stable
-  }
-  return 1.0 - sum / (static_cast<double>(count) * std::log(2.0));
 }
 
 }  // namespace mimo

@@ -49,9 +49,4 @@ private:
   std::string path_, partial_;
 };
 
-/// Bitwise mutual information estimated from LLRs L = ln P(b=0)/P(b=1) and the true bits:
-/// 1 - mean log2(1 + exp(-(1 - 2b) L)). 1 for perfect confident LLRs, 0 for uninformative ones, negative for
-/// confidently wrong ones: the soft-output quality measure of BICM receivers.
-double llr_information(const uint8_t* bits, const float* llr, size_t count);
-
 }  // namespace mimo

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 #include <stdexcept>
+#include <vector>
 
 #include "channel/parallel.hpp"
 #include "datasets/reader.hpp"
@@ -21,7 +22,38 @@ Interval wilson_interval(uint64_t k, uint64_t n, double z) {
   return {k == 0 ? 0.0 : std::max(0.0, centre - half), k == n ? 1.0 : std::min(1.0, centre + half)};
 }
 
-void count_errors(const SampleBatch& batch, const Detection& det, PointResult& into) {
+namespace {
+
+// Sum of log(1 + e^-x), x = (1 - 2b) L, in double; stable for both signs of x.
+double information_loss(const uint8_t* bits, const float* llr, size_t count) {
+  double sum = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const double x = (bits[i] ? -1.0 : 1.0) * static_cast<double>(llr[i]);  // > 0 when the LLR is right
+    if (x < 40) sum += x > 0 ? std::log1p(std::exp(-x)) : -x + std::log1p(std::exp(x));  // else < 1e-17
+  }
+  return sum;
+}
+
+}  // namespace
+
+double llr_information(const uint8_t* bits, const float* llr, size_t count, int threads) {
+  if (count == 0) return 0.0;
+  // Fixed blocks summed in order: the same value for every thread count.
+  constexpr size_t kBlock = 1 << 14;
+  const size_t blocks = (count + kBlock - 1) / kBlock;
+  std::vector<double> partial(blocks);
+  parallel_for(blocks, blocks > 4 ? threads : 1, [&](size_t first, size_t last, int) {
+    for (size_t k = first; k < last; ++k) {
+      const size_t begin = k * kBlock, n = std::min(kBlock, count - begin);
+      partial[k] = information_loss(bits + begin, llr + begin, n);
+    }
+  });
+  double sum = 0;
+  for (double p : partial) sum += p;
+  return 1.0 - sum / (static_cast<double>(count) * std::log(2.0));
+}
+
+void count_errors(const SampleBatch& batch, const Detection& det, PointResult& into, int threads) {
   const size_t m = batch.m;
   uint64_t bit_errors = 0, symbol_errors = 0;
   for (size_t k = 0; k < batch.n * batch.nt; ++k) {
@@ -41,6 +73,11 @@ void count_errors(const SampleBatch& batch, const Detection& det, PointResult& i
   into.bit_errors += bit_errors;
   into.symbols += batch.n * batch.nt;
   into.symbol_errors += symbol_errors;
+  if (!det.llr.empty()) {
+    into.llr_info_sum += llr_information(batch.bits.data(), det.llr.data(), det.llr.size(), threads) *
+                         static_cast<double>(det.llr.size());
+    into.llr_bits += det.llr.size();
+  }
 }
 
 namespace {
@@ -52,7 +89,7 @@ void run_detectors(const SampleBatch& batch, const std::vector<const Detector*>&
     const auto t0 = std::chrono::steady_clock::now();
     detectors[d]->detect(batch, scratch, threads);
     results[d].seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    count_errors(batch, scratch, results[d]);
+    count_errors(batch, scratch, results[d], threads);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,22 @@ struct PointResult {
   uint64_t bits = 0, bit_errors = 0;
   uint64_t symbols = 0, symbol_errors = 0;  // one complex symbol of one stream
   double seconds = 0.0;   // time spent in this detector
+  uint64_t llr_bits = 0;  // bits with an LLR (0 for detectors that give none)
+  double llr_info_sum = 0.0;  // sum over them of 1 - log2(1 + exp(-(1 - 2b) L))
 
   double ber() const { return bits ? static_cast<double>(bit_errors) / static_cast<double>(bits) : 0.0; }
   double ser() const { return symbols ? static_cast<double>(symbol_errors) / static_cast<double>(symbols) : 0.0; }
+  /// Bitwise mutual information of the LLRs (see llr_information); none without LLRs.
+  std::optional<double> llr_info() const {
+    if (!llr_bits) return std::nullopt;
+    return llr_info_sum / static_cast<double>(llr_bits);
+  }
 };
+
+/// Bitwise mutual information estimated from LLRs L = ln P(b=0)/P(b=1) and the true bits:
+/// 1 - mean log2(1 + exp(-(1 - 2b) L)). 1 for perfect confident LLRs, 0 for uninformative ones, negative for
+/// confidently wrong ones: the soft-output quality measure of BICM receivers (an achievable rate per bit).
+double llr_information(const uint8_t* bits, const float* llr, size_t count, int threads = 1);
 
 /// Two-sided 95% Wilson score interval for a binomial proportion k/n. Bit errors within one channel use are
 /// correlated, so for BER this is an optimistic (narrow) interval; it is what BER papers conventionally report.
@@ -43,8 +56,9 @@ struct EngineOptions {
   std::function<bool(size_t point, const std::vector<PointResult>& so_far)> progress;
 };
 
-/// Counts a detection's bit and symbol errors against the batch's transmitted bits.
-void count_errors(const SampleBatch& batch, const Detection& det, PointResult& into);
+/// Counts a detection's bit and symbol errors against the batch's transmitted bits, and the information of its
+/// LLRs when it has them (on `threads` threads; the result does not depend on their number).
+void count_errors(const SampleBatch& batch, const Detection& det, PointResult& into, int threads = 1);
 
 /// Simulates every SNR value of the generator's grid. A point's channel uses are drawn from a seed derived
 /// from (seed, SNR value), so any single point can be reproduced alone. `on_point` receives each

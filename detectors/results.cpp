@@ -13,12 +13,14 @@ std::string results_csv(const ResultsContext& c, const std::vector<PointResult>&
   char line[1024];
   for (const auto& r : rows) {
     const Interval ci = wilson_interval(r.bit_errors, r.bits);
-    std::snprintf(line, sizeof line, "%s,%s,%s,%d,%d,%.6g,%.6g,%.6g,%llu,%llu,%.9g,%.9g,%.9g,%llu,%llu,%.9g,%.6g\n",
+    char info[32] = "";
+    if (const auto i = r.llr_info()) std::snprintf(info, sizeof info, "%.6f", *i);
+    std::snprintf(line, sizeof line, "%s,%s,%s,%d,%d,%.6g,%.6g,%.6g,%llu,%llu,%.9g,%.9g,%.9g,%llu,%llu,%.9g,%.6g,%s\n",
                   r.detector.c_str(), c.channel.c_str(), c.modulation.c_str(), c.nt, c.nr, r.snr.snr_db,
                   r.snr.esn0_db, r.snr.ebn0_db, static_cast<unsigned long long>(r.bits),
                   static_cast<unsigned long long>(r.bit_errors), r.ber(), ci.lo, ci.hi,
                   static_cast<unsigned long long>(r.symbols), static_cast<unsigned long long>(r.symbol_errors), r.ser(),
-                  r.seconds);
+                  r.seconds, info);
     out += line;
   }
   return out;
@@ -41,8 +43,9 @@ std::vector<PointResult> read_results_csv(const std::string& path, ResultsContex
   std::ifstream f(path);
   if (!f) throw std::runtime_error(path + ": cannot open");
   std::string line;
-  if (!std::getline(f, line) || line != kResultsHeader)
+  if (!std::getline(f, line) || (line != kResultsHeader && line != kResultsHeaderV1))
     throw std::runtime_error(path + ": not a mimo results file (unexpected header)");
+  const size_t fields = line == kResultsHeader ? 18 : 17;
   std::vector<PointResult> rows;
   for (int number = 2; std::getline(f, line); ++number) {
     if (line.empty()) continue;
@@ -50,7 +53,7 @@ std::vector<PointResult> read_results_csv(const std::string& path, ResultsContex
     auto fail = [&](const std::string& why) {
       throw std::runtime_error(path + ":" + std::to_string(number) + ": " + why);
     };
-    if (v.size() != 17) fail("expected 17 fields, found " + std::to_string(v.size()));
+    if (v.size() != fields) fail("expected " + std::to_string(fields) + " fields, found " + std::to_string(v.size()));
     try {
       PointResult r;
       r.detector = v[0];
@@ -61,6 +64,11 @@ std::vector<PointResult> read_results_csv(const std::string& path, ResultsContex
       r.symbols = std::stoull(v[13]);
       r.symbol_errors = std::stoull(v[14]);
       r.seconds = std::stod(v[16]);
+      // The mean is what the file keeps; one pseudo-bit carries it back.
+      if (fields == 18 && !v[17].empty()) {
+        r.llr_info_sum = std::stod(v[17]);
+        r.llr_bits = 1;
+      }
       if (r.bit_errors > r.bits || r.symbol_errors > r.symbols) fail("more errors than bits or symbols");
       rows.push_back(r);
     } catch (const std::logic_error&) {

@@ -14,7 +14,12 @@ struct ResultsContext {
   int nt = 0, nr = 0;
 };
 
+/// llr_info: the LLRs' bitwise mutual information (empty for detectors without LLRs).
 inline constexpr const char* kResultsHeader =
+    "detector,channel,modulation,nt,nr,snr_db,esn0_db,ebn0_db,bits,bit_errors,ber,ber_lo,ber_hi,symbols,"
+    "symbol_errors,ser,seconds,llr_info";
+/// The header of files from before llr_info; still read.
+inline constexpr const char* kResultsHeaderV1 =
     "detector,channel,modulation,nt,nr,snr_db,esn0_db,ebn0_db,bits,bit_errors,ber,ber_lo,ber_hi,symbols,"
     "symbol_errors,ser,seconds";
 

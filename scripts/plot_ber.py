@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
-"""Plot BER/SER curves from the CSV files written by `mimo evaluate`.
+"""Plot BER/SER (or LLR mutual-information) curves from the CSV files of `mimo evaluate`.
 
-    plot_ber.py results.csv [more.csv ...] -o ber.pdf [--metric ber|ser]
+    plot_ber.py results.csv [more.csv ...] -o ber.pdf [--metric ber|ser|llr_info]
                 [--x snr|esn0|ebn0] [--theory] [--title T]
                 [--format pdf|png|svg|tex] [--size W,H]
 
 The output format follows the extension of -o unless --format is given.
 `tex` writes a standalone pgfplots tikzpicture to \\input into a LaTeX
 document that loads pgfplots.
+
+`--metric llr_info` plots the bitwise mutual information of each detector's
+max-log LLRs (the CSV's last column) on a linear axis; detectors without
+soft output (sphere, kbest) leave it empty and are left out. CSV files from
+before that column existed are still read (they just have no LLR points).
 
 Needs only the standard library, numpy and matplotlib (Debian's
 /usr/bin/python3 has them).
@@ -31,13 +36,18 @@ from matplotlib.ticker import AutoMinorLocator, LogLocator, MaxNLocator, NullFor
 
 PROG = "plot_ber"
 
-HEADER = ["detector", "channel", "modulation", "nt", "nr", "snr_db", "esn0_db",
-          "ebn0_db", "bits", "bit_errors", "ber", "ber_lo", "ber_hi", "symbols",
-          "symbol_errors", "ser", "seconds"]
+# Files written before llr_info was added lack the last column; both are read.
+LEGACY_HEADER = ["detector", "channel", "modulation", "nt", "nr", "snr_db", "esn0_db",
+                 "ebn0_db", "bits", "bit_errors", "ber", "ber_lo", "ber_hi", "symbols",
+                 "symbol_errors", "ser", "seconds"]
+HEADER = LEGACY_HEADER + ["llr_info"]
 INT_COLUMNS = ("nt", "nr", "bits", "bit_errors", "symbols", "symbol_errors")
 FLOAT_COLUMNS = ("snr_db", "esn0_db", "ebn0_db", "ber", "ser", "seconds")
-# The confidence interval may be left empty by a writer that has none.
-OPTIONAL_FLOAT_COLUMNS = ("ber_lo", "ber_hi")
+# The confidence interval may be left empty by a writer that has none, and
+# llr_info by a detector without soft output (sphere, kbest).
+OPTIONAL_FLOAT_COLUMNS = ("ber_lo", "ber_hi", "llr_info")
+
+METRICS = ("ber", "ser", "llr_info")
 
 FORMATS = ("pdf", "png", "svg", "tex")
 X_UNITS = ("snr", "esn0", "ebn0")
@@ -48,8 +58,14 @@ X_LABEL = {
     "esn0": r"$E_s/N_0$ (dB)",
     "ebn0": r"$E_b/N_0$ (dB)",
 }
-Y_LABEL = {"ber": "BER", "ser": "SER"}
+Y_LABEL = {"ber": "BER", "ser": "SER", "llr_info": "LLR mutual information (bits/bit)"}
 ERROR_COLUMN = {"ber": "bit_errors", "ser": "symbol_errors"}
+# Why a detector's curve, or the whole plot, can come out empty.
+NO_POINTS = {"ber": "no BER point has any errors", "ser": "no SER point has any errors",
+             "llr_info": "no point has LLRs (llr_info empty or absent)"}
+# Mutual information lives in [0, 1] bit and reaches 0 exactly: a log axis
+# would squash the interesting region near 1, so these metrics plot linearly.
+LINEAR_METRICS = ("llr_info",)
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
@@ -95,9 +111,10 @@ def read_results(path):
             if header is None:
                 raise PlotError(f"{path}: file is empty")
             header = [h.strip() for h in header]
-            if header != HEADER:
-                raise PlotError(f"{path}: unexpected header (expected '{','.join(HEADER)}')")
-            rows = [parse_row(path, line_no, record)
+            if header not in (HEADER, LEGACY_HEADER):
+                raise PlotError(f"{path}: unexpected header (expected '{','.join(HEADER)}',"
+                                " or the same without llr_info)")
+            rows = [parse_row(path, line_no, record, header)
                     for line_no, record in enumerate(reader, start=2)
                     if any(field.strip() for field in record)]
     except OSError as e:
@@ -109,15 +126,18 @@ def read_results(path):
     return rows
 
 
-def parse_row(path, line_no, record):
-    """Convert one CSV record to typed values; any bad field is fatal."""
-    if len(record) != len(HEADER):
-        raise PlotError(f"{path}:{line_no}: expected {len(HEADER)} fields, got {len(record)}")
-    raw = dict(zip(HEADER, (field.strip() for field in record)))
+def parse_row(path, line_no, record, header):
+    """Convert one CSV record to typed values; any bad field is fatal.
+
+    header is the file's own (current or legacy); columns it lacks read as None.
+    """
+    if len(record) != len(header):
+        raise PlotError(f"{path}:{line_no}: expected {len(header)} fields, got {len(record)}")
+    raw = dict(zip(header, (field.strip() for field in record)))
     row = {"detector": raw["detector"], "channel": raw["channel"],
            "modulation": raw["modulation"].lower()}
     for name in INT_COLUMNS + FLOAT_COLUMNS + OPTIONAL_FLOAT_COLUMNS:
-        text = raw[name]
+        text = raw.get(name, "")
         if text == "" and name in OPTIONAL_FLOAT_COLUMNS:
             row[name] = None
             continue
@@ -212,8 +232,8 @@ def file_tags(paths):
 def build_curves(tables, paths, metric, x_unit):
     """One curve per (file, config, detector), labelled only as finely as needed.
 
-    Returns dicts with label, x, y and optional lo/hi arrays; zero-error points
-    are dropped because they have no place on a log axis.
+    Returns dicts with label, x, y and optional lo/hi arrays; only the points
+    that has_point() accepts are kept.
     """
     x_col = X_COLUMN[x_unit]
     all_configs = {config_of(r) for rows in tables for r in rows}
@@ -239,15 +259,24 @@ def build_curves(tables, paths, metric, x_unit):
                 label += f" [{tags[i]}]"
             curve = make_curve(group, label, metric, x_col)
             if curve is None:
-                note(f"{paths[i]}: {detector}: no point with errors; curve omitted")
+                note(f"{paths[i]}: {detector}: {NO_POINTS[metric]}; curve omitted")
             else:
                 curves.append(curve)
     return curves
 
 
+def has_point(row, metric):
+    if metric == "llr_info":
+        # Empty for detectors without soft output. Any value is a point on the
+        # linear axis, including an error-free 1 or a slightly negative one
+        # from confidently wrong LLRs.
+        return row["llr_info"] is not None
+    # Zero-error points have no place on a log axis.
+    return row[ERROR_COLUMN[metric]] > 0 and row[metric] > 0
+
+
 def make_curve(rows, label, metric, x_col):
-    rows = sorted((r for r in rows if r[ERROR_COLUMN[metric]] > 0 and r[metric] > 0),
-                  key=lambda r: r[x_col])
+    rows = sorted((r for r in rows if has_point(r, metric)), key=lambda r: r[x_col])
     if not rows:
         return None
     curve = {"label": label,
@@ -341,7 +370,27 @@ def x_limits(tables, x_unit):
     return lo, hi
 
 
-def y_limits(curves, theory):
+def y_limits(curves, theory, metric):
+    if metric in LINEAR_METRICS:
+        return linear_y_limits(curves)
+    return log_y_limits(curves, theory)
+
+
+def linear_y_limits(curves):
+    """0 to just above 1 bit, the range of mutual information, so figures compare.
+
+    The bottom drops below 0 (to a multiple of 0.05) only for negative values;
+    the top grows only for a value above 1, which a correct writer never emits,
+    so that no point is ever drawn off the axes.
+    """
+    low = min(float(np.min(c["y"])) for c in curves)
+    high = max(float(np.max(c["y"])) for c in curves)
+    ymin = 0.0 if low >= 0 else math.floor((low - 0.02) * 20.0) / 20.0
+    ymax = max(1.02, high + 0.02)
+    return ymin, ymax
+
+
+def log_y_limits(curves, theory):
     """Whole decades around the measured data; theory may be clipped below."""
     low = min(float(np.min(c["lo"] if c["lo"] is not None else c["y"])) for c in curves)
     high = max(float(np.max(c["hi"] if c["hi"] is not None else c["y"])) for c in curves)
@@ -415,13 +464,19 @@ def render_matplotlib(path, fmt, curves, theory, x_unit, metric, title, size, xl
                                    color=str(gray), linewidth=0.9,
                                    linestyle=(0, dashes), dash_capstyle="butt"))
 
-        ax.set_yscale("log")
         ax.set_xlim(*xlim)
-        ax.set_ylim(*ylim)
-        # Every decade labelled, minor ticks at 2..9 (unlabelled) for the minor grid.
-        ax.yaxis.set_major_locator(LogLocator(base=10, numticks=30))
-        ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10), numticks=30))
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        if metric in LINEAR_METRICS:
+            ax.set_ylim(*ylim)
+            # 0, 0.2, ..., 1: the top margin above 1 gets no tick of its own.
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+            ax.yaxis.set_minor_locator(AutoMinorLocator())
+        else:
+            ax.set_yscale("log")
+            ax.set_ylim(*ylim)
+            # Every decade labelled, minor ticks at 2..9 (unlabelled) for the minor grid.
+            ax.yaxis.set_major_locator(LogLocator(base=10, numticks=30))
+            ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10), numticks=30))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         # Whole-dB ticks (1, 2, 5 or 10 dB apart) read better than matplotlib's 2.5.
         ax.xaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 5, 10], integer=True))
         ax.xaxis.set_minor_locator(AutoMinorLocator())
@@ -484,12 +539,19 @@ def render_tex(path, curves, theory, x_unit, metric, title, size, xlim, ylim):
     ]
     for i, color in enumerate(COLORS):
         out.append(r"\definecolor{plotber%s}{HTML}{%s}" % (chr(ord("A") + i), color[1:]))
+    if metric in LINEAR_METRICS:
+        # One minor tick between the major ones, like the matplotlib output.
+        y_axis = ["minor y tick num=1"]
+    else:
+        y_axis = [
+            "ymode=log", "log basis y=10",
+            # A labelled tick at every decade (pgfplots thins them out otherwise),
+            # which also brings back the minor 2..9 grid.
+            "ytickten={%d,...,%d}" % (round(math.log10(ylim[0])), round(math.log10(ylim[1]))),
+        ]
     options = [
         f"width={size[0]:g}in", f"height={size[1]:g}in",
-        "ymode=log", "log basis y=10",
-        # A labelled tick at every decade (pgfplots thins them out otherwise),
-        # which also brings back the minor 2..9 grid.
-        "ytickten={%d,...,%d}" % (round(math.log10(ylim[0])), round(math.log10(ylim[1]))),
+        *y_axis,
         f"xmin={tex_number(xlim[0])}", f"xmax={tex_number(xlim[1])}",
         f"ymin={tex_number(ylim[0])}", f"ymax={tex_number(ylim[1])}",
         f"xlabel={{{X_LABEL[x_unit]}}}", f"ylabel={{{Y_LABEL[metric]}}}",
@@ -505,6 +567,9 @@ def render_tex(path, curves, theory, x_unit, metric, title, size, xlim, ylim):
         # Below the x label, two columns (as the matplotlib output does).
         options.append("legend columns=2")
         options.append("legend style={at={(0.5,-0.22)}, anchor=north, /tikz/every even column/.append style={column sep=0.8em}}")
+    elif metric in LINEAR_METRICS:
+        # Mutual information rises with SNR: the lower right is where it is still empty.
+        options.append("legend pos=south east")
     else:
         options.append("legend pos=south west")
     if title:
@@ -615,11 +680,15 @@ def parse_size(text):
 def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="plot_ber.py",
-        description="Plot BER/SER curves from `mimo evaluate` CSV files.")
+        description="Plot BER/SER or LLR mutual-information curves from "
+                    "`mimo evaluate` CSV files.")
     p.add_argument("csv", nargs="+", help="results CSV file(s)")
     p.add_argument("-o", "--output", required=True,
                    help="output file; its extension picks the format unless --format is given")
-    p.add_argument("--metric", choices=("ber", "ser"), default="ber")
+    p.add_argument("--metric", choices=METRICS, default="ber",
+                   help="ber, ser, or llr_info: the bitwise mutual information of the "
+                        "detectors' max-log LLRs (linear axis; detectors without LLRs "
+                        "are left out)")
     p.add_argument("--x", dest="x_unit", choices=X_UNITS, default=None,
                    help="x axis: snr (= Nt Es/N0), esn0 or ebn0; default: snr_unit from "
                         "the .json beside the first CSV, else snr")
@@ -641,13 +710,13 @@ def run(args):
 
     curves = build_curves(tables, args.csv, args.metric, x_unit)
     if not curves:
-        raise PlotError(f"nothing to plot: no {args.metric.upper()} point has any errors")
+        raise PlotError(f"nothing to plot: {NO_POINTS[args.metric]}")
     xlim = x_limits(tables, x_unit)
     theory = theory_curves(tables, args.metric, x_unit, xlim) if args.theory else []
     if args.theory and not theory:
         note("--theory: no closed form applies (needs channel rayleigh, "
              "modulation bpsk/qpsk, nr >= nt, metric ber)")
-    ylim = y_limits(curves, theory)
+    ylim = y_limits(curves, theory, args.metric)
     title = default_title(tables) if args.title is None else args.title
 
     if fmt == "tex":

@@ -125,7 +125,7 @@ TEST_F(Cli, EvaluateWritesCsvJsonAndSummary) {
   EXPECT_NE(r.out.find("kbest:k=4"), std::string::npos) << r.out;
   const auto csv = test::slurp(dir_ / "res.csv");
   EXPECT_EQ(csv.rfind("detector,channel,modulation,nt,nr,snr_db,esn0_db,ebn0_db,bits,bit_errors,ber,ber_lo,ber_hi,"
-                      "symbols,symbol_errors,ser,seconds\n", 0), 0u);
+                      "symbols,symbol_errors,ser,seconds,llr_info\n", 0), 0u);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 4 * 2);
   const auto json = test::slurp(dir_ / "res.json");
   EXPECT_NE(json.find("\"complete\": true"), std::string::npos) << json;

@@ -1,9 +1,12 @@
 // The BER engine and results files, tested with detectors whose error counts are known exactly.
 #include <gtest/gtest.h>
+
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "datasets/atomic_file.hpp"
@@ -176,6 +179,8 @@ TEST(Results, CsvRoundTripAndBadFiles) {
   std::vector<PointResult> rows(2);
   rows[0] = {"kbest:k=16", snr_point(10, SnrUnit::snr, 4, 2), 123456789, 4321, 61728394, 4000, 1.25};
   rows[1] = {"mmse", snr_point(12, SnrUnit::snr, 4, 2), 1000, 0, 500, 0, 0.5};
+  rows[1].llr_bits = 1000;
+  rows[1].llr_info_sum = 1000 * 0.875;
   const ResultsContext ctx{"rayleigh", "qpsk", 4, 8};
   const auto path = (dir / "r.csv").string();
   write_file_atomically(path, results_csv(ctx, rows));
@@ -191,6 +196,9 @@ TEST(Results, CsvRoundTripAndBadFiles) {
     EXPECT_NEAR(back[k].snr.esn0_db, rows[k].snr.esn0_db, 1e-5);
     EXPECT_NEAR(back[k].snr.ebn0_db, rows[k].snr.ebn0_db, 1e-5);
   }
+  EXPECT_FALSE(back[0].llr_info());  // K-best gives no LLRs: an empty field
+  ASSERT_TRUE(back[1].llr_info());
+  EXPECT_NEAR(*back[1].llr_info(), 0.875, 1e-6);
   EXPECT_EQ(back_ctx.channel, "rayleigh");
   EXPECT_EQ(back_ctx.nr, 8);
   // The BER column is errors / bits, and the interval brackets it.
@@ -208,11 +216,58 @@ TEST(Results, CsvRoundTripAndBadFiles) {
   EXPECT_LT(fields[6], fields[5]);                       // ber_lo
   EXPECT_GT(fields[7], fields[5]);                       // ber_hi
 
+  // Files from before the llr_info column are still read.
+  std::ofstream(dir / "v1.csv") << kResultsHeaderV1 << "\nzf,rayleigh,qpsk,4,8,10,4,1,100,7,0.07,0.03,0.1,50,5,0.1,2\n";
+  const auto v1 = read_results_csv((dir / "v1.csv").string());
+  ASSERT_EQ(v1.size(), 1u);
+  EXPECT_EQ(v1[0].bit_errors, 7u);
+  EXPECT_FALSE(v1[0].llr_info());
   std::ofstream(dir / "bad.csv") << kResultsHeader << "\nzf,rayleigh,qpsk,4,8,10,4,1,100,7\n";
   EXPECT_THROW(read_results_csv((dir / "bad.csv").string()), std::runtime_error);
   std::ofstream(dir / "foreign.csv") << "a,b,c\n1,2,3\n";
   EXPECT_THROW(read_results_csv((dir / "foreign.csv").string()), std::runtime_error);
   std::filesystem::remove_all(dir);
+}
+
+// Mutual information of BPSK on a real AWGN channel with exact LLRs: given the bit, L ~ N(mu, 2 mu) with
+// mu = 2 / sigma^2, and I = 1 - E[log2(1 + exp(-L))], integrated here by Simpson's rule.
+double bpsk_awgn_information(double sigma2) {
+  const double mu = 2 / sigma2, sd = std::sqrt(2 * mu);
+  const int n = 4000;
+  const double lo = -12, hi = 12, h = (hi - lo) / n;
+  double sum = 0;
+  for (int i = 0; i <= n; ++i) {
+    const double u = lo + i * h, l = mu + sd * u;
+    const double f = std::exp(-u * u / 2) / std::sqrt(2 * M_PI) * std::log2(1 + std::exp(-l));
+    sum += f * (i == 0 || i == n ? 1 : (i % 2 ? 4 : 2));
+  }
+  return 1 - sum * h / 3;
+}
+
+TEST(LlrInformation, MatchesBpskAwgnClosedForm) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> noise(0, 1);
+  std::bernoulli_distribution coin(0.5);
+  for (double sigma2 : {0.25, 1.0, 4.0}) {
+    const size_t n = 400000;
+    std::vector<uint8_t> bits(n);
+    std::vector<float> llr(n);
+    for (size_t i = 0; i < n; ++i) {
+      bits[i] = coin(rng);
+      const double y = (bits[i] ? -1.0 : 1.0) + std::sqrt(sigma2) * noise(rng);
+      llr[i] = static_cast<float>(2 * y / sigma2);
+    }
+    const double expected = bpsk_awgn_information(sigma2);
+    EXPECT_NEAR(llr_information(bits.data(), llr.data(), n), expected, 4e-3) << "sigma2 " << sigma2;
+    // Flipped LLRs are confidently wrong: the estimate goes negative.
+    for (auto& l : llr) l = -l;
+    EXPECT_LT(llr_information(bits.data(), llr.data(), n), 0.0);
+  }
+  EXPECT_NEAR(bpsk_awgn_information(1.0), 0.486, 2e-3);  // the textbook BPSK capacity at 0 dB
+  const std::vector<uint8_t> bits{0, 1, 1, 0};
+  const std::vector<float> zero(4, 0.0f), sure{80, -80, -80, 80};
+  EXPECT_DOUBLE_EQ(llr_information(bits.data(), zero.data(), 4), 0.0);
+  EXPECT_NEAR(llr_information(bits.data(), sure.data(), 4), 1.0, 1e-12);
 }
 
 }  // namespace

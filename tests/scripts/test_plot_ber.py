@@ -24,8 +24,10 @@ sys.dont_write_bytecode = True  # keep scripts/ free of __pycache__
 sys.path.insert(0, str(SCRIPT.parent))
 import plot_ber  # noqa: E402
 
-HEADER = ("detector,channel,modulation,nt,nr,snr_db,esn0_db,ebn0_db,bits,bit_errors,"
-          "ber,ber_lo,ber_hi,symbols,symbol_errors,ser,seconds")
+# Files from before llr_info existed have 17 columns; the current ones 18.
+LEGACY_HEADER = ("detector,channel,modulation,nt,nr,snr_db,esn0_db,ebn0_db,bits,bit_errors,"
+                 "ber,ber_lo,ber_hi,symbols,symbol_errors,ser,seconds")
+HEADER = LEGACY_HEADER + ",llr_info"
 
 # 4x8 QPSK: esn0 = snr - 10 log10(4), ebn0 = esn0 - 10 log10(2).
 SNRS = [0, 4, 8, 12, 16, 20]
@@ -34,13 +36,22 @@ BERS = {
     "mmse": [1.14e-1, 3.5e-2, 4.6e-3, 2.5e-4, 4.8e-6, 8.0e-8],
     "sphere": [8.0e-2, 1.7e-2, 1.1e-3, 2.1e-5, 1.0e-7, 0.0],  # last point: no errors
 }
+# Bitwise mutual information of the max-log LLRs; the sphere decoder has none
+# (empty field). ZF's first point is slightly negative: confidently wrong LLRs.
+LLR_INFO = {
+    "zf": [-0.0123, 0.3105, 0.6242, 0.8637, 0.9712, 0.9958],
+    "mmse": [0.2817, 0.5236, 0.7804, 0.9321, 0.9905, 0.9991],
+    "sphere": None,
+}
 
 
 def sample_csv(detectors=("zf", "mmse", "sphere"), channel="rayleigh", modulation="qpsk",
-               nt=4, nr=8):
-    lines = [HEADER]
+               nt=4, nr=8, legacy=False):
+    """A results CSV; legacy=True writes the 17-column format without llr_info."""
+    lines = [LEGACY_HEADER if legacy else HEADER]
     for det in detectors:
-        for snr, ber in zip(SNRS, BERS[det]):
+        llrs = LLR_INFO[det] or [None] * len(SNRS)
+        for snr, ber, llr in zip(SNRS, BERS[det], llrs):
             esn0 = snr - 10 * math.log10(nt)
             ebn0 = esn0 - 10 * math.log10(2)
             bits = 100_000_000 if ber < 1e-5 else 2_000_000
@@ -53,6 +64,15 @@ def sample_csv(detectors=("zf", "mmse", "sphere"), channel="rayleigh", modulatio
             lines.append(f"{det},{channel},{modulation},{nt},{nr},{snr},{esn0:.6f},{ebn0:.6f},"
                          f"{bits},{errors},{ber:.6e},{lo:.6e},{hi:.6e},{symbols},{sym_errors},"
                          f"{sym_errors / symbols:.6e},1.5")
+            if not legacy:
+                lines[-1] += "," + ("" if llr is None else f"{llr:.6f}")
+    return "\n".join(lines) + "\n"
+
+
+def with_field(csv_text, line_index, value):
+    """csv_text with the last field of line line_index (0 = header) replaced."""
+    lines = csv_text.splitlines()
+    lines[line_index] = lines[line_index].rsplit(",", 1)[0] + "," + value
     return "\n".join(lines) + "\n"
 
 
@@ -255,6 +275,124 @@ class CliTest(unittest.TestCase):
         self.assertAlmostEqual(first_x, -10 * math.log10(8), places=4)
         self.assert_ok(self.plot(self.csv, "-o", out, "--x", "esn0"))
         self.assertIn(r"xlabel={$E_s/N_0$ (dB)}", out.read_text())
+
+    # ---- legacy and current headers ------------------------------------
+
+    def test_reads_legacy_and_current_headers(self):
+        legacy = self.write("legacy.csv", sample_csv(legacy=True))
+        old_rows = plot_ber.read_results(str(legacy))
+        new_rows = plot_ber.read_results(str(self.csv))
+        self.assertEqual(len(old_rows), len(new_rows))
+        self.assertTrue(all(r["llr_info"] is None for r in old_rows))
+        for old, new in zip(old_rows, new_rows):
+            self.assertEqual({k: v for k, v in old.items() if k != "llr_info"},
+                             {k: v for k, v in new.items() if k != "llr_info"})
+        by_detector = {}
+        for r in new_rows:
+            by_detector.setdefault(r["detector"], []).append(r["llr_info"])
+        self.assertEqual(by_detector["zf"], LLR_INFO["zf"])
+        self.assertEqual(by_detector["mmse"], LLR_INFO["mmse"])
+        self.assertEqual(by_detector["sphere"], [None] * len(SNRS))
+
+    def test_legacy_file_plots_as_before(self):
+        # The BER figure does not depend on the extra column.
+        legacy = self.write("legacy.csv", sample_csv(legacy=True))
+        old_out, new_out = self.dir / "old.tex", self.dir / "new.tex"
+        self.assert_ok(self.plot(legacy, "-o", old_out, "--theory"))
+        self.assert_ok(self.plot(self.csv, "-o", new_out, "--theory"))
+        self.assertEqual(old_out.read_text(), new_out.read_text())
+        png = self.dir / "old.png"
+        self.assert_ok(self.plot(legacy, "-o", png, "--metric", "ser"))
+        self.assertTrue(png.read_bytes().startswith(b"\x89PNG"))
+
+    def test_row_length_follows_the_files_header(self):
+        out = self.dir / "ber.png"
+        # An 18-column row under the legacy header, and a 17-column one under the current.
+        too_long = self.write("long.csv", LEGACY_HEADER + "\n" + sample_csv().splitlines()[1] + "\n")
+        result = self.plot(too_long, "-o", out)
+        self.assert_fails_cleanly(result, out)
+        self.assertIn("expected 17 fields, got 18", result.stderr)
+        too_short = self.write("short.csv", HEADER + "\n"
+                               + sample_csv(legacy=True).splitlines()[1] + "\n")
+        result = self.plot(too_short, "-o", out)
+        self.assert_fails_cleanly(result, out)
+        self.assertIn("expected 18 fields, got 17", result.stderr)
+
+    # ---- llr_info ------------------------------------------------------
+
+    def test_llr_info_png(self):
+        out = self.dir / "llr.png"
+        result = self.plot(self.csv, "-o", out, "--metric", "llr_info")
+        self.assert_ok(result)
+        data = out.read_bytes()
+        self.assertTrue(data.startswith(b"\x89PNG\r\n\x1a\n"))
+        self.assertGreater(len(data), 20_000)
+        # The sphere decoder has no LLRs: left out, with a note.
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1)
+        self.assertIn("sphere", result.stderr)
+        self.assertIn("curve omitted", result.stderr)
+
+    def test_llr_info_tex(self):
+        out = self.dir / "llr.tex"
+        self.assert_ok(self.plot(self.csv, "-o", out, "--metric", "llr_info"))
+        tex = out.read_text()
+        self.assertNotIn("ymode=log", tex)
+        self.assertNotIn("ytickten", tex)
+        self.assertNotIn("y explicit", tex)  # no error bars
+        self.assertIn("ylabel={LLR mutual information (bits/bit)}", tex)
+        self.assertIn("legend pos=south east", tex)
+        self.assertEqual(tex.count(r"\addplot"), 2)  # sphere has no LLRs
+        self.assertIn(r"\addlegendentry{ZF}", tex)
+        self.assertIn(r"\addlegendentry{MMSE}", tex)
+        self.assertNotIn("Sphere", tex)
+        self.assertEqual(tex.count("{"), tex.count("}"))
+        tables = self.tex_tables(tex)
+        # Every point, including the negative one and those without bit errors.
+        self.assertEqual([[row[1] for row in t] for t in tables],
+                         [LLR_INFO["zf"], LLR_INFO["mmse"]])
+        self.assertEqual([row[0] for row in tables[0]], SNRS)
+        ymin = float(re.search(r"ymin=([-\d.e]+),", tex).group(1))
+        ymax = float(re.search(r"ymax=([-\d.e]+),", tex).group(1))
+        self.assertLess(ymin, min(LLR_INFO["zf"]))
+        self.assertGreater(ymin, -0.1)
+        self.assertGreater(ymax, 1.0)
+        self.assertLessEqual(ymax, 1.02)
+
+    def test_llr_info_axis_starts_at_zero_for_non_negative_values(self):
+        csv = self.write("mmse.csv", sample_csv(detectors=("mmse",)))
+        out = self.dir / "mmse.tex"
+        self.assert_ok(self.plot(csv, "-o", out, "--metric", "llr_info"))
+        self.assertIn("ymin=0,", out.read_text())
+
+    def test_llr_info_theory_only_notes(self):
+        out = self.dir / "llr.svg"
+        result = self.plot(self.csv, "-o", out, "--metric", "llr_info", "--theory")
+        self.assert_ok(result)
+        self.assertIn("<svg", out.read_text())
+        self.assertIn("no closed form", result.stderr)
+
+    def test_llr_info_without_llrs(self):
+        out = self.dir / "llr.png"
+        for name, text in (("legacy.csv", sample_csv(legacy=True)),
+                           ("sphere.csv", sample_csv(detectors=("sphere",)))):
+            csv = self.write(name, text)
+            result = self.plot(csv, "-o", out, "--metric", "llr_info")
+            # One note per omitted detector, then the error on the last line.
+            self.assertEqual(result.returncode, 1, msg=result.stderr)
+            *notes, last = result.stderr.strip().splitlines()
+            self.assertTrue(all(n.startswith("plot_ber: note: ") for n in notes), msg=notes)
+            self.assertEqual(last, "plot_ber: error: nothing to plot: no point has LLRs "
+                                   "(llr_info empty or absent)")
+            self.assertFalse(out.exists())
+
+    def test_bad_llr_info_value(self):
+        out = self.dir / "llr.png"
+        for value, problem in (("high", "non-numeric"), ("nan", "non-finite")):
+            bad = self.write("bad.csv", with_field(sample_csv(), 1, value))
+            result = self.plot(bad, "-o", out, "--metric", "llr_info")
+            self.assert_fails_cleanly(result, out)
+            self.assertIn("bad.csv:2: column 'llr_info'", result.stderr)
+            self.assertIn(problem, result.stderr)
 
     def test_several_files_sharing_detector_names(self):
         other = self.write("other/results.csv", sample_csv())
