@@ -1,15 +1,15 @@
 #include "datasets/detection_file.hpp"
 
-#include <filesystem>
 #include <stdexcept>
 
-#include "datasets/atomic_file.hpp"
+#include "datasets/partial_file.hpp"
 #include "datasets/schema.hpp"
 
 namespace mimo {
 
 struct DetectionFileWriter::Impl {
-  H5::H5File file;
+  explicit Impl(const std::string& path) : out(path) {}
+  PartialH5File out;  // declared first: destroyed (deleted unless committed) after the groups
   DetectionFileInfo info;
   struct Group {
     H5::Group group;
@@ -41,16 +41,9 @@ void write_rows(H5::DataSet& set, const H5::PredType& type, uint64_t first, size
 }  // namespace
 
 DetectionFileWriter::DetectionFileWriter(const std::string& path, const DetectionFileInfo& info)
-    : impl_(std::make_unique<Impl>()), path_(path), partial_(path + ".partial") {
-  quiet_hdf5_errors();
+    : impl_(std::make_unique<Impl>(path)), path_(path), partial_(path + ".partial") {
   impl_->info = info;
-  try {
-    impl_->file = H5::H5File(partial_, H5F_ACC_TRUNC);
-  } catch (const H5::Exception&) {
-    impl_.reset();
-    throw DatasetError("cannot create '" + partial_ + "' (does the directory exist and is it writable?)");
-  }
-  auto& f = impl_->file;
+  auto& f = impl_->out.file();
   schema::write_attr(f, "source", info.source);
   schema::write_attr(f, "modulation", info.modulation);
   schema::write_attr(f, "samples", info.samples);
@@ -70,7 +63,7 @@ size_t DetectionFileWriter::add_detector(const std::string& group, const std::st
   const auto& info = impl_->info;
   Impl::Group g;
   try {
-    g.group = impl_->file.createGroup(group);
+    g.group = impl_->out.file().createGroup(group);
     schema::write_attr(g.group, "spec", spec);
     g.symbols = create_rows(g.group, "symbols", H5::PredType::NATIVE_INT32, {info.samples, info.nt});
     g.with_llr = with_llr;
@@ -105,27 +98,11 @@ void DetectionFileWriter::summarize(size_t d, const DetectionSummary& s) {
 
 void DetectionFileWriter::commit() {
   if (!impl_) throw std::logic_error("DetectionFileWriter::commit twice");
-  try {
-    impl_->groups.clear();
-    impl_->file.close();
-  } catch (const H5::Exception& e) {
-    abort();
-    throw DatasetError("cannot finish '" + partial_ + "': " + e.getDetailMsg());
-  }
+  impl_->groups.clear();
+  impl_->out.commit();
   impl_.reset();
-  if (!rename_into_place(partial_, path_)) throw DatasetError("cannot rename '" + partial_ + "' to '" + path_ + "'");
 }
 
-void DetectionFileWriter::abort() noexcept {
-  if (!impl_) return;
-  try {
-    impl_->groups.clear();
-    impl_->file.close();
-  } catch (...) {
-  }
-  impl_.reset();
-  std::error_code ec;
-  std::filesystem::remove(partial_, ec);
-}
+void DetectionFileWriter::abort() noexcept { impl_.reset(); }
 
 }  // namespace mimo

@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <filesystem>
 #include <cstring>
 #include <vector>
 
 #include <zlib.h>
 
 #include "channel/parallel.hpp"
-#include "datasets/atomic_file.hpp"
+#include "datasets/partial_file.hpp"
 
 namespace mimo {
 
@@ -124,7 +123,8 @@ struct Column {
 }  // namespace
 
 struct DatasetWriter::Impl {
-  H5::H5File file;
+  explicit Impl(const std::string& path) : out(path) {}
+  PartialH5File out;            // declared first: destroyed (deleted unless committed) after the columns
   std::vector<Column> columns;  // H, y, x, bits, snr_db, noise_var[, H_est]
   size_t nt, nr, m;
   bool with_h_est;
@@ -138,19 +138,14 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetInfo& info, c
     throw std::invalid_argument("compression level must be in [0, 9] (compression = " +
                                 std::to_string(options.compression) + ")");
   const auto& ch = info.channel;
-  impl_ = std::make_unique<Impl>();
+  impl_ = std::make_unique<Impl>(path);
   impl_->nt = ch.nt;
   impl_->nr = ch.nr;
   impl_->m = Constellation(info.modulation).bits_per_symbol();
   impl_->with_h_est = options.with_h_est;
   impl_->threads = resolve_threads(options.threads);
   try {
-    impl_->file = H5::H5File(partial_, H5F_ACC_TRUNC);
-  } catch (const H5::Exception&) {
-    throw DatasetError("cannot create '" + partial_ + "' (does the directory exist and is it writable?)");
-  }
-  try {
-    auto& f = impl_->file;
+    auto& f = impl_->out.file();
     schema::write_attr(f, "schema_version", info.schema_version);
     schema::write_attr(f, "nt", ch.nt);
     schema::write_attr(f, "nr", ch.nr);
@@ -234,25 +229,14 @@ void DatasetWriter::commit() {
   try {
     for (auto& col : impl_->columns) col.flush_tail();
     impl_->columns.clear();
-    impl_->file.close();
   } catch (const H5::Exception& e) {
     abort();
     throw DatasetError("cannot finish '" + partial_ + "': " + e.getDetailMsg());
   }
+  impl_->out.commit();
   impl_.reset();
-  if (!rename_into_place(partial_, path_)) throw DatasetError("cannot rename '" + partial_ + "' to '" + path_ + "'");
 }
 
-void DatasetWriter::abort() noexcept {
-  if (!impl_) return;
-  try {
-    impl_->columns.clear();
-    impl_->file.close();
-  } catch (...) {
-  }
-  impl_.reset();
-  std::error_code ec;
-  std::filesystem::remove(partial_, ec);
-}
+void DatasetWriter::abort() noexcept { impl_.reset(); }
 
 }  // namespace mimo
