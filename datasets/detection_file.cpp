@@ -41,64 +41,78 @@ void write_rows(H5::DataSet& set, const H5::PredType& type, uint64_t first, size
 }  // namespace
 
 DetectionFileWriter::DetectionFileWriter(const std::string& path, const DetectionFileInfo& info)
-    : impl_(std::make_unique<Impl>(path)), path_(path), partial_(path + ".partial") {
+    : impl_(std::make_unique<Impl>(path)) {
   impl_->info = info;
   auto& f = impl_->out.file();
-  schema::write_attr(f, "source", info.source);
-  schema::write_attr(f, "modulation", info.modulation);
-  schema::write_attr(f, "samples", info.samples);
-  schema::write_attr(f, "nt", static_cast<int>(info.nt));
-  schema::write_attr(f, "nr", static_cast<int>(info.nr));
-  schema::write_attr(f, "bits_per_symbol", static_cast<int>(info.m));
-  schema::write_attr(f, "command", info.command);
-  schema::write_attr(f, "tool_version", info.tool_version);
-  schema::write_attr(f, "llr_convention",
-                     std::string("ln P(b=0)/P(b=1), max-log; positive favours bit 0; bit order as the data set's bits"));
+  try {
+    schema::write_attr(f, "source", info.source);
+    schema::write_attr(f, "modulation", info.modulation);
+    schema::write_attr(f, "samples", info.samples);
+    schema::write_attr(f, "nt", static_cast<int>(info.nt));
+    schema::write_attr(f, "nr", static_cast<int>(info.nr));
+    schema::write_attr(f, "bits_per_symbol", static_cast<int>(info.m));
+    schema::write_attr(f, "command", info.command);
+    schema::write_attr(f, "tool_version", info.tool_version);
+    schema::write_attr(f, "llr_convention", std::string("ln P(b=0)/P(b=1), max-log; positive favours bit 0; bit "
+                                                        "order as the data set's bits"));
+  } catch (const H5::Exception& e) {
+    throw DatasetError("cannot write '" + impl_->out.partial_path() + "': " + e.getDetailMsg());
+  }
 }
 
 DetectionFileWriter::~DetectionFileWriter() { abort(); }
 
-size_t DetectionFileWriter::add_detector(const std::string& group, const std::string& spec, bool with_llr) {
+DetectionFileWriter::Impl& DetectionFileWriter::live() const {
   if (!impl_) throw std::logic_error("DetectionFileWriter used after commit or abort");
-  const auto& info = impl_->info;
+  return *impl_;
+}
+
+size_t DetectionFileWriter::add_detector(const std::string& group, const std::string& spec, bool with_llr) {
+  auto& impl = live();
+  const auto& info = impl.info;
   Impl::Group g;
   try {
-    g.group = impl_->out.file().createGroup(group);
+    g.group = impl.out.file().createGroup(group);
     schema::write_attr(g.group, "spec", spec);
     g.symbols = create_rows(g.group, "symbols", H5::PredType::NATIVE_INT32, {info.samples, info.nt});
     g.with_llr = with_llr;
     if (with_llr) g.llr = create_rows(g.group, "llr", H5::PredType::NATIVE_FLOAT, {info.samples, info.nt, info.m});
   } catch (const H5::Exception& e) {
-    throw DatasetError("cannot add group '" + group + "' to '" + partial_ + "': " + e.getDetailMsg());
+    throw DatasetError("cannot add group '" + group + "' to '" + impl.out.partial_path() + "': " + e.getDetailMsg());
   }
-  impl_->groups.push_back(g);
-  return impl_->groups.size() - 1;
+  impl.groups.push_back(g);
+  return impl.groups.size() - 1;
 }
 
 void DetectionFileWriter::write(size_t d, uint64_t first, size_t count, const int32_t* symbols, const float* llr) {
-  auto& g = impl_->groups.at(d);
+  auto& impl = live();
+  auto& g = impl.groups.at(d);
   if (count == 0) return;
   try {
     write_rows(g.symbols, H5::PredType::NATIVE_INT32, first, count, symbols);
     if (g.with_llr && llr) write_rows(g.llr, H5::PredType::NATIVE_FLOAT, first, count, llr);
   } catch (const H5::Exception& e) {
-    throw DatasetError("cannot write '" + partial_ + "' (disk full?): " + e.getDetailMsg());
+    throw DatasetError("cannot write '" + impl.out.partial_path() + "' (disk full?): " + e.getDetailMsg());
   }
 }
 
 void DetectionFileWriter::summarize(size_t d, const DetectionSummary& s) {
-  auto& g = impl_->groups.at(d).group;
+  auto& impl = live();
+  auto& g = impl.groups.at(d).group;
   auto rate = [](uint64_t k, uint64_t n) { return n ? static_cast<double>(k) / static_cast<double>(n) : 0.0; };
-  schema::write_attr(g, "ber", rate(s.bit_errors, s.bits));
-  schema::write_attr(g, "ser", rate(s.symbol_errors, s.symbols));
-  schema::write_attr(g, "bit_errors", s.bit_errors);
-  schema::write_attr(g, "symbol_errors", s.symbol_errors);
-  if (s.llr_information) schema::write_attr(g, "llr_mutual_information", *s.llr_information);
+  try {
+    schema::write_attr(g, "ber", rate(s.bit_errors, s.bits));
+    schema::write_attr(g, "ser", rate(s.symbol_errors, s.symbols));
+    schema::write_attr(g, "bit_errors", s.bit_errors);
+    schema::write_attr(g, "symbol_errors", s.symbol_errors);
+    if (s.llr_information) schema::write_attr(g, "llr_mutual_information", *s.llr_information);
+  } catch (const H5::Exception& e) {
+    throw DatasetError("cannot write '" + impl.out.partial_path() + "': " + e.getDetailMsg());
+  }
 }
 
 void DetectionFileWriter::commit() {
-  if (!impl_) throw std::logic_error("DetectionFileWriter::commit twice");
-  impl_->groups.clear();
+  live().groups.clear();
   impl_->out.commit();
   impl_.reset();
 }

@@ -45,8 +45,8 @@ public:
 
 private:
   struct Impl;
+  Impl& live() const;  // throws std::logic_error after commit() or abort()
   std::unique_ptr<Impl> impl_;
-  std::string path_, partial_;
 };
 
 }  // namespace mimo
