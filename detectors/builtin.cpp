@@ -30,8 +30,9 @@ std::unique_ptr<Detector> make_ml(const DetectorOptions& options, Modulation m) 
 std::unique_ptr<Detector> make_kbest(const DetectorOptions& options, Modulation m) {
   OptionReader o("kbest", options);
   const long k = o.integer("k", 16, 1, 1 << 20);
+  const double clip = o.real("clip", KBestDetector::kDefaultClip, 1e-3, kLlrClip);
   o.finish();
-  return std::make_unique<KBestDetector>(m, static_cast<size_t>(k));
+  return std::make_unique<KBestDetector>(m, static_cast<size_t>(k), clip);
 }
 
 std::unique_ptr<Detector> make_ep(const DetectorOptions& options, Modulation m) {

@@ -1,11 +1,14 @@
 #include "detectors/tree_search.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <vector>
 
+#include "detectors/linear.hpp"
 #include "detectors/real_model.hpp"
 
 namespace mimo {
@@ -104,6 +107,16 @@ void SphereDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
   searches_ += end - begin;
 }
 
+std::string KBestDetector::name() const {
+  std::string n = "kbest:k=" + std::to_string(k_);
+  if (clip_ != kDefaultClip) {
+    char text[32];
+    std::snprintf(text, sizeof text, ",clip=%g", clip_);
+    n += text;
+  }
+  return n;
+}
+
 void KBestDetector::check(const SampleBatch& b) const {
   Detector::check(b);
   require_modulation(b, c_);
@@ -127,6 +140,8 @@ void KBestDetector::detect_range(const SampleBatch& b, size_t begin, size_t end,
   std::vector<int> paths(k_ * n), next_paths(k_ * n), labels(n);
   std::vector<double> dist(k_), next_dist(k_), amp(n);
   std::vector<Child> children(k_ * L);
+  const size_t nt = b.nt, m = b.m;
+  std::vector<double> best_label(n * L);
 
   for (size_t i = begin; i < end; ++i) {
     sys.load(b, i);
@@ -158,7 +173,38 @@ void KBestDetector::detect_range(const SampleBatch& b, size_t begin, size_t end,
       alive = keep;
     }
     write_symbols(c_, qr, paths.data(), b.nt, labels, out, i);
+    if (!out.llr.empty())
+      write_list_llrs(qr, paths.data(), dist.data(), alive, b.noise_var[i], best_label, out.llr.data() + i * nt * m, nt);
   }
+}
+
+// Max-log LLRs over the survivors: the distances are ||y - Hx||^2 up to a constant common to all of them. A QAM
+// bit depends on one PAM label (even bits: real part, odd bits: imaginary part, as Constellation::compose), so
+// the minimum per (unknown, label) is taken first and the bits read from those.
+void KBestDetector::write_list_llrs(const SortedQR& qr, const int* paths, const double* dist, size_t alive,
+                                    double noise_var, std::vector<double>& best_label, float* llr, size_t nt) const {
+  const size_t n = qr.cols, m = static_cast<size_t>(c_.bits_per_symbol()), L = c_.pam_levels().size();
+  const int bpd = c_.bits_per_dimension();
+  const double inf = std::numeric_limits<double>::infinity(), n0 = usable_noise_var(noise_var);
+  std::fill(best_label.begin(), best_label.end(), inf);  // [unknown][label]
+  for (size_t r = 0; r < alive; ++r)
+    for (size_t k = 0; k < n; ++k) {
+      double& slot = best_label[qr.perm[k] * L + static_cast<size_t>(paths[r * n + k])];
+      slot = std::min(slot, dist[r]);
+    }
+  for (size_t t = 0; t < nt; ++t)
+    for (size_t j = 0; j < m; ++j) {
+      const size_t unknown = (j % 2 == 0 || c_.is_real()) ? t : nt + t;
+      const int shift = bpd - 1 - static_cast<int>(j / 2);
+      double best[2] = {inf, inf};
+      for (size_t l = 0; l < L; ++l) {
+        double& b = best[(l >> shift) & 1];
+        b = std::min(b, best_label[unknown * L + l]);
+      }
+      double v = (best[1] - best[0]) / n0;  // +-inf when the list lacks one value
+      if (std::isnan(v)) v = 0.0;           // only with NaN input
+      llr[t * m + j] = static_cast<float>(std::clamp(v, -clip_, clip_));
+    }
 }
 
 }  // namespace mimo

@@ -5,10 +5,16 @@
 // `sphere`: Schnorr-Euchner depth-first sphere decoder: children visited in order of distance from their
 // centre, the radius shrinking to each new leaf; the first leaf is the Babai (SIC) point, and the result is the
 // exact ML decision. `kbest:k=K`: breadth-first, keeping the K best partial paths per level (ML when
-// K >= |C|^Nt). Both need Nr >= Nt (BPSK: 2 Nr >= Nt) and give hard decisions only.
+// K >= |C|^Nt). Both need Nr >= Nt (BPSK: 2 Nr >= Nt). K-best also gives max-log LLRs over its final list
+// (list sphere decoding, Hochwald and ten Brink 2003): a bit whose other value no survivor has gets +-clip.
 #include <atomic>
+#include <vector>
 
 #include "detectors/detector.hpp"
+
+namespace mimo {
+struct SortedQR;
+}
 
 namespace mimo {
 
@@ -31,16 +37,21 @@ private:
 
 class KBestDetector final : public Detector {
 public:
-  KBestDetector(Modulation modulation, size_t k) : c_(modulation), k_(k) {}
-  std::string name() const override { return "kbest:k=" + std::to_string(k_); }
+  static constexpr double kDefaultClip = 20.0;
+  KBestDetector(Modulation modulation, size_t k, double clip = kDefaultClip) : c_(modulation), k_(k), clip_(clip) {}
+  std::string name() const override;
+  bool provides_llr() const override { return true; }
 
 protected:
   void check(const SampleBatch& batch) const override;
   void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const override;
 
 private:
+  void write_list_llrs(const SortedQR& qr, const int* paths, const double* dist, size_t alive, double noise_var,
+                       std::vector<double>& best_label, float* llr, size_t nt) const;
   Constellation c_;
   size_t k_;
+  double clip_;
 };
 
 /// Throws std::invalid_argument when the real-valued model has more unknowns than observations.

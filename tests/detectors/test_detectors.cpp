@@ -129,9 +129,22 @@ TEST_P(TreeSearch, SphereAndFullKBestEqualExhaustiveMl) {
   const auto kbest = run("kbest:k=" + std::to_string(full), b);
   EXPECT_EQ(sphere.symbols, ml.symbols);
   EXPECT_EQ(kbest.symbols, ml.symbols);
-  // A small K is allowed to miss the ML point, never to beat it.
+  // The full list holds every candidate: its max-log LLRs are ML's exact ones (clip raised to ML's).
+  const auto kbest_soft = run("kbest:k=" + std::to_string(full) + ",clip=1e4", b);
+  ASSERT_EQ(kbest_soft.llr.size(), ml.llr.size());
+  for (size_t k = 0; k < ml.llr.size(); ++k)
+    ASSERT_NEAR(kbest_soft.llr[k], ml.llr[k], 1e-4 * (1 + std::abs(ml.llr[k]))) << "LLR " << k;
+  // A small K is allowed to miss the ML point, never to beat it; its LLRs agree in sign with its decisions and
+  // are clipped where the list lacks a counter-hypothesis.
   const auto small = run("kbest:k=2", b);
   EXPECT_GE(bit_errors(b, small) + 1, bit_errors(b, ml) * 9 / 10);
+  const size_t m = b.m;
+  for (size_t k = 0; k < small.symbols.size(); ++k)
+    for (size_t j = 0; j < m; ++j) {
+      const float l = small.llr[k * m + j];
+      ASSERT_EQ(l > 0, ((small.symbols[k] >> (m - 1 - j)) & 1) == 0) << "symbol " << k << " bit " << j;
+      ASSERT_LE(std::abs(l), 20.0f);
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(
