@@ -27,6 +27,14 @@ std::unique_ptr<Detector> make_ml(const DetectorOptions& options, Modulation m) 
   return std::make_unique<MlDetector>(m, max);
 }
 
+std::unique_ptr<Detector> make_sphere(const DetectorOptions& options, Modulation m) {
+  OptionReader o("sphere", options);
+  const bool soft = o.integer("soft", 0, 0, 1) == 1;
+  const double clip = o.real("clip", SphereDetector::kDefaultClip, 1e-3, kLlrClip);
+  o.finish();
+  return std::make_unique<SphereDetector>(m, soft, clip);
+}
+
 std::unique_ptr<Detector> make_kbest(const DetectorOptions& options, Modulation m) {
   OptionReader o("kbest", options);
   const long k = o.integer("k", 16, 1, 1 << 20);
@@ -53,7 +61,7 @@ void register_builtin_detectors() {
     register_detector("zf", plain("zf", [](Modulation m) { return std::make_unique<LinearDetector>(K::zf, m); }));
     register_detector("mmse", plain("mmse", [](Modulation m) { return std::make_unique<LinearDetector>(K::mmse, m); }));
     register_detector("sic", plain("sic", [](Modulation m) { return std::make_unique<SicDetector>(m); }));
-    register_detector("sphere", plain("sphere", [](Modulation m) { return std::make_unique<SphereDetector>(m); }));
+    register_detector("sphere", make_sphere);
     register_detector("ml", make_ml);
     register_detector("kbest", make_kbest);
     register_detector("ep", make_ep);

@@ -45,6 +45,105 @@ void SphereDetector::check(const SampleBatch& b) const {
   require_determined("sphere", b, c_);
 }
 
+std::string SphereDetector::name() const {
+  if (!soft_) return "sphere";
+  std::string n = "sphere:soft=1";
+  if (clip_ != kDefaultClip) {
+    char text[32];
+    std::snprintf(text, sizeof text, ",clip=%g", clip_);
+    n += text;
+  }
+  return n;
+}
+
+namespace {
+
+// The counter-hypothesis bookkeeping of the soft-output sphere decoder, on the real model's unknowns: unknown u
+// carries the PAM label bits of its stream's symbol (even bits for the real part, odd for the imaginary part).
+class CounterMetrics {
+public:
+  CounterMetrics(const Constellation& c, size_t nt, size_t unknowns) : m_(static_cast<size_t>(c.bits_per_symbol())) {
+    const int bpd = c.bits_per_dimension();
+    bits_.resize(unknowns);
+    for (size_t u = 0; u < unknowns; ++u) {
+      if (c.is_real()) {  // BPSK: one bit, the label itself
+        bits_[u] = {{u, 0}};
+        continue;
+      }
+      const size_t t = u < nt ? u : u - nt, parity = u < nt ? 0 : 1;
+      for (int k = 0; k < bpd; ++k) bits_[u].push_back({t * m_ + 2 * static_cast<size_t>(k) + parity, bpd - 1 - k});
+    }
+    bar_.resize(nt * m_);
+  }
+
+  void reset(double clip_metric) {
+    ml_ = std::numeric_limits<double>::infinity();
+    clip_ = clip_metric;
+    std::fill(bar_.begin(), bar_.end(), std::numeric_limits<double>::infinity());
+  }
+  double ml() const { return ml_; }
+
+  // The largest metric a leaf below a node may have and still matter, in two parts. base(): the bits a node at
+  // position k cannot settle -- those of the undecided positions below k, and those of the decided positions
+  // above k where the path differs from the ML point. at(): the bits of position k itself, all of them for a
+  // bound on every sibling (label < 0), or those where `label` differs from the ML point.
+  double base(const SortedQR& qr, const int* path, const int* best, size_t k) const {
+    if (!std::isfinite(ml_)) return ml_;  // before the first leaf: no bound (and `best` is not set)
+    double r = -std::numeric_limits<double>::infinity();
+    for (size_t p = 0; p < qr.cols; ++p) {
+      if (p == k) continue;
+      for (const auto& [b, shift] : bits_[qr.perm[p]])
+        if (p < k || ((path[p] >> shift) & 1) != ((best[p] >> shift) & 1)) r = std::max(r, counter(b));
+    }
+    return r;
+  }
+  double at(const SortedQR& qr, const int* best, size_t k, int label, double base) const {
+    if (!std::isfinite(ml_)) return ml_;
+    double r = base;
+    for (const auto& [b, shift] : bits_[qr.perm[k]])
+      if (label < 0 || ((label >> shift) & 1) != ((best[k] >> shift) & 1)) r = std::max(r, counter(b));
+    return r;
+  }
+  /// Changes whenever a leaf updates the metrics, so that cached base() values can be recomputed.
+  uint64_t epoch() const { return epoch_; }
+
+  // A leaf with metric d: it becomes the ML point, or a counter-hypothesis for the bits where it differs.
+  void leaf(const SortedQR& qr, const int* path, std::vector<int>& best, double d) {
+    ++epoch_;
+    const bool first = !std::isfinite(ml_);
+    const double counter = d < ml_ ? ml_ : d;
+    if (!first)
+      for (size_t p = 0; p < qr.cols; ++p)
+        for (const auto& [b, shift] : bits_[qr.perm[p]])
+          if (((path[p] >> shift) & 1) != ((best[p] >> shift) & 1)) bar_[b] = std::min(bar_[b], counter);
+    if (d < ml_) {
+      ml_ = d;
+      std::copy(path, path + qr.cols, best.begin());
+    }
+  }
+
+  void write_llrs(const SortedQR& qr, const int* best, double n0, double clip, float* llr) const {
+    for (size_t p = 0; p < qr.cols; ++p)
+      for (const auto& [b, shift] : bits_[qr.perm[p]]) {
+        double v = std::min((bar_[b] - ml_) / n0, clip);
+        if (std::isnan(v)) v = 0.0;  // only with NaN input
+        llr[b] = static_cast<float>(((best[p] >> shift) & 1) ? -v : v);
+      }
+  }
+
+private:
+  // With LLR clipping, a counter-hypothesis beyond ml + clip changes no output: the search need not find it.
+  double counter(size_t b) const { return std::min(bar_[b], ml_ + clip_); }
+
+  size_t m_;
+  std::vector<std::vector<std::pair<size_t, int>>> bits_;  // per unknown: (LLR index, shift of its label bit)
+  std::vector<double> bar_;                                 // per bit: best metric with the other value
+  double ml_ = 0, clip_ = 0;
+  uint64_t epoch_ = 0;
+};
+
+}  // namespace
+
 void SphereDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
   RealSystem sys;
   sys.shape(b, c_);
@@ -57,6 +156,10 @@ void SphereDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
   std::vector<size_t> next(n);
   std::vector<double> dist(n + 1), amp(n), gap(L), centres(n);
   uint64_t visited = 0;
+  const bool soft = !out.llr.empty();
+  CounterMetrics counters(c_, b.nt, n);
+  std::vector<double> base(n);                // soft output: CounterMetrics::base per level, cached
+  std::vector<uint64_t> base_epoch(n, ~0ull);  // the epoch it was computed in (~0: stale)
 
   auto enumerate = [&](size_t k) {
     const double c = centres[k] = centre(qr, k, amp.data());
@@ -67,12 +170,15 @@ void SphereDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
     }
     std::sort(o, o + L, [&](int a, int bb) { return gap[a] < gap[bb]; });
     next[k] = 0;
+    base_epoch[k] = ~0ull;  // a new parent above: base(k) must be recomputed
   };
 
   for (size_t i = begin; i < end; ++i) {
     sys.load(b, i);
     qr.decompose(sys);
-    double radius = std::numeric_limits<double>::infinity();
+    const double n0 = usable_noise_var(b.noise_var[i]);
+    double radius = std::numeric_limits<double>::infinity();  // hard output: the ML metric so far
+    if (soft) counters.reset(clip_ * n0);
     size_t k = n - 1;
     dist[n] = 0.0;
     enumerate(k);
@@ -85,23 +191,36 @@ void SphereDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
       const double e = qr.R[k + k * n] * (centres[k] - levels[label]);
       const double d = dist[k + 1] + e * e;
       ++visited;
-      if (!(d < radius)) {  // children come in increasing distance: the rest of this level is pruned too
+      if (soft && base_epoch[k] != counters.epoch()) {
+        base[k] = counters.base(qr, path.data(), best.data(), k);
+        base_epoch[k] = counters.epoch();
+      }
+      // Children come in increasing distance: beyond the bound for every label, the rest of this level is pruned.
+      const double level_bound = soft ? counters.at(qr, best.data(), k, -1, base[k]) : radius;
+      if (!(d < level_bound)) {
         if (++k == n) break;
         continue;
       }
+      if (soft && !(d < counters.at(qr, best.data(), k, label, base[k]))) continue;
       path[k] = label;
       amp[k] = levels[label];
       if (k == 0) {
-        radius = d;
-        best = path;
+        if (soft) {
+          counters.leaf(qr, path.data(), best, d);
+        } else {
+          radius = d;
+          best = path;
+        }
         continue;
       }
       dist[k] = d;
       --k;
       enumerate(k);
     }
-    if (!std::isfinite(radius)) std::fill(best.begin(), best.end(), 0);  // only with NaN input
+    const bool found = soft ? std::isfinite(counters.ml()) : std::isfinite(radius);
+    if (!found) std::fill(best.begin(), best.end(), 0);  // only with NaN input
     write_symbols(c_, qr, best.data(), b.nt, labels, out, i);
+    if (soft) counters.write_llrs(qr, best.data(), n0, clip_, out.llr.data() + i * b.nt * b.m);
   }
   visited_ += visited;
   searches_ += end - begin;

@@ -7,6 +7,9 @@
 // exact ML decision. `kbest:k=K`: breadth-first, keeping the K best partial paths per level (ML when
 // K >= |C|^Nt). Both need Nr >= Nt (BPSK: 2 Nr >= Nt). K-best also gives max-log LLRs over its final list
 // (list sphere decoding, Hochwald and ten Brink 2003): a bit whose other value no survivor has gets +-clip.
+// `sphere:soft=1` gives exact max-log LLRs clipped at +-clip by a single tree search (Studer, Burg and
+// Boelcskei 2008): besides the ML metric it keeps, per bit, the best metric with the other bit value, and prunes
+// a node only when no leaf below it can improve the ML metric or any counter-hypothesis it could touch.
 #include <atomic>
 #include <vector>
 
@@ -20,8 +23,11 @@ namespace mimo {
 
 class SphereDetector final : public Detector {
 public:
-  explicit SphereDetector(Modulation modulation) : c_(modulation) {}
-  std::string name() const override { return "sphere"; }
+  static constexpr double kDefaultClip = 20.0;
+  explicit SphereDetector(Modulation modulation, bool soft = false, double clip = kDefaultClip)
+      : c_(modulation), soft_(soft), clip_(clip) {}
+  std::string name() const override;
+  bool provides_llr() const override { return soft_; }
   /// Tree nodes visited (children whose partial distance was computed) since construction, over all calls.
   uint64_t visited_nodes() const { return visited_.load(); }
   uint64_t searches() const { return searches_.load(); }
@@ -32,6 +38,8 @@ protected:
 
 private:
   Constellation c_;
+  bool soft_;
+  double clip_;
   mutable std::atomic<uint64_t> visited_{0}, searches_{0};
 };
 

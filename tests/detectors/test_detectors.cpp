@@ -129,6 +129,18 @@ TEST_P(TreeSearch, SphereAndFullKBestEqualExhaustiveMl) {
   const auto kbest = run("kbest:k=" + std::to_string(full), b);
   EXPECT_EQ(sphere.symbols, ml.symbols);
   EXPECT_EQ(kbest.symbols, ml.symbols);
+  // The soft-output sphere decoder: ML's decisions and exact max-log LLRs (clip raised to ML's), and clipped
+  // ones that agree with them wherever ML's are inside the clip.
+  const auto sphere_soft = run("sphere:soft=1,clip=1e4", b);
+  EXPECT_EQ(sphere_soft.symbols, ml.symbols);
+  ASSERT_EQ(sphere_soft.llr.size(), ml.llr.size());
+  for (size_t k = 0; k < ml.llr.size(); ++k)
+    ASSERT_NEAR(sphere_soft.llr[k], ml.llr[k], 1e-4 * (1 + std::abs(ml.llr[k]))) << "LLR " << k;
+  const auto sphere_clipped = run("sphere:soft=1,clip=5", b);
+  EXPECT_EQ(sphere_clipped.symbols, ml.symbols);
+  for (size_t k = 0; k < ml.llr.size(); ++k)
+    ASSERT_NEAR(sphere_clipped.llr[k], std::clamp(ml.llr[k], -5.0f, 5.0f), 1e-4 * (1 + std::abs(ml.llr[k])))
+        << "LLR " << k;
   // The full list holds every candidate: its max-log LLRs are ML's exact ones (clip raised to ML's).
   const auto kbest_soft = run("kbest:k=" + std::to_string(full) + ",clip=1e4", b);
   ASSERT_EQ(kbest_soft.llr.size(), ml.llr.size());
