@@ -56,7 +56,7 @@ JsonObject configuration(const EvaluateFlags& f, const GeneratorConfig& g, const
     j.add("data", std::filesystem::absolute(f.data).string());
   }
   j.add("min_errors", static_cast<unsigned long long>(f.min_errors)).add("max_bits", f.max_bits);
-  j.add("confidence_interval", "Wilson score, 95%, on bit errors");
+  j.add("confidence_interval", "Wilson score, 95%, on bit errors, with the design effect of errors clustered in a channel use");
   j.add("snr_convention", "snr = receive SNR per antenna = Nt Es/N0; esn0 = Es/N0; ebn0 = Es/N0 / bits per symbol");
   return j;
 }

@@ -13,13 +13,22 @@
 
 namespace mimo {
 
-Interval wilson_interval(uint64_t k, uint64_t n, double z) {
-  if (n == 0) return {0.0, 1.0};
-  const double nn = static_cast<double>(n), p = static_cast<double>(k) / nn, z2 = z * z;
+Interval wilson_interval(double k, double n, double z) {
+  if (!(n > 0)) return {0.0, 1.0};
+  const double nn = n, p = k / nn, z2 = z * z;
   const double centre = (p + z2 / (2 * nn)) / (1 + z2 / nn);
   const double half = z / (1 + z2 / nn) * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
   // The bounds are exactly 0 and 1 at the extremes; the formula gives them only up to rounding.
-  return {k == 0 ? 0.0 : std::max(0.0, centre - half), k == n ? 1.0 : std::min(1.0, centre + half)};
+  return {k <= 0 ? 0.0 : std::max(0.0, centre - half), k >= n ? 1.0 : std::min(1.0, centre + half)};
+}
+
+Interval ber_interval(const PointResult& r) {
+  const double n = static_cast<double>(r.bits), k = static_cast<double>(r.bit_errors);
+  if (r.uses == 0 || r.bit_errors == 0 || r.bit_errors == r.bits) return wilson_interval(k, n);
+  const double uses = static_cast<double>(r.uses), per_use = n / uses, p = k / n;
+  const double mean = k / uses, variance = r.bit_errors_sq / uses - mean * mean;
+  const double deff = std::clamp(variance / (per_use * p * (1 - p)), 1.0, per_use);
+  return wilson_interval(k / deff, n / deff);
 }
 
 namespace {
@@ -56,19 +65,27 @@ double llr_information(const uint8_t* bits, const float* llr, size_t count, int 
 void count_errors(const SampleBatch& batch, const Detection& det, PointResult& into, int threads) {
   const size_t m = batch.m;
   uint64_t bit_errors = 0, symbol_errors = 0;
-  for (size_t k = 0; k < batch.n * batch.nt; ++k) {
-    const uint8_t* truth = batch.bits.data() + k * m;
-    const int32_t s = det.symbols[k];
-    bool wrong = false;
-    for (size_t j = 0; j < m; ++j) {
-      const int b = (s >> (m - 1 - j)) & 1;  // label bit j of symbol index s (b(0) is the MSB)
-      if (b != truth[j]) {
-        ++bit_errors;
-        wrong = true;
+  double squares = 0;  // of the per-use bit error counts, for the interval's design effect
+  for (size_t i = 0; i < batch.n; ++i) {
+    uint64_t use_errors = 0;
+    for (size_t k = i * batch.nt; k < (i + 1) * batch.nt; ++k) {
+      const uint8_t* truth = batch.bits.data() + k * m;
+      const int32_t s = det.symbols[k];
+      bool wrong = false;
+      for (size_t j = 0; j < m; ++j) {
+        const int b = (s >> (m - 1 - j)) & 1;  // label bit j of symbol index s (b(0) is the MSB)
+        if (b != truth[j]) {
+          ++use_errors;
+          wrong = true;
+        }
       }
+      symbol_errors += wrong;
     }
-    symbol_errors += wrong;
+    bit_errors += use_errors;
+    squares += static_cast<double>(use_errors) * static_cast<double>(use_errors);
   }
+  into.uses += batch.n;
+  into.bit_errors_sq += squares;
   into.bits += batch.n * batch.nt * m;
   into.bit_errors += bit_errors;
   into.symbols += batch.n * batch.nt;

@@ -22,6 +22,8 @@ struct PointResult {
   uint64_t bits = 0, bit_errors = 0;
   uint64_t symbols = 0, symbol_errors = 0;  // one complex symbol of one stream
   double seconds = 0.0;   // time spent in this detector
+  uint64_t uses = 0;            // channel uses the bits came from
+  double bit_errors_sq = 0.0;   // sum over channel uses of (bit errors in the use)^2, for the interval
   uint64_t llr_bits = 0;  // bits with an LLR (0 for detectors that give none)
   double llr_info_sum = 0.0;  // sum over them of 1 - log2(1 + exp(-(1 - 2b) L))
 
@@ -39,12 +41,17 @@ struct PointResult {
 /// confidently wrong ones: the soft-output quality measure of BICM receivers (an achievable rate per bit).
 double llr_information(const uint8_t* bits, const float* llr, size_t count, int threads = 1);
 
-/// Two-sided 95% Wilson score interval for a binomial proportion k/n. Bit errors within one channel use are
-/// correlated, so for BER this is an optimistic (narrow) interval; it is what BER papers conventionally report.
+/// Two-sided 95% Wilson score interval for a binomial proportion k/n (k and n may be effective, non-integer counts).
 struct Interval {
   double lo, hi;
 };
-Interval wilson_interval(uint64_t k, uint64_t n, double z = 1.959963984540054);
+Interval wilson_interval(double k, double n, double z = 1.959963984540054);
+
+/// The BER interval of a point. Bit errors within one channel use are correlated (a wrong decision flips several
+/// bits), so a plain Wilson interval on bits is too narrow; this one divides the bit count by the design effect
+/// (the variance of the per-use error counts over its binomial value, at least 1; Kish 1965) before applying
+/// Wilson. Without per-use data (uses == 0, e.g. rows read back from a CSV) or errors, it is the plain interval.
+Interval ber_interval(const PointResult& r);
 
 struct EngineOptions {
   uint64_t min_errors = 1000;

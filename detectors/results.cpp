@@ -12,7 +12,7 @@ std::string results_csv(const ResultsContext& c, const std::vector<PointResult>&
   std::string out = std::string(kResultsHeader) + "\n";
   char line[1024];
   for (const auto& r : rows) {
-    const Interval ci = wilson_interval(r.bit_errors, r.bits);
+    const Interval ci = ber_interval(r);
     char info[32] = "";
     if (const auto i = r.llr_info()) std::snprintf(info, sizeof info, "%.6f", *i);
     std::snprintf(line, sizeof line, "%s,%s,%s,%d,%d,%.6g,%.6g,%.6g,%llu,%llu,%.9g,%.9g,%.9g,%llu,%llu,%.9g,%.6g,%s\n",

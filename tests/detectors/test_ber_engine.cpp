@@ -81,6 +81,44 @@ TEST(WilsonInterval, KnownValues) {
   EXPECT_EQ(c.hi, 1.0);
 }
 
+// The BER interval with the design effect: exact when every error use has all its bits wrong (each use is one
+// trial then), plain Wilson when the per-use counts are binomial, and ~95% coverage where plain Wilson on bits
+// falls far short.
+TEST(BerInterval, DesignEffectOfClusteredErrors) {
+  PointResult clustered;
+  clustered.bits = 8000, clustered.bit_errors = 80, clustered.uses = 1000, clustered.bit_errors_sq = 10 * 64.0;
+  const auto a = ber_interval(clustered), per_use = wilson_interval(10, 1000);
+  EXPECT_NEAR(a.lo, per_use.lo, 1e-12);
+  EXPECT_NEAR(a.hi, per_use.hi, 1e-12);
+
+  PointResult independent = clustered;  // per-use variance m p (1 - p): design effect 1
+  const double m = 8, p = 0.01, mean = m * p;
+  independent.bit_errors_sq = 1000 * (m * p * (1 - p) + mean * mean);
+  const auto b = ber_interval(independent), plain = wilson_interval(80, 8000);
+  EXPECT_NEAR(b.lo, plain.lo, 1e-12);
+  EXPECT_NEAR(b.hi, plain.hi, 1e-12);
+  PointResult from_csv = clustered;
+  from_csv.uses = 0;
+  EXPECT_NEAR(ber_interval(from_csv).hi, plain.hi, 1e-12);
+
+  // Coverage: uses of 8 bits, each wrong as a whole with probability 0.02.
+  std::mt19937_64 rng(3);
+  std::bernoulli_distribution burst(0.02);
+  int covered = 0, covered_plain = 0;
+  const int experiments = 2000;
+  for (int e = 0; e < experiments; ++e) {
+    PointResult r;
+    r.uses = 500, r.bits = 4000;
+    for (int u = 0; u < 500; ++u)
+      if (burst(rng)) r.bit_errors += 8, r.bit_errors_sq += 64;
+    const auto ci = ber_interval(r), naive = wilson_interval(static_cast<double>(r.bit_errors), 4000);
+    covered += ci.lo <= 0.02 && 0.02 <= ci.hi;
+    covered_plain += naive.lo <= 0.02 && 0.02 <= naive.hi;
+  }
+  EXPECT_GT(covered, experiments * 0.93) << covered;
+  EXPECT_LT(covered_plain, experiments * 0.75) << covered_plain;
+}
+
 TEST(BerEngine, ExactCountsAndStoppingRules) {
   const OracleDetector oracle(false), flip(true);
   EngineOptions opt;
