@@ -6,7 +6,8 @@
 // centre, the radius shrinking to each new leaf; the first leaf is the Babai (SIC) point, and the result is the
 // exact ML decision. `kbest:k=K`: breadth-first, keeping the K best partial paths per level (ML when
 // K >= |C|^Nt). Both need Nr >= Nt (BPSK: 2 Nr >= Nt). K-best also gives max-log LLRs over its final list
-// (list sphere decoding, Hochwald and ten Brink 2003): a bit whose other value no survivor has gets +-clip.
+// (list sphere decoding, Hochwald and ten Brink 2003): a bit whose other value no survivor has takes the worst
+// survivor's metric (or the lowest a dropped path can have, if larger) for it, and every LLR is clipped at +-clip.
 // `sphere:soft=1` gives exact max-log LLRs clipped at +-clip by a single tree search (Studer, Burg and
 // Boelcskei 2008): besides the ML metric it keeps, per bit, the best metric with the other bit value, and prunes
 // a node only when no leaf below it can improve the ML metric or any counter-hypothesis it could touch.
@@ -55,8 +56,8 @@ protected:
   void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const override;
 
 private:
-  void write_list_llrs(const SortedQR& qr, const int* paths, const double* dist, size_t alive, double noise_var,
-                       std::vector<double>& best_label, float* llr, size_t nt) const;
+  void write_list_llrs(const SortedQR& qr, const int* paths, const double* dist, size_t alive, double missing,
+                       double noise_var, std::vector<double>& best_label, float* llr, size_t nt) const;
   Constellation c_;
   size_t k_;
   double clip_;

@@ -14,6 +14,9 @@ echo "== a data set: 4x8 16-QAM, Kronecker-correlated channel, SNR grid 0..20 dB
   --snr-db 0:5:20 --samples 50000 --seed 1 --out "$out/data.h5"
 "$mimo" inspect "$out/data.h5"
 
+echo "== decisions and LLRs of three detectors on that data set (exact max-log LLRs from the soft sphere decoder)"
+"$mimo" detect --data "$out/data.h5" --detectors mmse,ep,sphere:soft=1 --out "$out/detections.h5"
+
 models=""
 if "$mimo" --help | grep -q '^  train'; then
   echo "== the transformer detector: 60 seconds of training on 4x4 QPSK (CPU)"
@@ -29,4 +32,5 @@ echo "== BER versus SNR: 4x4 QPSK over i.i.d. Rayleigh fading"
 echo "== plots"
 "$mimo" plot "$out/ber.csv" -o "$out/ber.png" --theory
 "$mimo" plot "$out/ber.csv" -o "$out/ber.pdf" --theory
-echo "demo: wrote $out/ber.csv, $out/ber.json, $out/ber.png, $out/ber.pdf"
+"$mimo" plot "$out/ber.csv" -o "$out/llr.png" --metric llr_info
+echo "demo: wrote $out/ber.csv, $out/ber.json, $out/ber.png, $out/ber.pdf, $out/llr.png, $out/detections.h5"

@@ -146,15 +146,16 @@ TEST_P(TreeSearch, SphereAndFullKBestEqualExhaustiveMl) {
   ASSERT_EQ(kbest_soft.llr.size(), ml.llr.size());
   for (size_t k = 0; k < ml.llr.size(); ++k)
     ASSERT_NEAR(kbest_soft.llr[k], ml.llr[k], 1e-4 * (1 + std::abs(ml.llr[k]))) << "LLR " << k;
-  // A small K is allowed to miss the ML point, never to beat it; its LLRs agree in sign with its decisions and
-  // are clipped where the list lacks a counter-hypothesis.
+  // A small K is allowed to miss the ML point, never to beat it; its LLRs agree in sign with its decisions (0
+  // where a dropped path may be better) and stay within the clip.
   const auto small = run("kbest:k=2", b);
   EXPECT_GE(bit_errors(b, small) + 1, bit_errors(b, ml) * 9 / 10);
   const size_t m = b.m;
   for (size_t k = 0; k < small.symbols.size(); ++k)
     for (size_t j = 0; j < m; ++j) {
       const float l = small.llr[k * m + j];
-      ASSERT_EQ(l > 0, ((small.symbols[k] >> (m - 1 - j)) & 1) == 0) << "symbol " << k << " bit " << j;
+      const bool zero = ((small.symbols[k] >> (m - 1 - j)) & 1) == 0;
+      ASSERT_TRUE(zero ? l >= 0 : l <= 0) << "symbol " << k << " bit " << j << ": " << l;
       ASSERT_LE(std::abs(l), 20.0f);
     }
 }
@@ -254,6 +255,17 @@ TEST(Detectors, SicMatchesStepByStepArmadillo) {
       remaining.push_back(t);
     }
   }
+}
+
+// At low SNR a small list misses many counter-hypotheses; estimating them from the list (instead of a fixed
+// clip) keeps K-best's LLRs informative: with +-20 for every missing one, K = 8 at 0 dB scored -0.45.
+TEST(Detectors, KBestLlrsStayInformativeAtLowSnr) {
+  const auto b = make_batch(4, 4, Modulation::qpsk, 0, 5000, 67);
+  const auto small = run("kbest:k=8", b), exact = run("sphere:soft=1", b);
+  const double info = llr_information(b.bits.data(), small.llr.data(), small.llr.size());
+  const double exact_info = llr_information(b.bits.data(), exact.llr.data(), exact.llr.size());
+  EXPECT_GT(info, 0.15);
+  EXPECT_GT(exact_info, info);  // the exact max-log LLRs are better still
 }
 
 TEST(Detectors, ThreadCountDoesNotChangeResults) {
