@@ -75,4 +75,19 @@ void SortedQR::decompose(const RealSystem& s) {
   }
 }
 
+std::vector<std::vector<RealSystem::LabelBit>> RealSystem::label_bits(const Constellation& c, size_t nt) {
+  const size_t m = static_cast<size_t>(c.bits_per_symbol());
+  const int bpd = c.bits_per_dimension();
+  std::vector<std::vector<LabelBit>> bits(c.is_real() ? nt : 2 * nt);
+  for (size_t u = 0; u < bits.size(); ++u) {
+    if (c.is_real()) {  // BPSK: one bit, the label itself
+      bits[u] = {{u, 0}};
+      continue;
+    }
+    const size_t t = u < nt ? u : u - nt, parity = u < nt ? 0 : 1;
+    for (int k = 0; k < bpd; ++k) bits[u].push_back({t * m + 2 * static_cast<size_t>(k) + parity, bpd - 1 - k});
+  }
+  return bits;
+}
+
 }  // namespace mimo

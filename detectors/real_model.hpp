@@ -24,6 +24,14 @@ struct RealSystem {
   static int symbol(const Constellation& c, const int* labels, size_t nt, size_t t) {
     return c.is_real() ? labels[t] : c.compose(labels[t], labels[nt + t]);
   }
+  /// One symbol bit carried by an unknown: its index in a [Nt][m] bit (or LLR) array and the shift that reads it
+  /// from the unknown's PAM label, (label >> shift) & 1.
+  struct LabelBit {
+    size_t index;
+    int shift;
+  };
+  /// Per unknown, the bits its label decides (as compose(): even bits from the real part, odd from the imaginary).
+  static std::vector<std::vector<LabelBit>> label_bits(const Constellation& c, size_t nt);
 
 private:
   bool real_symbols_ = false;

@@ -58,23 +58,12 @@ std::string SphereDetector::name() const {
 
 namespace {
 
-// The counter-hypothesis bookkeeping of the soft-output sphere decoder, on the real model's unknowns: unknown u
-// carries the PAM label bits of its stream's symbol (even bits for the real part, odd for the imaginary part).
+// The counter-hypothesis bookkeeping of the soft-output sphere decoder, on the real model's unknowns (each
+// carries the label bits RealSystem::label_bits lists).
 class CounterMetrics {
 public:
-  CounterMetrics(const Constellation& c, size_t nt, size_t unknowns) : m_(static_cast<size_t>(c.bits_per_symbol())) {
-    const int bpd = c.bits_per_dimension();
-    bits_.resize(unknowns);
-    for (size_t u = 0; u < unknowns; ++u) {
-      if (c.is_real()) {  // BPSK: one bit, the label itself
-        bits_[u] = {{u, 0}};
-        continue;
-      }
-      const size_t t = u < nt ? u : u - nt, parity = u < nt ? 0 : 1;
-      for (int k = 0; k < bpd; ++k) bits_[u].push_back({t * m_ + 2 * static_cast<size_t>(k) + parity, bpd - 1 - k});
-    }
-    bar_.resize(nt * m_);
-  }
+  CounterMetrics(const Constellation& c, size_t nt)
+      : bits_(RealSystem::label_bits(c, nt)), bar_(nt * static_cast<size_t>(c.bits_per_symbol())) {}
 
   void reset(double clip_metric) {
     ml_ = std::numeric_limits<double>::infinity();
@@ -135,9 +124,8 @@ private:
   // With LLR clipping, a counter-hypothesis beyond ml + clip changes no output: the search need not find it.
   double counter(size_t b) const { return std::min(bar_[b], ml_ + clip_); }
 
-  size_t m_;
-  std::vector<std::vector<std::pair<size_t, int>>> bits_;  // per unknown: (LLR index, shift of its label bit)
-  std::vector<double> bar_;                                 // per bit: best metric with the other value
+  std::vector<std::vector<RealSystem::LabelBit>> bits_;  // per unknown
+  std::vector<double> bar_;                               // per bit: best metric with the other value
   double ml_ = 0, clip_ = 0;
   uint64_t epoch_ = 0;
 };
@@ -157,7 +145,7 @@ void SphereDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
   std::vector<double> dist(n + 1), amp(n), gap(L), centres(n);
   uint64_t visited = 0;
   const bool soft = !out.llr.empty();
-  CounterMetrics counters(c_, b.nt, n);
+  CounterMetrics counters(c_, b.nt);
   std::vector<double> base(n);                // soft output: CounterMetrics::base per level, cached
   std::vector<uint64_t> base_epoch(n, ~0ull);  // the epoch it was computed in (~0: stale)
 
@@ -261,6 +249,7 @@ void KBestDetector::detect_range(const SampleBatch& b, size_t begin, size_t end,
   std::vector<Child> children(k_ * L);
   const size_t nt = b.nt, m = b.m;
   std::vector<double> best_label(n * L);
+  const auto bits = RealSystem::label_bits(c_, nt);
 
   for (size_t i = begin; i < end; ++i) {
     sys.load(b, i);
@@ -297,21 +286,19 @@ void KBestDetector::detect_range(const SampleBatch& b, size_t begin, size_t end,
     write_symbols(c_, qr, paths.data(), b.nt, labels, out, i);
     if (!out.llr.empty())
       write_list_llrs(qr, paths.data(), dist.data(), alive, std::max(dropped_floor, dist[alive - 1]), b.noise_var[i],
-                      best_label, out.llr.data() + i * nt * m, nt);
+                      bits, best_label, out.llr.data() + i * nt * m);
   }
 }
 
 // Max-log LLRs over the survivors: the distances are ||y - Hx||^2 up to a constant common to all of them. A QAM
-// bit depends on one PAM label (even bits: real part, odd bits: imaginary part, as Constellation::compose), so
-// the minimum per (unknown, label) is taken first and the bits read from those. A bit value no survivor has
-// gets `missing` as its metric: the worst survivor's, or the lowest metric any dropped path can have if that is
-// larger. A fixed clip alone makes such LLRs confidently wrong at low SNR, where the list is full of near-ties
+// bit depends on one PAM label (RealSystem::label_bits), so the minimum per (unknown, label) is taken first and
+// the bits read from those. A bit value no survivor has gets `missing` as its metric: the worst survivor's, or
+// the lowest metric any dropped path can have if that is larger. A fixed clip alone makes such LLRs confidently wrong at low SNR, where the list is full of near-ties
 // (4x4 QPSK, 0 dB, K = 8: bitwise mutual information -0.45 with +-20, 0.30 this way, 0.34 for exact max-log).
 void KBestDetector::write_list_llrs(const SortedQR& qr, const int* paths, const double* dist, size_t alive,
-                                    double missing, double noise_var, std::vector<double>& best_label, float* llr,
-                                    size_t nt) const {
-  const size_t n = qr.cols, m = static_cast<size_t>(c_.bits_per_symbol()), L = c_.pam_levels().size();
-  const int bpd = c_.bits_per_dimension();
+                                    double missing, double noise_var, const LabelBits& bits,
+                                    std::vector<double>& best_label, float* llr) const {
+  const size_t n = qr.cols, L = c_.pam_levels().size();
   const double inf = std::numeric_limits<double>::infinity(), n0 = usable_noise_var(noise_var);
   std::fill(best_label.begin(), best_label.end(), inf);  // [unknown][label]
   for (size_t r = 0; r < alive; ++r)
@@ -319,21 +306,19 @@ void KBestDetector::write_list_llrs(const SortedQR& qr, const int* paths, const 
       double& slot = best_label[qr.perm[k] * L + static_cast<size_t>(paths[r * n + k])];
       slot = std::min(slot, dist[r]);
     }
-  for (size_t t = 0; t < nt; ++t)
-    for (size_t j = 0; j < m; ++j) {
-      const size_t unknown = (j % 2 == 0 || c_.is_real()) ? t : nt + t;
-      const int shift = bpd - 1 - static_cast<int>(j / 2);
+  for (size_t u = 0; u < n; ++u)
+    for (const auto& [index, shift] : bits[u]) {
       double best[2] = {inf, inf};
       for (size_t l = 0; l < L; ++l) {
         double& b = best[(l >> shift) & 1];
-        b = std::min(b, best_label[unknown * L + l]);
+        b = std::min(b, best_label[u * L + l]);
       }
       // A value missing from the list: never better than the list's best for the other value.
       for (int v = 0; v < 2; ++v)
         if (std::isinf(best[v])) best[v] = std::max(missing, best[1 - v]);
       double v = (best[1] - best[0]) / n0;  // inf only with nothing dropped (then the list is complete)
       if (std::isnan(v)) v = 0.0;           // only with NaN input
-      llr[t * m + j] = static_cast<float>(std::clamp(v, -clip_, clip_));
+      llr[index] = static_cast<float>(std::clamp(v, -clip_, clip_));
     }
 }
 

@@ -15,10 +15,7 @@
 #include <vector>
 
 #include "detectors/detector.hpp"
-
-namespace mimo {
-struct SortedQR;
-}
+#include "detectors/real_model.hpp"
 
 namespace mimo {
 
@@ -56,8 +53,9 @@ protected:
   void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const override;
 
 private:
+  using LabelBits = std::vector<std::vector<RealSystem::LabelBit>>;
   void write_list_llrs(const SortedQR& qr, const int* paths, const double* dist, size_t alive, double missing,
-                       double noise_var, std::vector<double>& best_label, float* llr, size_t nt) const;
+                       double noise_var, const LabelBits& bits, std::vector<double>& best_label, float* llr) const;
   Constellation c_;
   size_t k_;
   double clip_;
