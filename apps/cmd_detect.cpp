@@ -1,5 +1,6 @@
 // mimo detect: runs detectors over a stored data set and writes their hard decisions and bit LLRs to HDF5,
 // row-aligned with the data set, for decoders and analyses outside mimo.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -43,9 +44,7 @@ int run_detect(const DetectFlags& f) {
   DatasetReader data(f.data);
   std::error_code ec;
   if (fs::equivalent(f.data, f.out, ec)) throw std::invalid_argument("--out would overwrite the data set --data");
-  const auto dir = fs::path(f.out).parent_path();
-  if (!dir.empty() && !fs::is_directory(dir))
-    throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
+  require_output_directory(f.out);
   const auto& info = data.info();
   const Constellation constellation(info.modulation);
   const size_t nt = static_cast<size_t>(info.channel.nt), m = static_cast<size_t>(constellation.bits_per_symbol());
@@ -64,18 +63,19 @@ int run_detect(const DetectFlags& f) {
   ProgressBar bar("detect", data.size());
   std::vector<PointResult> counts(detectors.size());
   Detection det;
-  bool stopped = false;
-  data.for_each_batch(f.batch, [&](const SampleBatch& batch, uint64_t first) {
-    if (stopped || (stopped = interrupted())) return;
+  SampleBatch batch;
+  // An explicit loop rather than for_each_batch: after Ctrl-C nothing more is read from the data set.
+  for (uint64_t first = 0; first < data.size() && !interrupted(); first += batch.n) {
+    data.read(first, static_cast<size_t>(std::min<uint64_t>(f.batch, data.size() - first)), batch);
     for (size_t d = 0; d < detectors.size(); ++d) {
       detectors[d]->detect(batch, det, threads);
       count_errors(batch, det, counts[d], threads);
       out.write(d, first, batch.n, det.symbols.data(), det.llr.empty() ? nullptr : det.llr.data());
     }
     bar.update(first + batch.n);
-  });
+  }
   bar.finish();
-  if (stopped) {
+  if (interrupted()) {
     out.abort();
     std::fprintf(stderr, "mimo: interrupted; nothing written\n");
     return 130;

@@ -95,9 +95,7 @@ int run_evaluate(const EvaluateFlags& f) {
   }
   const ResultsContext context{g.channel.model, to_string(g.modulation), g.channel.nt, g.channel.nr};
   // Checked before the (possibly long) run: the output directory must exist.
-  const auto dir = std::filesystem::path(f.out).parent_path();
-  if (!dir.empty() && !std::filesystem::is_directory(dir))
-    throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
+  require_output_directory(f.out);
 
   EngineOptions opt;
   opt.min_errors = f.min_errors;

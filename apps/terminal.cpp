@@ -5,6 +5,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
 
 namespace mimo::cli {
 
@@ -65,6 +67,12 @@ void ProgressBar::finish() {
   if (!enabled_) return;
   std::fprintf(stderr, "\r\033[K");
   std::fflush(stderr);
+}
+
+void require_output_directory(const std::string& output) {
+  const auto dir = std::filesystem::path(output).parent_path();
+  if (!dir.empty() && !std::filesystem::is_directory(dir))
+    throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
 }
 
 }  // namespace mimo::cli

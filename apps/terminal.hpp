@@ -30,6 +30,10 @@ private:
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
+/// Throws std::invalid_argument unless the directory `output` goes into exists: checked before a long run,
+/// not found out at its end.
+void require_output_directory(const std::string& output);
+
 /// "12.3 k", "4.56 M": a rate or count with an SI prefix.
 std::string si(double value);
 
