@@ -81,6 +81,9 @@ void add_train_command(CLI::App& app, Registry& registry) {
   cmd->add_option("--dim", c.dim, "Token width")->capture_default_str()->check(CLI::Range(8, 4096));
   cmd->add_option("--heads", c.heads, "Attention heads (must divide --dim)")->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--nt-min", c.nt_min, "Also train on fewer streams, down to this many (padding-masked)");
+  cmd->add_flag("--subproblems", c.subproblems,
+               "Also train on the subproblems a tree search meets (transformer:model.pt,beam=K): k of the Nt "
+               "streams left after the others are cancelled, at the full problem's noise (default --nt-min 1)");
   cmd->add_option("--device", c.device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->add_option("--attention", c.attention,
                   "Attention core: fused (our kernels: CUDA, or fused CPU loops) or reference (composite torch ops)")

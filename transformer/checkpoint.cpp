@@ -45,6 +45,7 @@ void save_model(const std::string& path, TransformerDetectorNet& net, const Mode
   put(a, "batch", info.batch);
   put(a, "lr", info.lr);
   put(a, "nt_min", info.nt_min);
+  put(a, "subproblems", static_cast<int64_t>(info.subproblems));
   put(a, "seconds", info.seconds);
   torch::serialize::OutputArchive model;
   net->save(model);
@@ -96,6 +97,8 @@ LoadedModel load_model(const std::string& path, const torch::Device& device) {
     i.batch = get(a, "batch", path).toInt();
     i.lr = get(a, "lr", path).toDouble();
     i.nt_min = get(a, "nt_min", path).toInt();
+    c10::IValue sub;  // absent before subproblem training existed
+    i.subproblems = a.try_read("info/subproblems", sub) && sub.isInt() && sub.toInt() != 0;
     i.seconds = get(a, "seconds", path).toDouble();
     c10::IValue training;  // absent in the first model files: no resume check for them
     if (a.try_read("info/training", training) && training.isString()) i.training = training.toStringRef();

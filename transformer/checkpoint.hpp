@@ -28,6 +28,7 @@ struct ModelInfo {
   int64_t batch = 0;
   double lr = 0;
   int64_t nt_min = 0;
+  bool subproblems = false;  // trained on cancelled-stream subproblems too (OnlineChannel): fit for tree search
   double seconds = 0;        // training time so far
   std::string training;      // every setting that decides the batches and the schedule, as one line:
                              // --resume refuses a command whose settings differ (see train.cpp)

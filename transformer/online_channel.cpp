@@ -15,8 +15,8 @@ torch::Tensor to_tensor(const arma::mat& m) {
 }
 }  // namespace
 
-OnlineChannel::OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torch::Device device)
-    : cfg_(config), nt_min_(nt_min), device_(device) {
+OnlineChannel::OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torch::Device device, bool subproblems)
+    : cfg_(config), nt_min_(nt_min), subproblems_(subproblems), device_(device) {
   validate(cfg_.channel);
   TORCH_CHECK(nt_min_ >= 1 && nt_min_ <= cfg_.channel.nt, "nt-min must be in [1, nt]");
   const Constellation c(cfg_.modulation);
@@ -64,7 +64,7 @@ MimoTensors OnlineChannel::sample(int64_t B, uint64_t step) const {
     // Streams beyond each sample's count are padding: zero channel columns, masked out of attention and loss.
     auto active = torch::randint(nt_min_, nt + 1, {B, 1}, f.dtype(torch::kInt64));
     out.mask = torch::arange(nt, f.dtype(torch::kInt64)).view({1, nt}) >= active;
-    offset_db = esn0_offset_db_.index_select(0, active.view({B}));
+    if (!subproblems_) offset_db = esn0_offset_db_.index_select(0, active.view({B}));
     const auto keep = (~out.mask).to(torch::kFloat32).unsqueeze(1);
     Hr = Hr * keep;
     Hi = Hi * keep;

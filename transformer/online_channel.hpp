@@ -13,13 +13,15 @@ class OnlineChannel {
 public:
   /// `config.snr` must be a range (or a grid, whose values are then drawn uniformly); `nt_min` < nt mixes in
   /// problems with fewer streams (the rest padded). A problem with k active streams gets the noise variance
-  /// channel/snr.hpp gives for Nt = k, as if it had been generated with --nt k.
-  OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torch::Device device);
+  /// channel/snr.hpp gives for Nt = k, as if it had been generated with --nt k. With `subproblems` it keeps the
+  /// full Nt problem's noise variance instead: the problem a tree search meets after cancelling Nt - k streams.
+  OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torch::Device device, bool subproblems = false);
   MimoTensors sample(int64_t batch, uint64_t step) const;
 
 private:
   GeneratorConfig cfg_;
   int64_t nt_min_;
+  bool subproblems_;
   torch::Device device_;
   torch::Tensor points_re_, points_im_;
   torch::Tensor sqrt_rx_, sqrt_tx_;  // Kronecker square roots (real symmetric)

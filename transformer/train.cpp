@@ -97,7 +97,14 @@ std::string training_signature(const TrainConfig& c, int64_t nt_min) {
     << " seed=" << c.channel.seed << " nt_min=" << nt_min << " dim=" << c.dim << " heads=" << c.heads
     << " layers=" << c.layers << " batch=" << c.batch << " lr=" << c.lr << " clip=" << c.clip
     << " data=" << (c.data.empty() ? "online" : std::filesystem::absolute(c.data).string());
+  if (c.subproblems) s << " subproblems=1";  // only when set: older models' signatures stay valid
   return s.str();
+}
+
+// Subproblem training covers every stream count down to one unless --nt-min says otherwise.
+int64_t effective_nt_min(const TrainConfig& c) {
+  if (c.nt_min > 0) return c.nt_min;
+  return c.subproblems ? 1 : c.channel.channel.nt;
 }
 
 // "batch=32 (this command: batch=64)" for every setting that differs between two signatures.
@@ -118,6 +125,8 @@ int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
   if (c.batch < 1) throw std::invalid_argument("batch must be >= 1");
   if (!(c.lr > 0)) throw std::invalid_argument("lr must be > 0");
   if (c.out.empty()) throw std::invalid_argument("no output model path");
+  if (c.subproblems && !c.data.empty())
+    throw std::invalid_argument("--subproblems draws its problems online; it cannot be used with --data");
   const auto dir = std::filesystem::path(c.out).parent_path();
   if (!dir.empty() && !std::filesystem::is_directory(dir))
     throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
@@ -141,7 +150,7 @@ int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
     if (info.options.modulation() != c.channel.modulation || info.options.nt_max() != c.channel.channel.nt)
       throw std::invalid_argument(c.resume + " was trained for " + to_string(info.options.modulation()) + " with nt " +
                                   std::to_string(info.options.nt_max()) + "; resume with the same --mod and --nt");
-    const auto wanted = training_signature(c, c.nt_min > 0 ? c.nt_min : c.channel.channel.nt);
+    const auto wanted = training_signature(c, effective_nt_min(c));
     if (!info.training.empty() && info.training != wanted)
       throw std::invalid_argument(c.resume + " was trained with " + settings_diff(info.training, wanted) +
                                   "; resume with the same flags");
@@ -159,7 +168,8 @@ int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
     info.total_steps = c.steps;
     info.batch = c.batch;
     info.lr = c.lr;
-    info.nt_min = c.nt_min > 0 ? c.nt_min : c.channel.channel.nt;
+    info.nt_min = effective_nt_min(c);
+    info.subproblems = c.subproblems;
     info.training = training_signature(c, info.nt_min);
   }
   torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(c.lr));
@@ -170,7 +180,7 @@ int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
   std::optional<OnlineChannel> online;
   std::optional<DatasetReader> data;
   if (c.data.empty()) {
-    online.emplace(c.channel, info.nt_min, device);
+    online.emplace(c.channel, info.nt_min, device, info.subproblems);
   } else {
     data.emplace(c.data);
     const auto& d = data->info();

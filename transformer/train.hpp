@@ -13,6 +13,7 @@ namespace mimo::tf {
 struct TrainConfig {
   GeneratorConfig channel;          // nt is the model's nt_max; snr gives the training range [lo, hi]
   int64_t nt_min = 0;               // 0: every batch has nt streams
+  bool subproblems = false;         // fewer streams keep the full problem's noise (OnlineChannel); nt_min 0 -> 1
   int64_t dim = 64, heads = 4, layers = 4;
   int64_t steps = 0;                // schedule length; 0 = set by time_limit
   double time_limit = 0;            // seconds; 0 = none

@@ -2,6 +2,7 @@
 
 #include "transformer/checkpoint.hpp"
 #include "transformer/online_channel.hpp"
+#include "transformer/search.hpp"
 
 namespace mimo::tf {
 
@@ -9,12 +10,13 @@ namespace {
 
 class TransformerDetector final : public Detector {
 public:
-  TransformerDetector(LoadedModel model, std::string path, torch::Device device, int64_t batch)
-      : model_(std::move(model)), path_(std::move(path)), device_(device), batch_(batch),
+  TransformerDetector(LoadedModel model, std::string path, torch::Device device, int64_t batch, int64_t beam,
+                      double clip)
+      : model_(std::move(model)), path_(std::move(path)), device_(device), batch_(batch), beam_(beam), clip_(clip),
         constellation_(model_.info.options.modulation()) {
     model_.net->eval();
   }
-  std::string name() const override { return "transformer"; }
+  std::string name() const override { return beam_ > 0 ? "transformer:beam=" + std::to_string(beam_) : "transformer"; }
   bool provides_llr() const override { return true; }
 
 protected:
@@ -31,9 +33,15 @@ protected:
     std::lock_guard lock(mutex_);
     torch::NoGradGuard no_grad;
     const size_t m = b.m, M = static_cast<size_t>(constellation_.size());
-    for (size_t first = begin; first < end; first += static_cast<size_t>(batch_)) {
-      const size_t last = std::min(end, first + static_cast<size_t>(batch_));
+    // A beam search runs `beam` subproblems per channel use through each pass.
+    const auto chunk = static_cast<size_t>(std::max<int64_t>(1, batch_ / std::max<int64_t>(1, beam_)));
+    for (size_t first = begin; first < end; first += chunk) {
+      const size_t last = std::min(end, first + chunk);
       auto t = to_tensors(b, first, last, device_);
+      if (beam_ > 0) {
+        write_search(beam_search(model_.net, t, beam_, clip_), first, last, out);
+        continue;
+      }
       const auto logits = model_.net->forward(t).back().to(torch::kCPU).to(torch::kFloat64).contiguous();
       const double* lp = logits.data_ptr<double>();
       for (size_t i = first; i < last; ++i)
@@ -51,17 +59,27 @@ protected:
             }
             double llr = max0 - max1;
             if (std::isnan(llr)) llr = 0;
-            out.llr[(i * b.nt + s) * m + j] = static_cast<float>(std::clamp(llr, -kLlrClip, kLlrClip));
+            out.llr[(i * b.nt + s) * m + j] = static_cast<float>(std::clamp(llr, -clip_, clip_));
           }
         }
     }
   }
 
 private:
+  static void write_search(const SearchResult& r, size_t first, size_t last, Detection& out) {
+    const auto labels = r.labels.to(torch::kCPU).to(torch::kInt32).contiguous();
+    const auto llr = r.llr.to(torch::kCPU).to(torch::kFloat32).contiguous();
+    const size_t per = out.nt, bits = out.nt * out.m;
+    std::copy_n(labels.data_ptr<int32_t>(), (last - first) * per, out.symbols.begin() + static_cast<long>(first * per));
+    std::copy_n(llr.data_ptr<float>(), (last - first) * bits, out.llr.begin() + static_cast<long>(first * bits));
+  }
+
   mutable LoadedModel model_;  // forward() is non-const in LibTorch; calls are serialized by mutex_
   std::string path_;
   torch::Device device_;
   int64_t batch_;
+  int64_t beam_;  // 0: one pass of the network; else beam search (search.hpp)
+  double clip_;
   Constellation constellation_;
   mutable std::mutex mutex_;
 };
@@ -75,6 +93,8 @@ std::unique_ptr<Detector> make_transformer_detector(const DetectorOptions& optio
   if (path.empty()) path = bare;
   const std::string device_name = o.text("device", "cpu");
   const long batch = o.integer("batch", 4096, 1, 1 << 20);
+  const long beam = o.integer("beam", 0, 0, 4096);
+  const double clip = o.real("clip", 20.0, 1e-3, 1e4);
   o.finish();
   if (path.empty()) throw std::invalid_argument("transformer needs a model file: transformer:model.pt");
   if (device_name != "cpu" && device_name != "cuda")
@@ -86,7 +106,9 @@ std::unique_ptr<Detector> make_transformer_detector(const DetectorOptions& optio
   if (model.info.options.modulation() != modulation)
     throw std::invalid_argument(path + ": the model was trained for " + to_string(model.info.options.modulation()) +
                                 ", the data is " + to_string(modulation));
-  return std::make_unique<TransformerDetector>(std::move(model), path, device, batch);
+  if (beam > 0 && !model.info.subproblems)
+    throw std::invalid_argument(path + ": beam search needs a model trained with mimo train --subproblems");
+  return std::make_unique<TransformerDetector>(std::move(model), path, device, batch, beam, clip);
 }
 
 void register_transformer_detector() { register_detector("transformer", make_transformer_detector); }

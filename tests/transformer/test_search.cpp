@@ -1,0 +1,154 @@
+// Beam search with the transformer (transformer/search.hpp): with a beam as wide as the whole tree it is
+// exhaustive ML, decisions and LLRs alike, whatever the network; a subproblem is the smaller MIMO problem with the
+// fixed streams cancelled; `mimo train --subproblems` keeps the full problem's noise; the detector refuses a beam
+// for a model not trained for it.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "channel/generator.hpp"
+#include "transformer/checkpoint.hpp"
+#include "transformer/online_channel.hpp"
+#include "transformer/search.hpp"
+#include "transformer/transformer_detector.hpp"
+
+namespace mimo::tf {
+namespace {
+
+GeneratorConfig channel(int nt, int nr, Modulation mod, const std::string& snr) {
+  GeneratorConfig g;
+  g.channel.model = "rayleigh";
+  g.channel.nt = nt;
+  g.channel.nr = nr;
+  g.modulation = mod;
+  g.snr = SnrSchedule::grid(snr);
+  g.seed = 11;
+  return g;
+}
+
+TransformerDetectorNet tiny(Modulation mod, int64_t nt_max) {
+  torch::manual_seed(5);
+  auto net = TransformerDetectorNet(TransformerOptions(mod, nt_max).dim(16).heads(2).layers(2));
+  net->eval();
+  return net;
+}
+
+std::string saved(const std::string& name, TransformerDetectorNet& net, bool subproblems) {
+  const auto dir = std::filesystem::temp_directory_path() / ("mimo_search_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  ModelInfo info;
+  info.options = net->options();
+  info.subproblems = subproblems;
+  const auto path = (dir / name).string();
+  save_model(path, net, info, nullptr);
+  return path;
+}
+
+// Beam 4^3 = 64 over 3 QPSK streams keeps every vector: the list is the whole constellation, so the decision is
+// ML's and the LLRs are exhaustive max-log, even from an untrained network.
+TEST(BeamSearch, FullBeamIsExhaustiveMl) {
+  auto net = tiny(Modulation::qpsk, 3);
+  const auto path = saved("full.pt", net, true);
+  SampleBatch b;
+  Generator(channel(3, 3, Modulation::qpsk, "0,6")).generate(0, 300, b);
+  Detection ml, beam;
+  make_detector("ml", Modulation::qpsk)->detect(b, ml, 2);
+  const auto det = make_transformer_detector({{"value", path}, {"beam", "64"}, {"clip", "10000"}}, Modulation::qpsk);
+  EXPECT_EQ(det->name(), "transformer:beam=64");
+  det->detect(b, beam, 2);
+  EXPECT_EQ(beam.symbols, ml.symbols);
+  ASSERT_EQ(beam.llr.size(), ml.llr.size());
+  for (size_t k = 0; k < ml.llr.size(); ++k)
+    ASSERT_NEAR(beam.llr[k], ml.llr[k], 1e-4 * (1 + std::abs(ml.llr[k]))) << k;
+}
+
+// A narrower beam still returns the best of its list: never a worse ML metric than the network's one pass.
+TEST(BeamSearch, NeverWorseMetricThanOnePassAndLlrSignsMatchDecisions) {
+  auto net = tiny(Modulation::qam16, 4);
+  SampleBatch b;
+  Generator(channel(4, 4, Modulation::qam16, "15")).generate(0, 200, b);
+  const auto t = to_tensors(b, 0, b.n, torch::kCPU);
+  const auto r = beam_search(net, t, 3, 20.0);
+  torch::NoGradGuard no_grad;
+  const auto one = net->forward(t).back().argmax(2);
+  const Constellation c(Modulation::qam16);
+  auto metric = [&](size_t i, const torch::Tensor& labels) {
+    double d = 0;
+    for (size_t r_ = 0; r_ < b.nr; ++r_) {
+      std::complex<double> e = b.y[i * b.nr + r_];
+      for (size_t s = 0; s < b.nt; ++s)
+        e -= std::complex<double>(b.H[(i * b.nr + r_) * b.nt + s]) *
+             c.points()[static_cast<size_t>(labels[static_cast<int64_t>(i)][static_cast<int64_t>(s)].item<int64_t>())];
+      d += std::norm(e);
+    }
+    return d;
+  };
+  for (size_t i = 0; i < b.n; ++i) {
+    EXPECT_LE(metric(i, r.labels), metric(i, one) + 1e-9) << i;
+    for (int64_t s = 0; s < 4; ++s)
+      for (int j = 0; j < 4; ++j) {
+        const double l = r.llr[static_cast<int64_t>(i)][s][j].item<double>();
+        const int q = static_cast<int>(r.labels[static_cast<int64_t>(i)][s].item<int64_t>());
+        if (l != 0) {
+          EXPECT_EQ(l < 0, c.bit(q, j) == 1);
+        }
+        EXPECT_LE(std::abs(l), 20.0);
+      }
+  }
+}
+
+// Fixing stream 1 to a symbol gives the network the problem y - h_1 s with stream 1 padded: the same outputs for
+// the other streams as the 2-stream problem built by hand.
+TEST(BeamSearch, SubproblemIsTheProblemWithTheFixedStreamCancelled) {
+  auto net = tiny(Modulation::qam16, 3);
+  SampleBatch b;
+  Generator(channel(3, 4, Modulation::qam16, "12")).generate(0, 50, b);
+  const auto t = to_tensors(b, 0, b.n, torch::kCPU);
+  auto labels = torch::full({50, 1, 3}, -1, torch::kInt64);
+  labels.select(2, 1).fill_(6);
+  const auto sub = cancel_fixed(t, labels, Modulation::qam16);
+  ASSERT_TRUE(sub.mask.defined());
+  const Constellation c(Modulation::qam16);
+  const auto s = c.points()[6];
+  const auto h1r = t.Hr.select(2, 1), h1i = t.Hi.select(2, 1);
+  MimoTensors by_hand;
+  by_hand.yr = t.yr - (h1r * s.real() - h1i * s.imag());
+  by_hand.yi = t.yi - (h1r * s.imag() + h1i * s.real());
+  const auto others = torch::tensor({0, 2});
+  by_hand.Hr = t.Hr.index_select(2, others);
+  by_hand.Hi = t.Hi.index_select(2, others);
+  by_hand.n0 = t.n0;
+  torch::NoGradGuard no_grad;
+  const auto a = net->forward(sub).back().index_select(1, others), e = net->forward(by_hand).back();
+  EXPECT_TRUE(torch::allclose(a, e, 1e-4, 1e-4)) << (a - e).abs().max().item<double>();
+}
+
+// --subproblems: k of Nt streams keep the Nt-stream noise variance (the problem after cancelling Nt - k).
+TEST(OnlineChannel, SubproblemsKeepTheFullProblemsNoise) {
+  auto cfg = channel(4, 4, Modulation::qpsk, "10");
+  cfg.snr = SnrSchedule::range("10:10");
+  OnlineChannel gen(cfg, 1, torch::kCPU, /*subproblems=*/true);
+  const auto t = gen.sample(2000, 3);
+  ASSERT_TRUE(t.mask.defined());
+  const auto active = (~t.mask).sum(1);
+  EXPECT_EQ(active.min().item<int64_t>(), 1);
+  EXPECT_EQ(active.max().item<int64_t>(), 4);
+  EXPECT_TRUE(torch::allclose(t.n0, torch::full_like(t.n0, 4 / 10.0), 1e-5, 1e-7));
+}
+
+TEST(BeamSearch, DetectorRefusesABeamForAModelNotTrainedOnSubproblems) {
+  auto net = tiny(Modulation::qpsk, 2);
+  const auto path = saved("plain.pt", net, false);
+  try {
+    make_transformer_detector({{"value", path}, {"beam", "4"}}, Modulation::qpsk);
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("--subproblems"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(make_transformer_detector({{"value", path}}, Modulation::qpsk)->name(), "transformer");
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+}  // namespace
+}  // namespace mimo::tf

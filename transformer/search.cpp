@@ -1,0 +1,129 @@
+#include "transformer/search.hpp"
+
+#include <limits>
+#include <vector>
+
+namespace mimo::tf {
+
+namespace {
+
+// Constellation points (float64) and the label bit table [M, m] on `device`.
+struct Alphabet {
+  torch::Tensor re, im, bits;
+};
+
+Alphabet alphabet(Modulation modulation, const torch::Device& device) {
+  const Constellation c(modulation);
+  const int64_t M = c.size(), m = c.bits_per_symbol();
+  std::vector<double> re, im;
+  std::vector<uint8_t> bits;
+  for (int64_t q = 0; q < M; ++q) {
+    re.push_back(c.points()[static_cast<size_t>(q)].real());
+    im.push_back(c.points()[static_cast<size_t>(q)].imag());
+    for (int64_t j = 0; j < m; ++j) bits.push_back(c.bit(static_cast<int>(q), static_cast<int>(j)) ? 1 : 0);
+  }
+  const auto f = torch::TensorOptions().dtype(torch::kFloat64);
+  return {torch::tensor(re, f).to(device), torch::tensor(im, f).to(device),
+          torch::tensor(bits, torch::kUInt8).view({M, m}).to(torch::kBool).to(device)};
+}
+
+// ||y - Hx||^2 of candidate label vectors [B, P, Nt] -> [B, P], in float64 (the LLRs are its differences).
+torch::Tensor distances(const MimoTensors& in, const Alphabet& a, const torch::Tensor& labels) {
+  const auto shape = labels.sizes();
+  const auto flat = labels.reshape({-1});
+  const auto xr = a.re.index_select(0, flat).view(shape), xi = a.im.index_select(0, flat).view(shape);
+  const auto Hr = in.Hr.to(torch::kFloat64).transpose(1, 2), Hi = in.Hi.to(torch::kFloat64).transpose(1, 2);
+  const auto dr = in.yr.to(torch::kFloat64).unsqueeze(1) - (torch::matmul(xr, Hr) - torch::matmul(xi, Hi));
+  const auto di = in.yi.to(torch::kFloat64).unsqueeze(1) - (torch::matmul(xi, Hr) + torch::matmul(xr, Hi));
+  return (dr.square() + di.square()).sum(2);
+}
+
+MimoTensors cancel(const MimoTensors& in, const torch::Tensor& labels, const Alphabet& a) {
+  const int64_t B = labels.size(0), K = labels.size(1), Nt = labels.size(2);
+  const auto flat = labels.reshape({B * K, Nt});
+  const auto fixed = flat >= 0;
+  const auto type = in.Hr.scalar_type();
+  const auto on = fixed.to(type);
+  const auto safe = flat.clamp_min(0).reshape({-1});
+  const auto xr = (a.re.index_select(0, safe).view({B * K, Nt, 1}).to(type)) * on.unsqueeze(2);
+  const auto xi = (a.im.index_select(0, safe).view({B * K, Nt, 1}).to(type)) * on.unsqueeze(2);
+  auto each = [&](const torch::Tensor& t) {
+    auto sizes = t.sizes().vec();
+    auto expanded = t.unsqueeze(1).expand([&] {
+      std::vector<int64_t> s{B, K};
+      s.insert(s.end(), sizes.begin() + 1, sizes.end());
+      return s;
+    }());
+    sizes[0] = B * K;
+    return expanded.reshape(sizes);
+  };
+  const auto Hr = each(in.Hr), Hi = each(in.Hi);
+  MimoTensors sub;
+  sub.yr = each(in.yr) - (torch::matmul(Hr, xr) - torch::matmul(Hi, xi)).squeeze(2);
+  sub.yi = each(in.yi) - (torch::matmul(Hr, xi) + torch::matmul(Hi, xr)).squeeze(2);
+  const auto keep = (1 - on).view({B * K, 1, Nt});
+  sub.Hr = Hr * keep;
+  sub.Hi = Hi * keep;
+  sub.n0 = each(in.n0);
+  if (fixed.any().item<bool>()) sub.mask = fixed;
+  return sub;
+}
+
+}  // namespace
+
+MimoTensors cancel_fixed(const MimoTensors& batch, const torch::Tensor& labels, Modulation modulation) {
+  return cancel(batch, labels, alphabet(modulation, batch.Hr.device()));
+}
+
+SearchResult beam_search(TransformerDetectorNet& net, const MimoTensors& in, int64_t beam, double clip) {
+  TORCH_CHECK(beam >= 1, "beam search: beam must be >= 1");
+  TORCH_CHECK(!in.mask.defined(), "beam search: the batch must not be padded");
+  torch::NoGradGuard no_grad;
+  const auto a = alphabet(net->options().modulation(), in.Hr.device());
+  const int64_t B = in.batch(), Nt = in.nt(), M = a.re.size(0), E = std::min(beam, M);
+  const auto index = torch::TensorOptions().dtype(torch::kInt64).device(in.Hr.device());
+
+  auto labels = torch::full({B, 1, Nt}, -1, index);  // hypotheses: fixed symbols, -1 = free
+  auto score = torch::zeros({B, 1}, in.Hr.options().dtype(torch::kFloat64));
+  std::vector<torch::Tensor> candidates;
+  for (int64_t level = 0; level < Nt; ++level) {
+    const int64_t K = labels.size(1);
+    const auto flat = labels.reshape({B * K, Nt});
+    const auto fixed = flat >= 0;
+    const auto logp = torch::log_softmax(net->forward(cancel(in, labels, a)).back().to(torch::kFloat64), 2);
+    const auto best = logp.max(2);  // per stream: [B*K, Nt] log-probability and symbol
+    candidates.push_back(torch::where(fixed, flat, std::get<1>(best)).view({B, K, Nt}));
+
+    // Branch on the free stream the network is surest of, over its E most likely symbols.
+    const auto branch = std::get<0>(best).masked_fill(fixed, -std::numeric_limits<double>::infinity()).argmax(1);
+    const auto branch_logp = logp.gather(1, branch.view({B * K, 1, 1}).expand({B * K, 1, M})).squeeze(1);
+    const auto top_symbols = branch_logp.topk(E, 1);
+    const auto children = (score.view({B * K, 1}) + std::get<0>(top_symbols)).view({B, K * E});
+    const auto kept = children.topk(std::min(beam, K * E), 1);
+    const auto pick = std::get<1>(kept);
+    const auto parent = torch::div(pick, E, "floor");
+    auto next = labels.gather(1, parent.unsqueeze(2).expand({B, pick.size(1), Nt})).clone();
+    const auto stream = branch.view({B, K}).gather(1, parent);
+    const auto symbol = std::get<1>(top_symbols).view({B, K * E}).gather(1, pick);
+    next.scatter_(2, stream.unsqueeze(2), symbol.unsqueeze(2));
+    labels = next;
+    score = std::get<0>(kept);
+  }
+  candidates.push_back(labels);
+
+  const auto list = torch::cat(candidates, 1);  // [B, P, Nt]
+  const int64_t P = list.size(1), m = a.bits.size(1);
+  const auto d = distances(in, a, list);  // [B, P]
+  SearchResult r;
+  r.labels = list.gather(1, d.argmin(1).view({B, 1, 1}).expand({B, 1, Nt})).squeeze(1);
+  const auto bit = a.bits.index_select(0, list.reshape({-1})).view({B, P, Nt, m});
+  const auto dist = d.view({B, P, 1, 1}).expand({B, P, Nt, m});
+  const auto inf = torch::full({}, std::numeric_limits<double>::infinity(), d.options());
+  const auto worst = std::get<0>(d.max(1)).view({B, 1, 1});
+  const auto d0 = torch::minimum(torch::where(bit, inf, dist).amin(1), worst);
+  const auto d1 = torch::minimum(torch::where(bit, dist, inf).amin(1), worst);
+  r.llr = ((d1 - d0) / in.n0.to(torch::kFloat64).clamp_min(1e-30).view({B, 1, 1})).clamp(-clip, clip);
+  return r;
+}
+
+}  // namespace mimo::tf

@@ -1,0 +1,30 @@
+#pragma once
+// Beam search with the transformer as the branch model: the network gives p(x_k | y, x_F) for every stream k
+// not yet fixed, given the streams F already fixed (cancelled from y, their columns removed: a smaller MIMO
+// problem at the same noise, which `mimo train --subproblems` teaches it). Each level fixes one more stream per
+// hypothesis -- the free stream the network is most sure of -- to each of its most likely symbols, and keeps the
+// `beam` hypotheses of highest chain-rule log-probability sum_t log p(x_t | y, x_<t).
+//
+// One pass of the network per hypothesis and level also completes that hypothesis with the network's most
+// likely symbols of its free streams; all these complete vectors form a candidate list. The answer is the
+// candidate of least ||y - Hx||^2, the exact ML metric, and the LLRs are max-log over the list like K-best's:
+// a bit value no candidate has takes the worst candidate's metric, and all are clipped at +-clip.
+#include <torch/torch.h>
+
+#include "transformer/model.hpp"
+
+namespace mimo::tf {
+
+struct SearchResult {
+  torch::Tensor labels;  // [B, Nt] int64, the chosen candidate's symbol indices
+  torch::Tensor llr;     // [B, Nt, m] float64, max-log over the candidate list, positive favours bit 0
+};
+
+/// The subproblems of hypotheses `labels` [B, K, Nt] (symbol indices, -1 = free) of `batch` [B]: per hypothesis,
+/// y minus the fixed streams' contribution, their channel columns zeroed and padding-masked. [B * K].
+MimoTensors cancel_fixed(const MimoTensors& batch, const torch::Tensor& labels, Modulation modulation);
+
+/// `beam` >= 1 hypotheses per level; `batch.mask` must be undefined (every stream is real).
+SearchResult beam_search(TransformerDetectorNet& net, const MimoTensors& batch, int64_t beam, double clip);
+
+}  // namespace mimo::tf
