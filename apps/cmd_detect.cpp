@@ -101,7 +101,7 @@ void add_detect_command(CLI::App& app, Registry& registry) {
   CLI::App* cmd = app.add_subcommand("detect", "Write detectors' hard decisions and bit LLRs for a stored data set");
   cmd->add_option("--data", flags->data, "The data set (from mimo generate)")->required();
   cmd->add_option("--detectors,-d", flags->detectors,
-                  "Comma-separated detector specs: mf zf mmse sic ml sphere kbest:k=K ep transformer:model.pt")
+                  "Comma-separated detector specs: mf zf mmse sic ml sphere kbest:k=K ep transformer:model.pt[,beam=K]")
       ->capture_default_str();
   cmd->add_option("--batch", flags->batch, "Samples per batch")->capture_default_str()->check(CLI::Range(1, 1 << 24));
   cmd->add_option("--threads", flags->threads, "Worker threads (0 = all cores)")->capture_default_str()

@@ -162,7 +162,7 @@ void add_evaluate_command(CLI::App& app, Registry& registry) {
   CLI::App* cmd = app.add_subcommand("evaluate", "BER/SER versus SNR of detectors on identical channel realizations");
   add_channel_flags(*cmd, flags->channel, /*allow_range=*/false);
   cmd->add_option("--detectors,-d", flags->detectors,
-                  "Comma-separated detector specs: mf zf mmse sic ml sphere kbest:k=K ep transformer:model.pt")
+                  "Comma-separated detector specs: mf zf mmse sic ml sphere kbest:k=K ep transformer:model.pt[,beam=K]")
       ->capture_default_str();
   auto* data = cmd->add_option("--data", flags->data, "Evaluate on a stored data set (its channel flags apply)");
   for (const char* name : {"--snr-db", "--nt", "--nr", "--mod", "--channel", "--seed"})

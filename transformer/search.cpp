@@ -38,10 +38,13 @@ torch::Tensor distances(const MimoTensors& in, const Alphabet& a, const torch::T
   return (dr.square() + di.square()).sum(2);
 }
 
-MimoTensors cancel(const MimoTensors& in, const torch::Tensor& labels, const Alphabet& a) {
-  const int64_t B = labels.size(0), K = labels.size(1), Nt = labels.size(2);
+Subproblems cancel(const MimoTensors& in, const torch::Tensor& labels, const Alphabet& a) {
+  const int64_t B = labels.size(0), K = labels.size(1), Nt = labels.size(2), Nr = in.Hr.size(1);
   const auto flat = labels.reshape({B * K, Nt});
   const auto fixed = flat >= 0;
+  const int64_t F = Nt - fixed[0].sum().item<int64_t>();
+  TORCH_CHECK(F >= 1 && (fixed.sum(1) == Nt - F).all().item<bool>(),
+              "beam search: every hypothesis must have the same number of fixed streams, and one free");
   const auto type = in.Hr.scalar_type();
   const auto on = fixed.to(type);
   const auto safe = flat.clamp_min(0).reshape({-1});
@@ -49,29 +52,28 @@ MimoTensors cancel(const MimoTensors& in, const torch::Tensor& labels, const Alp
   const auto xi = (a.im.index_select(0, safe).view({B * K, Nt, 1}).to(type)) * on.unsqueeze(2);
   auto each = [&](const torch::Tensor& t) {
     auto sizes = t.sizes().vec();
-    auto expanded = t.unsqueeze(1).expand([&] {
-      std::vector<int64_t> s{B, K};
-      s.insert(s.end(), sizes.begin() + 1, sizes.end());
-      return s;
-    }());
+    std::vector<int64_t> expanded{B, K};
+    expanded.insert(expanded.end(), sizes.begin() + 1, sizes.end());
     sizes[0] = B * K;
-    return expanded.reshape(sizes);
+    return t.unsqueeze(1).expand(expanded).reshape(sizes);
   };
   const auto Hr = each(in.Hr), Hi = each(in.Hi);
-  MimoTensors sub;
-  sub.yr = each(in.yr) - (torch::matmul(Hr, xr) - torch::matmul(Hi, xi)).squeeze(2);
-  sub.yi = each(in.yi) - (torch::matmul(Hr, xi) + torch::matmul(Hi, xr)).squeeze(2);
-  const auto keep = (1 - on).view({B * K, 1, Nt});
-  sub.Hr = Hr * keep;
-  sub.Hi = Hi * keep;
-  sub.n0 = each(in.n0);
-  if (fixed.any().item<bool>()) sub.mask = fixed;
+  Subproblems sub;
+  // The free streams in their original order: sorting (fixed, index) puts them first.
+  sub.streams = (fixed.to(torch::kInt64) * Nt + torch::arange(Nt, flat.options())).argsort(/*dim=*/int64_t{1}).narrow(1, 0, F);
+  auto& p = sub.problem;
+  p.yr = each(in.yr) - (torch::matmul(Hr, xr) - torch::matmul(Hi, xi)).squeeze(2);
+  p.yi = each(in.yi) - (torch::matmul(Hr, xi) + torch::matmul(Hi, xr)).squeeze(2);
+  const auto columns = sub.streams.unsqueeze(1).expand({B * K, Nr, F});
+  p.Hr = Hr.gather(2, columns);
+  p.Hi = Hi.gather(2, columns);
+  p.n0 = each(in.n0);
   return sub;
 }
 
 }  // namespace
 
-MimoTensors cancel_fixed(const MimoTensors& batch, const torch::Tensor& labels, Modulation modulation) {
+Subproblems cancel_fixed(const MimoTensors& batch, const torch::Tensor& labels, Modulation modulation) {
   return cancel(batch, labels, alphabet(modulation, batch.Hr.device()));
 }
 
@@ -86,17 +88,18 @@ SearchResult beam_search(TransformerDetectorNet& net, const MimoTensors& in, int
   auto labels = torch::full({B, 1, Nt}, -1, index);  // hypotheses: fixed symbols, -1 = free
   auto score = torch::zeros({B, 1}, in.Hr.options().dtype(torch::kFloat64));
   std::vector<torch::Tensor> candidates;
-  for (int64_t level = 0; level < Nt; ++level) {
+  for (int64_t level = 0; level < Nt - 1; ++level) {
     const int64_t K = labels.size(1);
     const auto flat = labels.reshape({B * K, Nt});
-    const auto fixed = flat >= 0;
-    const auto logp = torch::log_softmax(net->forward(cancel(in, labels, a)).back().to(torch::kFloat64), 2);
-    const auto best = logp.max(2);  // per stream: [B*K, Nt] log-probability and symbol
-    candidates.push_back(torch::where(fixed, flat, std::get<1>(best)).view({B, K, Nt}));
+    const auto sub = cancel(in, labels, a);
+    const auto logp = torch::log_softmax(net->forward(sub.problem).back().to(torch::kFloat64), 2);  // [B*K, F, M]
+    const auto best = logp.max(2);  // per free stream: log-probability and symbol
+    candidates.push_back(flat.scatter(1, sub.streams, std::get<1>(best)).view({B, K, Nt}));
 
     // Branch on the free stream the network is surest of, over its E most likely symbols.
-    const auto branch = std::get<0>(best).masked_fill(fixed, -std::numeric_limits<double>::infinity()).argmax(1);
-    const auto branch_logp = logp.gather(1, branch.view({B * K, 1, 1}).expand({B * K, 1, M})).squeeze(1);
+    const auto local = std::get<0>(best).argmax(1);
+    const auto branch = sub.streams.gather(1, local.unsqueeze(1)).squeeze(1);
+    const auto branch_logp = logp.gather(1, local.view({B * K, 1, 1}).expand({B * K, 1, M})).squeeze(1);
     const auto top_symbols = branch_logp.topk(E, 1);
     const auto children = (score.view({B * K, 1}) + std::get<0>(top_symbols)).view({B, K * E});
     const auto kept = children.topk(std::min(beam, K * E), 1);
@@ -109,7 +112,12 @@ SearchResult beam_search(TransformerDetectorNet& net, const MimoTensors& in, int
     labels = next;
     score = std::get<0>(kept);
   }
-  candidates.push_back(labels);
+  // One free stream left per hypothesis: its M completions by the exact metric need no network pass.
+  const int64_t K = labels.size(1);
+  const auto free = (labels < 0).to(torch::kInt64).argmax(2).view({B, K, 1, 1}).expand({B, K, M, 1});
+  auto last = labels.unsqueeze(2).expand({B, K, M, Nt}).clone();
+  last.scatter_(3, free, torch::arange(M, index).view({1, 1, M, 1}).expand({B, K, M, 1}));
+  candidates.push_back(last.view({B, K * M, Nt}));
 
   const auto list = torch::cat(candidates, 1);  // [B, P, Nt]
   const int64_t P = list.size(1), m = a.bits.size(1);

@@ -6,7 +6,8 @@
 // `beam` hypotheses of highest chain-rule log-probability sum_t log p(x_t | y, x_<t).
 //
 // One pass of the network per hypothesis and level also completes that hypothesis with the network's most
-// likely symbols of its free streams; all these complete vectors form a candidate list. The answer is the
+// likely symbols of its free streams; all these complete vectors, and at the last level every symbol of the one
+// stream left (no network pass needed), form a candidate list. The answer is the
 // candidate of least ||y - Hx||^2, the exact ML metric, and the LLRs are max-log over the list like K-best's:
 // a bit value no candidate has takes the worst candidate's metric, and all are clipped at +-clip.
 #include <torch/torch.h>
@@ -20,9 +21,15 @@ struct SearchResult {
   torch::Tensor llr;     // [B, Nt, m] float64, max-log over the candidate list, positive favours bit 0
 };
 
-/// The subproblems of hypotheses `labels` [B, K, Nt] (symbol indices, -1 = free) of `batch` [B]: per hypothesis,
-/// y minus the fixed streams' contribution, their channel columns zeroed and padding-masked. [B * K].
-MimoTensors cancel_fixed(const MimoTensors& batch, const torch::Tensor& labels, Modulation modulation);
+/// The subproblems of hypotheses `labels` [B, K, Nt] (symbol indices, -1 = free; every hypothesis with the same
+/// number of free streams F >= 1) of `batch` [B]: per hypothesis, y minus the fixed streams' contribution and
+/// the channel columns of the free streams only, as B * K problems of F streams; `streams` [B * K, F] names the
+/// original stream of each (in increasing order).
+struct Subproblems {
+  MimoTensors problem;
+  torch::Tensor streams;
+};
+Subproblems cancel_fixed(const MimoTensors& batch, const torch::Tensor& labels, Modulation modulation);
 
 /// `beam` >= 1 hypotheses per level; `batch.mask` must be undefined (every stream is real).
 SearchResult beam_search(TransformerDetectorNet& net, const MimoTensors& batch, int64_t beam, double clip);

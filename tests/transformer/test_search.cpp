@@ -98,8 +98,8 @@ TEST(BeamSearch, NeverWorseMetricThanOnePassAndLlrSignsMatchDecisions) {
   }
 }
 
-// Fixing stream 1 to a symbol gives the network the problem y - h_1 s with stream 1 padded: the same outputs for
-// the other streams as the 2-stream problem built by hand.
+// Fixing stream 1 to a symbol gives the network the 2-stream problem y - h_1 s with columns 0 and 2, as built by
+// hand (and the outputs equal those of the padded 3-stream problem, the form the network was trained on).
 TEST(BeamSearch, SubproblemIsTheProblemWithTheFixedStreamCancelled) {
   auto net = tiny(Modulation::qam16, 3);
   SampleBatch b;
@@ -108,19 +108,29 @@ TEST(BeamSearch, SubproblemIsTheProblemWithTheFixedStreamCancelled) {
   auto labels = torch::full({50, 1, 3}, -1, torch::kInt64);
   labels.select(2, 1).fill_(6);
   const auto sub = cancel_fixed(t, labels, Modulation::qam16);
-  ASSERT_TRUE(sub.mask.defined());
+  const auto others = torch::tensor({0, 2});
+  EXPECT_TRUE(torch::equal(sub.streams, others.view({1, 2}).expand({50, 2})));
   const Constellation c(Modulation::qam16);
   const auto s = c.points()[6];
   const auto h1r = t.Hr.select(2, 1), h1i = t.Hi.select(2, 1);
   MimoTensors by_hand;
   by_hand.yr = t.yr - (h1r * s.real() - h1i * s.imag());
   by_hand.yi = t.yi - (h1r * s.imag() + h1i * s.real());
-  const auto others = torch::tensor({0, 2});
   by_hand.Hr = t.Hr.index_select(2, others);
   by_hand.Hi = t.Hi.index_select(2, others);
   by_hand.n0 = t.n0;
+  EXPECT_TRUE(torch::allclose(sub.problem.yr, by_hand.yr, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(sub.problem.yi, by_hand.yi, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::equal(sub.problem.Hr, by_hand.Hr));
+  EXPECT_TRUE(torch::equal(sub.problem.Hi, by_hand.Hi));
+  MimoTensors padded = by_hand;
+  padded.Hr = t.Hr.clone();
+  padded.Hi = t.Hi.clone();
+  padded.Hr.select(2, 1).zero_();
+  padded.Hi.select(2, 1).zero_();
+  padded.mask = torch::tensor({false, true, false}).view({1, 3}).expand({50, 3});
   torch::NoGradGuard no_grad;
-  const auto a = net->forward(sub).back().index_select(1, others), e = net->forward(by_hand).back();
+  const auto a = net->forward(sub.problem).back(), e = net->forward(padded).back().index_select(1, others);
   EXPECT_TRUE(torch::allclose(a, e, 1e-4, 1e-4)) << (a - e).abs().max().item<double>();
 }
 

@@ -111,6 +111,28 @@ TEST_F(TrainCli, AttentionFlagSelectsTheCore) {
   EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
 }
 
+// --subproblems makes a model that the beam search takes; a model without it is refused a beam in one line, and
+// --subproblems with --data (it draws its problems online) is an error.
+TEST_F(TrainCli, SubproblemModelServesTheBeamSearch) {
+  auto r = run(kTiny + " --batch 32 --steps 10 --subproblems");
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run("evaluate --nt 2 --nr 3 --mod qpsk --snr-db 10 --detectors mmse,transformer:m.pt,beam=4 --min-errors 50 "
+          "--max-bits 20000 --out e.csv");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(slurp(dir_ / "e.csv").find("\ntransformer:beam=4,"), std::string::npos) << slurp(dir_ / "e.csv");
+
+  r = run(kTiny + " --batch 32 --steps 10");
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run("evaluate --nt 2 --nr 3 --mod qpsk --snr-db 10 --detectors transformer:m.pt,beam=4 --out e2.csv");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("--subproblems"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+
+  r = run(kTiny + " --steps 10 --subproblems --data missing.h5");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("--data"), std::string::npos) << r.err;
+}
+
 TEST_F(TrainCli, CtrlCSavesExits130AndResumeContinues) {
   auto r = run(kTiny + " --batch 32 --steps 100000000", "timeout --foreground --preserve-status -s INT 4");
   ASSERT_EQ(r.status, 130) << r.out << r.err;
