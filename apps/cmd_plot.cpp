@@ -30,6 +30,7 @@ struct PlotFlags {
   std::string format;
   std::string title;
   bool theory = false;
+  std::string snr_at;  // passed on as text: the script parses and checks it
 };
 
 // The interpreter: $MIMO_PYTHON, else the one CMake found with matplotlib and h5py, else python3.
@@ -51,7 +52,10 @@ std::string plot_script() {
 int run_plot(const PlotFlags& f) {
   std::vector<std::string> args{python(), plot_script()};
   args.insert(args.end(), f.inputs.begin(), f.inputs.end());
-  args.insert(args.end(), {"-o", f.out, "--metric", f.metric});
+  if (f.out.empty() && f.snr_at.empty()) throw std::invalid_argument("give --out (a figure), --snr-at, or both");
+  if (!f.out.empty()) args.insert(args.end(), {"-o", f.out});
+  args.insert(args.end(), {"--metric", f.metric});
+  if (!f.snr_at.empty()) args.insert(args.end(), {"--snr-at", f.snr_at});
   if (!f.x.empty()) args.insert(args.end(), {"--x", f.x});
   if (!f.format.empty()) args.insert(args.end(), {"--format", f.format});
   if (!f.title.empty()) args.insert(args.end(), {"--title", f.title});
@@ -78,7 +82,11 @@ void add_plot_command(CLI::App& app, Registry& registry) {
   auto flags = std::make_shared<PlotFlags>();
   CLI::App* cmd = app.add_subcommand("plot", "Plot BER/SER versus SNR from results CSV files (pdf, png, svg, tex)");
   cmd->add_option("results", flags->inputs, "Results CSV files from mimo evaluate")->required();
-  cmd->add_option("--out,-o", flags->out, "Output figure: .pdf, .png, .svg or .tex (pgfplots)")->required();
+  cmd->add_option("--out,-o", flags->out, "Output figure: .pdf, .png, .svg or .tex (pgfplots)");
+  cmd->add_option("--snr-at", flags->snr_at,
+                  "Print the SNR at which each curve reaches this value of --metric (e.g. 1e-2), interpolated "
+                  "between measured points, and its gap to the best")
+      ->check(CLI::Number);
   cmd->add_option("--metric", flags->metric, "ber, ser, or llr_info (the LLRs' mutual information, linear axis)")
       ->capture_default_str()
       ->check(CLI::IsMember({"ber", "ser", "llr_info"}));

@@ -3,7 +3,12 @@
 
     plot_ber.py results.csv [more.csv ...] -o ber.pdf [--metric ber|ser|llr_info]
                 [--x snr|esn0|ebn0] [--theory] [--title T]
-                [--format pdf|png|svg|tex] [--size W,H]
+                [--format pdf|png|svg|tex] [--size W,H] [--snr-at VALUE]
+
+`--snr-at 1e-2` prints, per curve, the SNR at which the metric reaches that
+value (interpolated between the two measured points around it: linearly in
+log10 of BER/SER, linearly for llr_info) and its distance to the best curve;
+with --snr-at, -o is optional.
 
 The output format follows the extension of -o unless --format is given.
 `tex` writes a standalone pgfplots tikzpicture to \\input into a LaTeX
@@ -293,6 +298,43 @@ def make_curve(rows, label, metric, x_col):
         curve["lo"] = np.where((lo > 0) & (lo <= y), lo, y)
         curve["hi"] = np.maximum(hi, y)
     return curve
+
+
+# --------------------------------------------------------------------------
+# SNR at a target value
+# --------------------------------------------------------------------------
+
+def crossing(x, y, target, log):
+    """The x where the piecewise-linear curve (in log10 y when log) first reaches target, or None."""
+    f = math.log10 if log else float
+    for i in range(len(x) - 1):
+        a, b = y[i] - target, y[i + 1] - target
+        if a == 0:
+            return float(x[i])
+        if a * b < 0:
+            ya, yb = f(y[i]), f(y[i + 1])
+            return float(x[i] + (f(target) - ya) * (x[i + 1] - x[i]) / (yb - ya))
+    if len(y) and y[-1] == target:
+        return float(x[-1])
+    return None
+
+
+def snr_at_report(curves, metric, target, x_unit):
+    """Lines of text: per curve the SNR where the metric reaches target, and the gap to the best."""
+    name = {"ber": "BER", "ser": "SER", "llr_info": "LLR information"}[metric]
+    unit = {"snr": "receive SNR", "esn0": "Es/N0", "ebn0": "Eb/N0"}[x_unit]
+    found = [(c, crossing(c["x"], c["y"], target, metric not in LINEAR_METRICS)) for c in curves]
+    best = min((x for _, x in found if x is not None), default=None)
+    width = max(len(c["label"]) for c in curves)
+    lines = [f"{unit} (dB) at {name} = {target:g}:"]
+    for c, x in found:
+        if x is None:
+            where = "above" if c["y"][0] > target else "below"
+            text = f"not reached ({name} {where} {target:g} from {c['x'][0]:g} to {c['x'][-1]:g} dB)"
+        else:
+            text = f"{x:6.2f}" + (f"  (+{x - best:.2f})" if x > best else "")
+        lines.append(f"  {c['label']:<{width}}  {text}")
+    return lines
 
 
 # --------------------------------------------------------------------------
@@ -683,8 +725,9 @@ def parse_args(argv):
         description="Plot BER/SER or LLR mutual-information curves from "
                     "`mimo evaluate` CSV files.")
     p.add_argument("csv", nargs="+", help="results CSV file(s)")
-    p.add_argument("-o", "--output", required=True,
-                   help="output file; its extension picks the format unless --format is given")
+    p.add_argument("-o", "--output", default=None,
+                   help="output file; its extension picks the format unless --format is given "
+                        "(required unless --snr-at is given)")
     p.add_argument("--metric", choices=METRICS, default="ber",
                    help="ber, ser, or llr_info: the bitwise mutual information of the "
                         "detectors' max-log LLRs (linear axis; detectors without LLRs "
@@ -700,17 +743,29 @@ def parse_args(argv):
     p.add_argument("--format", default=None, help="pdf, png, svg or tex")
     p.add_argument("--size", type=parse_size, default=(3.5, 2.6),
                    help="figure size W,H in inches (default 3.5,2.6: one IEEE column)")
-    return p.parse_args(argv)
+    p.add_argument("--snr-at", type=float, default=None, metavar="VALUE",
+                   help="print the SNR at which each curve's metric reaches VALUE (e.g. 1e-2) "
+                        "and its gap to the best curve")
+    args = p.parse_args(argv)
+    if args.output is None and args.snr_at is None:
+        p.error("give -o/--output, --snr-at, or both")
+    return args
 
 
 def run(args):
-    fmt = output_format(args.output, args.format.lower() if args.format else None)
+    fmt = output_format(args.output, args.format.lower() if args.format else None) if args.output else None
     tables = [read_results(path) for path in args.csv]
     x_unit = args.x_unit or default_x_unit(args.csv[0])
 
     curves = build_curves(tables, args.csv, args.metric, x_unit)
     if not curves:
         raise PlotError(f"nothing to plot: {NO_POINTS[args.metric]}")
+    if args.snr_at is not None:
+        if args.metric != "llr_info" and not args.snr_at > 0:
+            raise PlotError(f"--snr-at must be > 0 for {args.metric}")
+        print("\n".join(snr_at_report(curves, args.metric, args.snr_at, x_unit)))
+    if args.output is None:
+        return
     xlim = x_limits(tables, x_unit)
     theory = theory_curves(tables, args.metric, x_unit, xlim) if args.theory else []
     if args.theory and not theory:

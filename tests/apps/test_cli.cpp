@@ -141,6 +141,10 @@ TEST_F(Cli, EvaluateWritesCsvJsonAndSummary) {
   const auto p = run("plot res.csv -o ber.png --theory");
   ASSERT_EQ(p.status, 0) << p.err;
   EXPECT_GT(std::filesystem::file_size(dir_ / "ber.png"), 10000u);
+  // The SNR at which each detector reaches a target, printed without a figure.
+  const auto at = run("plot res.csv --metric ser --snr-at 0.05");
+  ASSERT_EQ(at.status, 0) << at.err;
+  EXPECT_EQ(at.out.substr(0, at.out.find('\n')), "receive SNR (dB) at SER = 0.05:") << at.out;
 }
 
 TEST_F(Cli, EvaluateAndPlotRejectBadInput) {
@@ -155,7 +159,7 @@ TEST_F(Cli, EvaluateAndPlotRejectBadInput) {
            "evaluate --data range.h5 --out r.csv", "evaluate --data range.h5 --snr-db 5 --out r.csv",
            "evaluate --detectors zf --nt 2 --nr 2 --snr-db 10 --out no/dir/r.csv",
            "evaluate --detectors zf --max-bits 0" + ok, "plot junk.csv -o x.png", "plot absent.csv -o x.png",
-           "plot res.csv -o x.png --metric foo"}) {
+           "plot res.csv -o x.png --metric foo", "plot res.csv", "plot res.csv --snr-at abc"}) {
     const auto r = run(bad);
     EXPECT_NE(r.status, 0) << bad;
     EXPECT_NE(r.err.find("error"), std::string::npos) << bad << ": " << r.err;

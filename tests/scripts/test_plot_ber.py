@@ -125,6 +125,22 @@ class TheoryTest(unittest.TestCase):
         self.assertTrue(np.all(np.diff(out) < 0))
 
 
+class CrossingTest(unittest.TestCase):
+    def test_log_interpolation_of_an_exponential_curve_is_exact(self):
+        # SER = 10^(-x/5): 1e-2 at exactly 10 dB, between the points at 5 and 15 dB.
+        x = np.array([0.0, 5.0, 15.0, 20.0])
+        self.assertAlmostEqual(plot_ber.crossing(x, 10 ** (-x / 5), 1e-2, log=True), 10.0, places=12)
+
+    def test_linear_interpolation_and_a_point_on_target(self):
+        x, y = np.array([0.0, 10.0]), np.array([0.2, 0.8])
+        self.assertAlmostEqual(plot_ber.crossing(x, y, 0.5, log=False), 5.0, places=12)
+        self.assertEqual(plot_ber.crossing(x, y, 0.8, log=False), 10.0)
+
+    def test_not_reached(self):
+        x, y = np.array([0.0, 10.0]), np.array([0.3, 0.1])
+        self.assertIsNone(plot_ber.crossing(x, y, 0.01, log=True))
+
+
 class CliTest(unittest.TestCase):
     def setUp(self):
         self._tmp = tempfile.TemporaryDirectory()
@@ -434,6 +450,27 @@ class CliTest(unittest.TestCase):
         self.assert_fails_cleanly(self.plot(self.csv, "-o", out), out)
         out2 = self.dir / "ber.pdf"
         self.assert_fails_cleanly(self.plot(self.csv, "-o", out2, "--format", "eps"), out2)
+
+    def test_snr_at_prints_each_curve_without_a_figure(self):
+        result = self.plot(self.csv, "--snr-at", "1e-3")
+        self.assert_ok(result)
+        lines = result.stdout.strip().splitlines()
+        self.assertEqual(lines[0], "receive SNR (dB) at BER = 0.001:")
+        x = {line.split()[0]: line.split()[1] for line in lines[1:]}
+        # ZF crosses 1e-3 between 8 dB (9.4e-3) and 12 dB (5.9e-4).
+        zf = 8 + 4 * (math.log10(1e-3) - math.log10(9.4e-3)) / (math.log10(5.9e-4) - math.log10(9.4e-3))
+        self.assertAlmostEqual(float(x["ZF"]), zf, places=2)
+        self.assertLess(float(x["Sphere"]), float(x["MMSE"]))
+        self.assertIn("(+", lines[1])  # ZF is behind the sphere decoder
+        self.assertEqual([p.name for p in self.dir.iterdir() if p.suffix != ".csv" and p.suffix != ".json"], [])
+        below = self.plot(self.csv, "--snr-at", "0.5")
+        self.assert_ok(below)
+        self.assertIn("not reached (BER below 0.5 from 0 to 20 dB)", below.stdout)
+
+    def test_neither_output_nor_snr_at_is_an_error(self):
+        result = self.plot(self.csv)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--snr-at", result.stderr)
 
     def test_failed_run_keeps_previous_output(self):
         out = self.dir / "ber.png"
