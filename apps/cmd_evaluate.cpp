@@ -135,7 +135,9 @@ int run_evaluate(const EvaluateFlags& f) {
     write_file_atomically(json_path_for(f.out), configuration(f, g, specs, complete).str() + "\n");
   };
   // Each finished point is saved at once (atomically), so a long run interrupted late keeps its points.
-  auto on_point = [&](const std::vector<PointResult>& point) {
+  const auto names = result_names(detectors, specs);
+  auto on_point = [&](std::vector<PointResult> point) {
+    for (size_t d = 0; d < point.size(); ++d) point[d].detector = names[d];
     if (bar) bar->finish();
     print_row(point, done.empty());
     done.insert(done.end(), point.begin(), point.end());

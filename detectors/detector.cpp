@@ -164,6 +164,18 @@ std::string OptionReader::text(const std::string& key, const std::string& fallba
   return it == options_.end() ? fallback : it->second;
 }
 
+std::vector<std::string> result_names(const std::vector<const Detector*>& detectors,
+                                      const std::vector<std::string>& specs) {
+  std::map<std::string, int> count;
+  for (const auto* d : detectors) ++count[d->name()];
+  std::vector<std::string> names;
+  for (size_t i = 0; i < detectors.size(); ++i) {
+    const auto name = detectors[i]->name();
+    names.push_back(count[name] > 1 && i < specs.size() ? specs[i] : name);
+  }
+  return names;
+}
+
 std::vector<std::string> split_detector_list(const std::string& list) {
   std::vector<std::string> specs;
   std::string token;

@@ -67,6 +67,10 @@ void register_builtin_detectors();
 /// Splits a --detectors list "zf,kbest:k=16,x=2,mmse" into specs {"zf", "kbest:k=16,x=2", "mmse"}: a token with
 /// '=' but no ':' is a further option of the detector before it. Throws std::invalid_argument on empty entries.
 std::vector<std::string> split_detector_list(const std::string& list);
+/// The names under which results are reported: each detector's name(), except where two detectors share one
+/// (two transformer models): those are reported by the spec they were made from. `specs[i]` made `detectors[i]`.
+std::vector<std::string> result_names(const std::vector<const Detector*>& detectors,
+                                      const std::vector<std::string>& specs);
 /// Splits "k=16,x=2" into options; a bare token becomes option "value".
 DetectorOptions parse_detector_options(const std::string& text);
 

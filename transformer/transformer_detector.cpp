@@ -1,5 +1,7 @@
 #include "transformer/transformer_detector.hpp"
 
+#include <sstream>
+
 #include "transformer/checkpoint.hpp"
 #include "transformer/online_channel.hpp"
 #include "transformer/search.hpp"
@@ -16,7 +18,14 @@ public:
         constellation_(model_.info.options.modulation()) {
     model_.net->eval();
   }
-  std::string name() const override { return beam_ > 0 ? "transformer:beam=" + std::to_string(beam_) : "transformer"; }
+  std::string name() const override {
+    std::ostringstream options;
+    if (beam_ > 0) options << ",beam=" << beam_;
+    if (clip_ != kDefaultClip) options << ",clip=" << clip_;
+    const auto text = options.str();
+    return text.empty() ? "transformer" : "transformer:" + text.substr(1);
+  }
+  static constexpr double kDefaultClip = 20.0;
   bool provides_llr() const override { return true; }
 
 protected:
@@ -94,7 +103,7 @@ std::unique_ptr<Detector> make_transformer_detector(const DetectorOptions& optio
   const std::string device_name = o.text("device", "cpu");
   const long batch = o.integer("batch", 4096, 1, 1 << 20);
   const long beam = o.integer("beam", 0, 0, 4096);
-  const double clip = o.real("clip", 20.0, 1e-3, 1e4);
+  const double clip = o.real("clip", TransformerDetector::kDefaultClip, 1e-3, 1e4);
   o.finish();
   if (path.empty()) throw std::invalid_argument("transformer needs a model file: transformer:model.pt");
   if (device_name != "cpu" && device_name != "cuda")
