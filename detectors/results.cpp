@@ -1,5 +1,7 @@
 #include "detectors/results.hpp"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -12,11 +14,14 @@ std::string results_csv(const ResultsContext& c, const std::vector<PointResult>&
   std::string out = std::string(kResultsHeader) + "\n";
   char line[1024];
   for (const auto& r : rows) {
+    // Names with several options ("kbest:k=16,clip=8") would split the row: their commas are written as ';'.
+    std::string name = r.detector;
+    std::replace(name.begin(), name.end(), ',', ';');
     const Interval ci = ber_interval(r);
     char info[32] = "";
     if (const auto i = r.llr_info()) std::snprintf(info, sizeof info, "%.6f", *i);
     std::snprintf(line, sizeof line, "%s,%s,%s,%d,%d,%.6g,%.6g,%.6g,%llu,%llu,%.9g,%.9g,%.9g,%llu,%llu,%.9g,%.6g,%s\n",
-                  r.detector.c_str(), c.channel.c_str(), c.modulation.c_str(), c.nt, c.nr, r.snr.snr_db,
+                  name.c_str(), c.channel.c_str(), c.modulation.c_str(), c.nt, c.nr, r.snr.snr_db,
                   r.snr.esn0_db, r.snr.ebn0_db, static_cast<unsigned long long>(r.bits),
                   static_cast<unsigned long long>(r.bit_errors), r.ber(), ci.lo, ci.hi,
                   static_cast<unsigned long long>(r.symbols), static_cast<unsigned long long>(r.symbol_errors), r.ser(),

@@ -60,14 +60,24 @@ MimoTensors OnlineChannel::sample(int64_t B, uint64_t step) const {
   MimoTensors out;
   out.labels = torch::randint(M, {B, nt}, f.dtype(torch::kInt64));
   auto offset_db = esn0_offset_db_[nt].expand({B});
+  // A tree search cancels its fixed streams with the channel estimate: their estimation error stays in y.
+  const bool cancel_with_estimate = subproblems_ && cfg_.channel.csi_error_var > 0;
   if (nt_min_ < nt) {
     // Streams beyond each sample's count are padding: zero channel columns, masked out of attention and loss.
-    auto active = torch::randint(nt_min_, nt + 1, {B, 1}, f.dtype(torch::kInt64));
-    out.mask = torch::arange(nt, f.dtype(torch::kInt64)).view({1, nt}) >= active;
+    // Subproblems of channels whose streams differ (Kronecker, Rician) leave out a random subset instead of the
+    // last streams, as a search may fix any; for i.i.d. columns the two are the same in distribution.
+    const auto i64 = f.dtype(torch::kInt64);
+    auto active = torch::randint(nt_min_, nt + 1, {B, 1}, i64);
+    const auto position = subproblems_ && model != "rayleigh"
+                              ? torch::rand({B, nt}, f).argsort(/*dim=*/int64_t{1}).argsort(/*dim=*/int64_t{1})
+                              : torch::arange(nt, i64).view({1, nt});
+    out.mask = position >= active;
     if (!subproblems_) offset_db = esn0_offset_db_.index_select(0, active.view({B}));
-    const auto keep = (~out.mask).to(torch::kFloat32).unsqueeze(1);
-    Hr = Hr * keep;
-    Hi = Hi * keep;
+    if (!cancel_with_estimate) {
+      const auto keep = (~out.mask).to(torch::kFloat32).unsqueeze(1);
+      Hr = Hr * keep;
+      Hi = Hi * keep;
+    }
   }
   const auto xr = points_re_.index_select(0, out.labels.reshape({-1})).view({B, nt, 1});
   const auto xi = points_im_.index_select(0, out.labels.reshape({-1})).view({B, nt, 1});
@@ -82,6 +92,12 @@ MimoTensors OnlineChannel::sample(int64_t B, uint64_t step) const {
     Hr = Hr + e * torch::randn({B, nr, nt}, f);
     Hi = Hi + e * torch::randn({B, nr, nt}, f);
     if (out.mask.defined()) {
+      if (cancel_with_estimate) {
+        const auto fixed = out.mask.to(torch::kFloat32).unsqueeze(2);
+        const auto fr = xr * fixed, fi = xi * fixed;
+        out.yr = out.yr - (torch::matmul(Hr, fr) - torch::matmul(Hi, fi)).squeeze(2);
+        out.yi = out.yi - (torch::matmul(Hr, fi) + torch::matmul(Hi, fr)).squeeze(2);
+      }
       const auto keep = (~out.mask).to(torch::kFloat32).unsqueeze(1);
       Hr = Hr * keep;
       Hi = Hi * keep;

@@ -14,7 +14,9 @@ public:
   /// `config.snr` must be a range (or a grid, whose values are then drawn uniformly); `nt_min` < nt mixes in
   /// problems with fewer streams (the rest padded). A problem with k active streams gets the noise variance
   /// channel/snr.hpp gives for Nt = k, as if it had been generated with --nt k. With `subproblems` it keeps the
-  /// full Nt problem's noise variance instead: the problem a tree search meets after cancelling Nt - k streams.
+  /// full Nt problem's noise variance instead: the problem a tree search meets after cancelling Nt - k streams
+  /// (any Nt - k of them for Kronecker and Rician channels; with imperfect CSI cancelled with the estimate, so
+  /// their estimation error stays in y).
   OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torch::Device device, bool subproblems = false);
   MimoTensors sample(int64_t batch, uint64_t step) const;
 

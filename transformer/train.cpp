@@ -111,8 +111,12 @@ int64_t effective_nt_min(const TrainConfig& c) {
 std::string settings_diff(const std::string& saved, const std::string& wanted) {
   std::istringstream a(saved), b(wanted);
   std::string x, y, out;
-  while (a >> x) {
-    if (!(b >> y)) y.clear();
+  // Until both ends: a setting only one side has (subproblems=1) is a difference too.
+  while (true) {
+    const bool more_a = static_cast<bool>(a >> x), more_b = static_cast<bool>(b >> y);
+    if (!more_a && !more_b) break;
+    if (!more_a) x = "(none)";
+    if (!more_b) y = "none";
     if (x != y) out += (out.empty() ? "" : ", ") + x + " (this command: " + y + ")";
   }
   return out.empty() ? "other settings" : out;
@@ -127,6 +131,8 @@ int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
   if (c.out.empty()) throw std::invalid_argument("no output model path");
   if (c.subproblems && !c.data.empty())
     throw std::invalid_argument("--subproblems draws its problems online; it cannot be used with --data");
+  if (c.subproblems && c.nt_min >= c.channel.channel.nt)
+    throw std::invalid_argument("--subproblems needs --nt-min below --nt (the subproblems have fewer streams)");
   const auto dir = std::filesystem::path(c.out).parent_path();
   if (!dir.empty() && !std::filesystem::is_directory(dir))
     throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
@@ -150,6 +156,9 @@ int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
     if (info.options.modulation() != c.channel.modulation || info.options.nt_max() != c.channel.channel.nt)
       throw std::invalid_argument(c.resume + " was trained for " + to_string(info.options.modulation()) + " with nt " +
                                   std::to_string(info.options.nt_max()) + "; resume with the same --mod and --nt");
+    if (c.subproblems != info.subproblems)
+      throw std::invalid_argument(c.resume + (info.subproblems ? " was" : " was not") +
+                                  " trained with --subproblems; resume with the same flags");
     const auto wanted = training_signature(c, effective_nt_min(c));
     if (!info.training.empty() && info.training != wanted)
       throw std::invalid_argument(c.resume + " was trained with " + settings_diff(info.training, wanted) +

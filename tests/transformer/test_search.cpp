@@ -55,7 +55,7 @@ TEST(BeamSearch, FullBeamIsExhaustiveMl) {
   Detection ml, beam;
   make_detector("ml", Modulation::qpsk)->detect(b, ml, 2);
   const auto det = make_transformer_detector({{"value", path}, {"beam", "64"}, {"clip", "10000"}}, Modulation::qpsk);
-  EXPECT_EQ(det->name(), "transformer:beam=64");
+  EXPECT_EQ(det->name(), "transformer:beam=64,clip=10000");
   det->detect(b, beam, 2);
   EXPECT_EQ(beam.symbols, ml.symbols);
   ASSERT_EQ(beam.llr.size(), ml.llr.size());
@@ -145,6 +145,41 @@ TEST(OnlineChannel, SubproblemsKeepTheFullProblemsNoise) {
   EXPECT_EQ(active.min().item<int64_t>(), 1);
   EXPECT_EQ(active.max().item<int64_t>(), 4);
   EXPECT_TRUE(torch::allclose(t.n0, torch::full_like(t.n0, 4 / 10.0), 1e-5, 1e-7));
+  // i.i.d. columns: the last streams are left out, as for --nt-min.
+  EXPECT_TRUE(torch::equal(t.mask, torch::arange(4).view({1, 4}) >= active.view({-1, 1})));
+}
+
+// Kronecker (or Rician) streams differ, so any subset may be cancelled; with imperfect CSI the cancelled streams
+// are subtracted with the estimate, leaving every stream's estimation error in y: E|y - H_est x_active|^2 per
+// antenna = N0 + V Nt (unit-energy symbols), against N0 + V k if the cancelled streams were simply absent.
+TEST(OnlineChannel, SubproblemsCancelAnySubsetWithTheChannelEstimate) {
+  auto cfg = channel(4, 6, Modulation::qpsk, "10");
+  cfg.snr = SnrSchedule::range("10:10");
+  cfg.channel.model = "kronecker";
+  cfg.channel.rho_tx = cfg.channel.rho_rx = 0.5;
+  cfg.channel.csi_error_var = 0.05;
+  OnlineChannel gen(cfg, 1, torch::kCPU, /*subproblems=*/true);
+  const auto t = gen.sample(40000, 5);
+  ASSERT_TRUE(t.mask.defined());
+  const auto prefix = torch::arange(4).view({1, 4}) >= (~t.mask).sum(1).view({-1, 1});
+  EXPECT_GT((t.mask != prefix).any(1).to(torch::kFloat64).mean().item<double>(), 0.3);  // not just the last ones
+  EXPECT_NEAR(t.mask.to(torch::kFloat64).mean(0).min().item<double>(), t.mask.to(torch::kFloat64).mean().item<double>(),
+              0.02);  // every stream equally often
+  const auto col_power = (t.Hr.square() + t.Hi.square()).sum(1);
+  EXPECT_EQ(col_power.masked_select(t.mask).abs().max().item<float>(), 0.0f);
+  const Constellation c(Modulation::qpsk);
+  std::vector<float> re, im;
+  for (const auto& p : c.points()) {
+    re.push_back(static_cast<float>(p.real()));
+    im.push_back(static_cast<float>(p.imag()));
+  }
+  const auto keep = (~t.mask).to(torch::kFloat32);
+  const auto xr = (torch::tensor(re).index_select(0, t.labels.reshape({-1})).view(t.labels.sizes()) * keep).unsqueeze(2);
+  const auto xi = (torch::tensor(im).index_select(0, t.labels.reshape({-1})).view(t.labels.sizes()) * keep).unsqueeze(2);
+  const auto er = t.yr - (torch::matmul(t.Hr, xr) - torch::matmul(t.Hi, xi)).squeeze(2);
+  const auto ei = t.yi - (torch::matmul(t.Hr, xi) + torch::matmul(t.Hi, xr)).squeeze(2);
+  const double residual = (er.square() + ei.square()).mean().item<double>();
+  EXPECT_NEAR(residual, 4 / 10.0 + 0.05 * 4, 0.01);
 }
 
 TEST(BeamSearch, DetectorRefusesABeamForAModelNotTrainedOnSubproblems) {
