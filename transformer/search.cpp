@@ -77,12 +77,43 @@ Subproblems cancel_fixed(const MimoTensors& batch, const torch::Tensor& labels, 
   return cancel(batch, labels, alphabet(modulation, batch.Hr.device()));
 }
 
+Beam beam_step(const Beam& in, const torch::Tensor& logp, const torch::Tensor& streams, int64_t beam) {
+  const int64_t B = in.labels.size(0), K = in.labels.size(1), Nt = in.labels.size(2), M = logp.size(2);
+  const int64_t E = std::min(beam, M);
+  // Branch on the free stream the network is surest of, over its E most likely symbols.
+  const auto local = std::get<0>(logp.max(2)).argmax(1);
+  const auto branch = streams.gather(1, local.unsqueeze(1)).squeeze(1);
+  const auto branch_logp = logp.gather(1, local.view({B * K, 1, 1}).expand({B * K, 1, M})).squeeze(1);
+  const auto top_symbols = branch_logp.topk(E, 1);
+  const auto children = (in.score.view({B * K, 1}) + std::get<0>(top_symbols)).view({B, K * E});
+  const auto kept = children.topk(std::min(beam, K * E), 1);
+  const auto pick = std::get<1>(kept);
+  const auto parent = torch::div(pick, E, "floor");
+  auto labels = in.labels.gather(1, parent.unsqueeze(2).expand({B, pick.size(1), Nt})).clone();
+  const auto stream = branch.view({B, K}).gather(1, parent);
+  const auto symbol = std::get<1>(top_symbols).view({B, K * E}).gather(1, pick);
+  labels.scatter_(2, stream.unsqueeze(2), symbol.unsqueeze(2));
+  return {labels, std::get<0>(kept)};
+}
+
+torch::Tensor list_llrs(const torch::Tensor& list, const torch::Tensor& d, const torch::Tensor& n0,
+                        const torch::Tensor& bits, double clip) {
+  const int64_t B = list.size(0), P = list.size(1), Nt = list.size(2), m = bits.size(1);
+  const auto bit = bits.index_select(0, list.reshape({-1})).view({B, P, Nt, m});
+  const auto dist = d.view({B, P, 1, 1}).expand({B, P, Nt, m});
+  const auto inf = torch::full({}, std::numeric_limits<double>::infinity(), d.options());
+  const auto worst = std::get<0>(d.max(1)).view({B, 1, 1});
+  const auto d0 = torch::minimum(torch::where(bit, inf, dist).amin(1), worst);
+  const auto d1 = torch::minimum(torch::where(bit, dist, inf).amin(1), worst);
+  return ((d1 - d0) / n0.to(torch::kFloat64).clamp_min(1e-30).view({B, 1, 1})).clamp(-clip, clip);
+}
+
 SearchResult beam_search(TransformerDetectorNet& net, const MimoTensors& in, int64_t beam, double clip) {
   TORCH_CHECK(beam >= 1, "beam search: beam must be >= 1");
   TORCH_CHECK(!in.mask.defined(), "beam search: the batch must not be padded");
   torch::NoGradGuard no_grad;
   const auto a = alphabet(net->options().modulation(), in.Hr.device());
-  const int64_t B = in.batch(), Nt = in.nt(), M = a.re.size(0), E = std::min(beam, M);
+  const int64_t B = in.batch(), Nt = in.nt(), M = a.re.size(0);
   const auto index = torch::TensorOptions().dtype(torch::kInt64).device(in.Hr.device());
 
   auto labels = torch::full({B, 1, Nt}, -1, index);  // hypotheses: fixed symbols, -1 = free
@@ -93,24 +124,11 @@ SearchResult beam_search(TransformerDetectorNet& net, const MimoTensors& in, int
     const auto flat = labels.reshape({B * K, Nt});
     const auto sub = cancel(in, labels, a);
     const auto logp = torch::log_softmax(net->forward(sub.problem).back().to(torch::kFloat64), 2);  // [B*K, F, M]
-    const auto best = logp.max(2);  // per free stream: log-probability and symbol
-    candidates.push_back(flat.scatter(1, sub.streams, std::get<1>(best)).view({B, K, Nt}));
+    candidates.push_back(flat.scatter(1, sub.streams, logp.argmax(2)).view({B, K, Nt}));
 
-    // Branch on the free stream the network is surest of, over its E most likely symbols.
-    const auto local = std::get<0>(best).argmax(1);
-    const auto branch = sub.streams.gather(1, local.unsqueeze(1)).squeeze(1);
-    const auto branch_logp = logp.gather(1, local.view({B * K, 1, 1}).expand({B * K, 1, M})).squeeze(1);
-    const auto top_symbols = branch_logp.topk(E, 1);
-    const auto children = (score.view({B * K, 1}) + std::get<0>(top_symbols)).view({B, K * E});
-    const auto kept = children.topk(std::min(beam, K * E), 1);
-    const auto pick = std::get<1>(kept);
-    const auto parent = torch::div(pick, E, "floor");
-    auto next = labels.gather(1, parent.unsqueeze(2).expand({B, pick.size(1), Nt})).clone();
-    const auto stream = branch.view({B, K}).gather(1, parent);
-    const auto symbol = std::get<1>(top_symbols).view({B, K * E}).gather(1, pick);
-    next.scatter_(2, stream.unsqueeze(2), symbol.unsqueeze(2));
-    labels = next;
-    score = std::get<0>(kept);
+    const auto next = beam_step({labels, score}, logp, sub.streams, beam);
+    labels = next.labels;
+    score = next.score;
   }
   // One free stream left per hypothesis: its M completions by the exact metric need no network pass.
   const int64_t K = labels.size(1);
@@ -120,17 +138,10 @@ SearchResult beam_search(TransformerDetectorNet& net, const MimoTensors& in, int
   candidates.push_back(last.view({B, K * M, Nt}));
 
   const auto list = torch::cat(candidates, 1);  // [B, P, Nt]
-  const int64_t P = list.size(1), m = a.bits.size(1);
   const auto d = distances(in, a, list);  // [B, P]
   SearchResult r;
   r.labels = list.gather(1, d.argmin(1).view({B, 1, 1}).expand({B, 1, Nt})).squeeze(1);
-  const auto bit = a.bits.index_select(0, list.reshape({-1})).view({B, P, Nt, m});
-  const auto dist = d.view({B, P, 1, 1}).expand({B, P, Nt, m});
-  const auto inf = torch::full({}, std::numeric_limits<double>::infinity(), d.options());
-  const auto worst = std::get<0>(d.max(1)).view({B, 1, 1});
-  const auto d0 = torch::minimum(torch::where(bit, inf, dist).amin(1), worst);
-  const auto d1 = torch::minimum(torch::where(bit, dist, inf).amin(1), worst);
-  r.llr = ((d1 - d0) / in.n0.to(torch::kFloat64).clamp_min(1e-30).view({B, 1, 1})).clamp(-clip, clip);
+  r.llr = list_llrs(list, d, in.n0, a.bits, clip);
   return r;
 }
 

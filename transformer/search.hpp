@@ -31,6 +31,21 @@ struct Subproblems {
 };
 Subproblems cancel_fixed(const MimoTensors& batch, const torch::Tensor& labels, Modulation modulation);
 
+/// Hypotheses [B, K, Nt] (symbol indices, -1 = free) and their log-probabilities [B, K].
+struct Beam {
+  torch::Tensor labels, score;
+};
+/// One level: each hypothesis branches on its surest free stream (`logp` [B * K, F, M] over the free streams
+/// `streams` [B * K, F]) to its min(beam, M) most likely symbols; the `beam` children of highest summed
+/// log-probability are kept.
+Beam beam_step(const Beam& hypotheses, const torch::Tensor& logp, const torch::Tensor& streams, int64_t beam);
+
+/// Max-log LLRs [B, Nt, m] over candidate lists `list` [B, P, Nt] with metrics ||y - Hx||^2 `d` [B, P] (float64),
+/// noise variance `n0` [B] and the label bit table `bits` [M, m] (bool): a bit value no candidate has takes the
+/// worst candidate's metric; clipped at +-clip.
+torch::Tensor list_llrs(const torch::Tensor& list, const torch::Tensor& d, const torch::Tensor& n0,
+                        const torch::Tensor& bits, double clip);
+
 /// `beam` >= 1 hypotheses per level; `batch.mask` must be undefined (every stream is real).
 SearchResult beam_search(TransformerDetectorNet& net, const MimoTensors& batch, int64_t beam, double clip);
 

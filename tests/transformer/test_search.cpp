@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "channel/generator.hpp"
@@ -95,6 +97,65 @@ TEST(BeamSearch, NeverWorseMetricThanOnePassAndLlrSignsMatchDecisions) {
         }
         EXPECT_LE(std::abs(l), 20.0);
       }
+  }
+}
+
+// One level by hand: each hypothesis branches on its surest free stream, and the children of highest summed
+// log-probability are kept.
+TEST(BeamSearch, StepBranchesOnTheSurestStreamAndKeepsTheMostLikelyChildren) {
+  auto logs = [](std::vector<std::vector<double>> p) {
+    auto t = torch::tensor(std::vector<double>{}).view({0, 4});
+    for (auto& row : p) t = torch::cat({t, torch::tensor(row).view({1, 4})});
+    return t.to(torch::kFloat64).log();
+  };
+  Beam root{torch::full({1, 1, 3}, -1, torch::kInt64), torch::zeros({1, 1}, torch::kFloat64)};
+  // Stream 1 is the surest (0.9): its two best symbols, 1 and 2.
+  const auto level0 = logs({{0.4, 0.3, 0.2, 0.1}, {0.01, 0.9, 0.06, 0.03}, {0.5, 0.3, 0.15, 0.05}}).view({1, 3, 4});
+  const auto one = beam_step(root, level0, torch::tensor({0, 1, 2}).view({1, 3}), 2);
+  EXPECT_TRUE(torch::equal(one.labels, torch::tensor({-1, 1, -1, -1, 2, -1}).view({1, 2, 3})));
+  EXPECT_TRUE(torch::allclose(one.score, torch::tensor(std::vector<double>{std::log(0.9), std::log(0.06)}).to(torch::kFloat64).view({1, 2})));
+  // Hypothesis 0 is surest of stream 2 (0.7), hypothesis 1 of stream 0 (0.99); the children's products are
+  // 0.63, 0.18 (from 0) and 0.0594, 0.0003 (from 1): the two kept both come from hypothesis 0.
+  const auto level1 = torch::stack({logs({{0.6, 0.2, 0.1, 0.1}, {0.7, 0.2, 0.08, 0.02}}),
+                                    logs({{0.99, 0.005, 0.003, 0.002}, {0.5, 0.3, 0.1, 0.1}})});
+  const auto two = beam_step(one, level1, torch::tensor({0, 2, 0, 2}).view({2, 2}), 2);
+  EXPECT_TRUE(torch::equal(two.labels, torch::tensor({-1, 1, 0, -1, 1, 1}).view({1, 2, 3})));
+  const auto expect_two = torch::tensor(std::vector<double>{std::log(0.63), std::log(0.18)}).to(torch::kFloat64);
+  EXPECT_TRUE(torch::allclose(two.score, expect_two.view({1, 2})));
+  // A beam of 4 ranks hypothesis 1's best child (0.0594) after 0.63, 0.18 and 0.072 (hypothesis 0, symbol 2).
+  const auto four = beam_step(one, level1, torch::tensor({0, 2, 0, 2}).view({2, 2}), 4);
+  EXPECT_TRUE(torch::equal(four.labels[0][2], torch::tensor({-1, 1, 2})));
+  EXPECT_TRUE(torch::equal(four.labels[0][3], torch::tensor({0, 2, -1})));
+}
+
+// List LLRs by hand: two QPSK candidates; a bit both carry the same value has its other value at the worst
+// candidate's metric.
+TEST(BeamSearch, ListLlrsAreMaxLogOverTheListWithTheWorstMetricForMissingValues) {
+  const Constellation c(Modulation::qpsk);
+  std::vector<uint8_t> table;
+  for (int q = 0; q < 4; ++q)
+    for (int j = 0; j < 2; ++j) table.push_back(c.bit(q, j) ? 1 : 0);
+  const auto bits = torch::tensor(table).view({4, 2}).to(torch::kBool);
+  // Candidates: symbol 0 (metric 1) and symbol 1 (metric 3) on one stream; N0 = 0.5.
+  const auto list = torch::tensor({0, 1}, torch::kInt64).view({1, 2, 1});
+  const auto d = torch::tensor({1.0, 3.0}, torch::kFloat64).view({1, 2});
+  const auto llr = list_llrs(list, d, torch::tensor({0.5}), bits, 100.0);
+  const auto clipped = list_llrs(list, d, torch::tensor({0.5}), bits, 3.0);
+  for (int j = 0; j < 2; ++j) {
+    // Symbol 0 is the best candidate: its bit value gets metric 1, the other value metric 3 (from symbol 1 if it
+    // differs there, else the worst candidate's, also 3).
+    const double expect = (c.bit(0, j) ? -1.0 : 1.0) * (3.0 - 1.0) / 0.5;
+    EXPECT_DOUBLE_EQ(llr[0][0][j].item<double>(), expect) << j;
+    EXPECT_DOUBLE_EQ(clipped[0][0][j].item<double>(), std::clamp(expect, -3.0, 3.0)) << j;
+  }
+  // With a third, distant candidate the missing value takes its metric (the worst), the present one stays.
+  const auto list3 = torch::tensor({0, 1, 1}, torch::kInt64).view({1, 3, 1});
+  const auto llr3 = list_llrs(list3, torch::tensor({1.0, 3.0, 9.0}, torch::kFloat64).view({1, 3}), torch::tensor({0.5}),
+                              bits, 100.0);
+  for (int j = 0; j < 2; ++j) {
+    const bool differs = c.bit(0, j) != c.bit(1, j);
+    const double expect = (c.bit(0, j) ? -1.0 : 1.0) * ((differs ? 3.0 : 9.0) - 1.0) / 0.5;
+    EXPECT_DOUBLE_EQ(llr3[0][0][j].item<double>(), expect) << j;
   }
 }
 
