@@ -108,6 +108,11 @@ torch::Tensor list_llrs(const torch::Tensor& list, const torch::Tensor& d, const
   return ((d1 - d0) / n0.to(torch::kFloat64).clamp_min(1e-30).view({B, 1, 1})).clamp(-clip, clip);
 }
 
+int64_t beam_search_bytes_per_use(int64_t nt, int64_t points, int64_t bits_per_symbol, int64_t beam) {
+  const int64_t candidates = 1 + beam * std::max<int64_t>(0, nt - 2) + beam * points;
+  return candidates * nt * bits_per_symbol * 8 * 4;  // distances, the two masked copies, and the bit table
+}
+
 SearchResult beam_search(TransformerDetectorNet& net, const MimoTensors& in, int64_t beam, double clip) {
   TORCH_CHECK(beam >= 1, "beam search: beam must be >= 1");
   TORCH_CHECK(!in.mask.defined(), "beam search: the batch must not be padded");

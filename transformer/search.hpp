@@ -46,6 +46,10 @@ Beam beam_step(const Beam& hypotheses, const torch::Tensor& logp, const torch::T
 torch::Tensor list_llrs(const torch::Tensor& list, const torch::Tensor& d, const torch::Tensor& n0,
                         const torch::Tensor& bits, double clip);
 
+/// About the most memory one channel use takes in beam_search (the list LLRs' float64 [P, Nt, m] tensors over
+/// P = 1 + K (Nt - 2) + K M candidates), for sizing batches.
+int64_t beam_search_bytes_per_use(int64_t nt, int64_t points, int64_t bits_per_symbol, int64_t beam);
+
 /// `beam` >= 1 hypotheses per level; `batch.mask` must be undefined (every stream is real).
 SearchResult beam_search(TransformerDetectorNet& net, const MimoTensors& batch, int64_t beam, double clip);
 

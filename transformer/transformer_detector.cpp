@@ -42,8 +42,16 @@ protected:
     std::lock_guard lock(mutex_);
     torch::NoGradGuard no_grad;
     const size_t m = b.m, M = static_cast<size_t>(constellation_.size());
-    // A beam search runs `beam` subproblems per channel use through each pass.
-    const auto chunk = static_cast<size_t>(std::max<int64_t>(1, batch_ / std::max<int64_t>(1, beam_)));
+    // A beam search runs `beam` subproblems per channel use through each pass, and its list LLRs take memory
+    // in proportion to the candidates: both bound the channel uses per pass.
+    int64_t per_pass = batch_;
+    if (beam_ > 0) {
+      constexpr int64_t kSearchBytes = int64_t{512} << 20;
+      const auto use = beam_search_bytes_per_use(static_cast<int64_t>(b.nt), static_cast<int64_t>(M),
+                                                 static_cast<int64_t>(m), beam_);
+      per_pass = std::min(batch_ / beam_, kSearchBytes / use);
+    }
+    const auto chunk = static_cast<size_t>(std::max<int64_t>(1, per_pass));
     for (size_t first = begin; first < end; first += chunk) {
       const size_t last = std::min(end, first + chunk);
       auto t = to_tensors(b, first, last, device_);
