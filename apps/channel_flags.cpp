@@ -23,7 +23,8 @@ void add_channel_flags(CLI::App& cmd, ChannelFlags& f, bool allow_range) {
   cmd.add_option("--snr-unit", f.snr_unit,
                  "SNR axis: snr (receive SNR per antenna, Nt*Es/N0), esn0 (Es/N0), ebn0 (Eb/N0)")
       ->capture_default_str();
-  cmd.add_option("--seed", f.seed, "Random seed; the same seed gives identical results")->capture_default_str();
+  cmd.add_option("--seed", f.seed, "Random seed; the same seed gives identical results")->capture_default_str()
+      ->check(unsigned64());
 }
 
 GeneratorConfig generator_config(const ChannelFlags& f, StreamTag tag) {

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "apps/flag_checks.hpp"
 #include "channel/generator.hpp"
 
 namespace mimo::cli {
@@ -16,18 +17,6 @@ struct ChannelFlags {
   std::string snr_unit = "snr";
   uint64_t seed = 1;
 };
-
-/// A check for integer flags that must be >= 1, with a readable message.
-inline const CLI::Validator kAtLeastOne(
-    [](std::string& v) -> std::string {
-      try {
-        size_t used = 0;
-        if (std::stoll(v, &used) >= 1 && used == v.size()) return "";
-      } catch (const std::exception&) {
-      }
-      return "must be an integer >= 1 (got '" + v + "')";
-    },
-    "INT>=1");
 
 /// Declares --nt --nr --mod --channel --rho-tx --rho-rx --k-factor --csi-error-var --snr-unit --seed, and
 /// --snr-db (plus --snr-range when allow_range).

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "apps/commands.hpp"
+#include "apps/outputs.hpp"
 #include "apps/terminal.hpp"
 #include "channel/parallel.hpp"
 #include "datasets/detection_file.hpp"
@@ -40,11 +41,9 @@ std::vector<std::string> group_names(const std::vector<std::unique_ptr<Detector>
 
 int run_detect(const DetectFlags& f) {
   namespace fs = std::filesystem;
+  check_outputs({{"--out", f.out}}, {{"--data", f.data}});
   const auto specs = split_detector_list(f.detectors);
   DatasetReader data(f.data);
-  std::error_code ec;
-  if (fs::equivalent(f.data, f.out, ec)) throw std::invalid_argument("--out would overwrite the data set --data");
-  require_output_directory(f.out);
   const auto& info = data.info();
   const Constellation constellation(info.modulation);
   const size_t nt = static_cast<size_t>(info.channel.nt), m = static_cast<size_t>(constellation.bits_per_symbol());
@@ -55,11 +54,11 @@ int run_detect(const DetectFlags& f) {
 
   DetectionFileInfo file_info{fs::absolute(f.data).string(), to_string(info.modulation), data.size(), nt,
                               static_cast<size_t>(info.channel.nr), m, command_line(), std::string(kToolVersion)};
+  install_interrupt_handler();  // before the partial file exists, so no signal finds it unhandled
   DetectionFileWriter out(f.out, file_info);
   for (size_t d = 0; d < detectors.size(); ++d) out.add_detector(names[d], specs[d], detectors[d]->provides_llr());
 
   const int threads = resolve_threads(f.threads);
-  install_interrupt_handler();
   ProgressBar bar("detect", data.size());
   std::vector<PointResult> counts(detectors.size());
   Detection det;
@@ -105,7 +104,7 @@ void add_detect_command(CLI::App& app, Registry& registry) {
       ->capture_default_str();
   cmd->add_option("--batch", flags->batch, "Samples per batch")->capture_default_str()->check(CLI::Range(1, 1 << 24));
   cmd->add_option("--threads", flags->threads, "Worker threads (0 = all cores)")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(thread_count());
   cmd->add_option("--out,-o", flags->out, "Output HDF5 file: one group per detector (symbols, llr)")->required();
   registry.add(cmd, [flags] { return run_detect(*flags); });
 }

@@ -8,6 +8,7 @@
 #include "apps/channel_flags.hpp"
 #include "apps/commands.hpp"
 #include "apps/json.hpp"
+#include "apps/outputs.hpp"
 #include "apps/terminal.hpp"
 #include "channel/parallel.hpp"
 #include "datasets/atomic_file.hpp"
@@ -74,6 +75,9 @@ void print_row(const std::vector<PointResult>& point, bool header) {
 }
 
 int run_evaluate(const EvaluateFlags& f) {
+  // Checked before the (possibly long) run.
+  require_extension({"--out", f.out}, ".csv");
+  check_outputs({{"--out", f.out}, {"the configuration file beside --out", json_path_for(f.out)}}, {{"--data", f.data}});
   const auto specs = split_detector_list(f.detectors);
   if (!(f.max_bits >= 1 && f.max_bits <= 1e18)) throw std::invalid_argument("--max-bits must be in [1, 1e18]");
   std::optional<DatasetReader> data;
@@ -94,8 +98,6 @@ int run_evaluate(const EvaluateFlags& f) {
     detectors.push_back(owned.back().get());
   }
   const ResultsContext context{g.channel.model, to_string(g.modulation), g.channel.nt, g.channel.nr};
-  // Checked before the (possibly long) run: the output directory must exist.
-  require_output_directory(f.out);
 
   EngineOptions opt;
   opt.min_errors = f.min_errors;
@@ -167,14 +169,16 @@ void add_evaluate_command(CLI::App& app, Registry& registry) {
                   "Comma-separated detector specs: mf zf mmse sic ml sphere kbest:k=K ep transformer:model.pt[,beam=K]")
       ->capture_default_str();
   auto* data = cmd->add_option("--data", flags->data, "Evaluate on a stored data set (its channel flags apply)");
-  for (const char* name : {"--snr-db", "--nt", "--nr", "--mod", "--channel", "--seed"})
+  // A stored data set fixes its channel: a channel flag beside --data would be silently ignored.
+  for (const char* name : {"--snr-db", "--nt", "--nr", "--mod", "--channel", "--seed", "--rho-tx", "--rho-rx",
+                           "--k-factor", "--csi-error-var", "--snr-unit"})
     data->excludes(cmd->get_option(name));
   cmd->add_option("--min-errors", flags->min_errors, "Stop a point when every detector has this many bit errors")
-      ->capture_default_str();
+      ->capture_default_str()->check(kAtLeastOne);
   cmd->add_option("--max-bits", flags->max_bits, "Stop a point after this many bits")->capture_default_str();
   cmd->add_option("--threads", flags->threads, "Worker threads (0 = all cores)")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--out,-o", flags->out, "Results CSV; the configuration goes to the .json beside it")->required();
+      ->check(thread_count());
+  cmd->add_option("--out,-o", flags->out, "Results CSV (.csv); the configuration goes to the .json beside it")->required();
   registry.add(cmd, [flags] { return run_evaluate(*flags); });
 }
 

@@ -5,6 +5,7 @@
 
 #include "apps/channel_flags.hpp"
 #include "apps/commands.hpp"
+#include "apps/outputs.hpp"
 #include "apps/terminal.hpp"
 #include "channel/parallel.hpp"
 #include "datasets/writer.hpp"
@@ -22,6 +23,8 @@ struct GenerateFlags {
 };
 
 int run_generate(const GenerateFlags& f) {
+  check_outputs({{"--out", f.out}});
+  install_interrupt_handler();  // before the partial file exists, so no signal finds it unhandled
   const Generator gen(generator_config(f.channel, StreamTag::generate));
   const auto& cfg = gen.config();
   const int threads = resolve_threads(f.threads);
@@ -43,7 +46,6 @@ int run_generate(const GenerateFlags& f) {
   // while the current one is compressed and written.
   const size_t per_sample = static_cast<size_t>(cfg.channel.nr) * cfg.channel.nt * 8;
   const size_t batch = std::clamp<size_t>((8u << 20) / per_sample, 64, 65536);
-  install_interrupt_handler();
   ProgressBar bar("generate", f.samples);
   SampleBatch current, next;
   uint64_t done = 0;
@@ -86,7 +88,7 @@ void add_generate_command(CLI::App& app, Registry& registry) {
   add_channel_flags(*cmd, flags->channel, /*allow_range=*/true);
   cmd->add_option("--samples", flags->samples, "Number of channel uses")->required()->check(kAtLeastOne);
   cmd->add_option("--threads", flags->threads, "Worker threads (0 = all cores)")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(thread_count());
   cmd->add_option("--compression", flags->compression, "Deflate level 0-9 (0 = off)")->capture_default_str()
       ->check(CLI::Range(0, 9));
   cmd->add_option("--out,-o", flags->out, "Output file (.h5); written as <out>.partial, renamed when complete")

@@ -94,7 +94,8 @@ void add_inspect_command(CLI::App& app, Registry& registry) {
   auto flags = std::make_shared<InspectFlags>();
   CLI::App* cmd = app.add_subcommand("inspect", "Print a data set's schema, metadata and measured statistics");
   cmd->add_option("file", flags->file, "Data set (.h5)")->required();
-  cmd->add_option("--samples", flags->samples, "Samples used for the statistics")->capture_default_str();
+  cmd->add_option("--samples", flags->samples, "Samples used for the statistics")->capture_default_str()
+      ->check(kAtLeastOne);
   registry.add(cmd, [flags] { return run_inspect(*flags); });
 }
 

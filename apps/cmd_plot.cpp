@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "apps/commands.hpp"
+#include "apps/outputs.hpp"
 
 #ifndef MIMO_SOURCE_DIR
 #define MIMO_SOURCE_DIR "."
@@ -50,6 +51,11 @@ std::string plot_script() {
 }
 
 int run_plot(const PlotFlags& f) {
+  if (!f.out.empty()) {
+    std::vector<FlagPath> inputs;
+    for (const auto& in : f.inputs) inputs.push_back({"the results file", in});
+    check_outputs({{"--out", f.out}}, inputs);
+  }
   std::vector<std::string> args{python(), plot_script()};
   args.insert(args.end(), f.inputs.begin(), f.inputs.end());
   if (f.out.empty() && f.snr_at.empty()) throw std::invalid_argument("give --out (a figure), --snr-at, or both");

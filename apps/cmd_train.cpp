@@ -8,6 +8,7 @@
 
 #include "apps/channel_flags.hpp"
 #include "apps/commands.hpp"
+#include "apps/outputs.hpp"
 #include "apps/terminal.hpp"
 #include "transformer/train.hpp"
 
@@ -23,6 +24,7 @@ struct TrainFlags {
 
 int run_train(TrainFlags& f) {
   auto& c = f.config;
+  check_outputs({{"--out", c.out}, {"the training log", tf::training_log_path(c.out)}}, {{"--data", c.data}});
   // Training draws SNRs uniformly: "--snr-db LO:HI" is read as that range (a grid is used by its ends).
   ChannelFlags flags = f.channel;
   if (flags.snr_range.empty() && std::count(flags.snr_db.begin(), flags.snr_db.end(), ':') == 1) {
@@ -33,7 +35,8 @@ int run_train(TrainFlags& f) {
   if (!f.validate_snr.empty()) c.validate_snr = SnrSchedule::grid(f.validate_snr).values();
   if (c.nt_min > c.channel.channel.nt) throw std::invalid_argument("--nt-min must not exceed --nt");
 
-  install_interrupt_handler();
+  // A step ends and the model is saved well within this; a longer wait would mean a stuck step.
+  install_interrupt_handler(/*grace_seconds=*/10);
 #if defined(__GLIBC__)
   // Every step allocates and frees the same few-MB activation buffers; glibc would hand them back to the kernel
   // and fault them in again each time (measured: 10-25% more steps per second on CPU when it keeps them).
@@ -80,7 +83,8 @@ void add_train_command(CLI::App& app, Registry& registry) {
   cmd->add_option("--layers", c.layers, "Transformer blocks")->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--dim", c.dim, "Token width")->capture_default_str()->check(CLI::Range(8, 4096));
   cmd->add_option("--heads", c.heads, "Attention heads (must divide --dim)")->capture_default_str()->check(CLI::Range(1, 64));
-  cmd->add_option("--nt-min", c.nt_min, "Also train on fewer streams, down to this many (padding-masked)");
+  cmd->add_option("--nt-min", c.nt_min, "Also train on fewer streams, down to this many (padding-masked)")
+      ->check(integer_in(1, 1024));
   cmd->add_flag("--subproblems", c.subproblems,
                "Also train on the subproblems a tree search meets (transformer:model.pt,beam=K): k of the Nt "
                "streams left after the others are cancelled, at the full problem's noise (default --nt-min 1)");

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "apps/flag_checks.hpp"
+
 namespace mimo {
 inline constexpr std::string_view kToolVersion = "0.1.0";
 }
@@ -21,8 +23,11 @@ class Registry {
 public:
   void add(CLI::App* sub, std::function<int()> run) { commands_.emplace_back(sub, std::move(run)); }
   int run_selected() const {
-    for (const auto& [sub, run] : commands_)
-      if (sub->parsed()) return run();
+    for (const auto& [sub, run] : commands_) {
+      if (!sub->parsed()) continue;
+      require_finite_numbers(*sub);
+      return run();
+    }
     return 2;
   }
 

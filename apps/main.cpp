@@ -1,10 +1,12 @@
 // The `mimo` command line: one subcommand per job, each defined in its own cmd_*.cpp.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 
 #include "apps/commands.hpp"
+#include "datasets/partial_file.hpp"
 #ifdef MIMO_WITH_TORCH
 #include "transformer/transformer_detector.hpp"
 #endif
@@ -33,10 +35,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  int rc = 1;
   try {
-    return registry.run_selected();
+    rc = registry.run_selected();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mimo: error: %s\n", e.what());
-    return 1;
   }
+  // After a file HDF5 could not close (a write error), its clean-up at exit would crash: skip it.
+  if (mimo::hdf5_needs_quick_exit()) {
+    std::fflush(nullptr);
+    std::_Exit(rc);
+  }
+  return rc;
 }

@@ -2,23 +2,41 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <stdexcept>
+
+#include "datasets/atomic_file.hpp"
 
 namespace mimo::cli {
 
 namespace {
 std::atomic<bool> g_interrupted{false};
+std::atomic<int> g_signal{0};
+unsigned g_grace_seconds = 1;
+
+// Leaves at once: only async-signal-safe calls (unlink, write, _exit).
+[[noreturn]] void exit_now(int sig) {
+  remove_partial_files_now();
+  static const char msg[] = "mimo: interrupted; stopped at once, no partial file left\n";
+  [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+  ::_exit(128 + sig);
+}
 
 extern "C" void on_signal(int sig) {
-  if (g_interrupted.exchange(true)) std::_Exit(128 + sig);
+  if (g_interrupted.exchange(true)) exit_now(sig);  // a second Ctrl-C: the user does not want to wait
+  g_signal = sig;
+  ::alarm(g_grace_seconds);
 }
+
+// The command did not reach a point where it stops cleanly within the grace period (a long batch).
+extern "C" void on_alarm(int) { exit_now(g_signal.load()); }
 }  // namespace
 
-void install_interrupt_handler() {
+void install_interrupt_handler(unsigned grace_seconds) {
+  g_grace_seconds = std::max(grace_seconds, 1u);
+  std::signal(SIGALRM, on_alarm);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 }
@@ -67,12 +85,6 @@ void ProgressBar::finish() {
   if (!enabled_) return;
   std::fprintf(stderr, "\r\033[K");
   std::fflush(stderr);
-}
-
-void require_output_directory(const std::string& output) {
-  const auto dir = std::filesystem::path(output).parent_path();
-  if (!dir.empty() && !std::filesystem::is_directory(dir))
-    throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
 }
 
 }  // namespace mimo::cli

@@ -8,8 +8,10 @@
 
 namespace mimo::cli {
 
-/// Installs SIGINT/SIGTERM handlers that set the flag read by interrupted(); a second signal exits at once.
-void install_interrupt_handler();
+/// Installs SIGINT/SIGTERM handlers that set the flag read by interrupted(), so the command stops between
+/// batches and cleans up. If it has not exited `grace_seconds` later (a long batch), or on a second signal, the
+/// process deletes its registered partial files (PartialFileGuard) and exits at once with 128 + signal.
+void install_interrupt_handler(unsigned grace_seconds = 1);
 bool interrupted();
 
 /// A one-line progress bar on stderr, drawn only when stderr is a terminal, at most ~10 times a second.
@@ -29,10 +31,6 @@ private:
   bool enabled_;
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
-
-/// Throws std::invalid_argument unless the directory `output` goes into exists: checked before a long run,
-/// not found out at its end.
-void require_output_directory(const std::string& output);
 
 /// "12.3 k", "4.56 M": a rate or count with an SI prefix.
 std::string si(double value);

@@ -3,15 +3,25 @@
 // results that depend only on the index are the same for every thread count.
 #include <algorithm>
 #include <exception>
+#include <stdexcept>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 namespace mimo {
 
+/// The most worker threads any command starts: far above any machine's useful count, far below the point where
+/// thread creation fails.
+inline constexpr int kMaxThreads = 1024;
+
 /// Number of worker threads to use when the user asks for `requested` (0 = all hardware threads).
 inline int resolve_threads(int requested) {
+  if (requested < 0 || requested > kMaxThreads)
+    throw std::invalid_argument("threads must be in [0, " + std::to_string(kMaxThreads) + "] (threads = " +
+                                std::to_string(requested) + ")");
   if (requested > 0) return requested;
-  return std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, static_cast<unsigned>(kMaxThreads)));
 }
 
 /// Calls body(begin, end, worker) on `threads` disjoint ranges covering [0, n); rethrows the first exception.
@@ -24,15 +34,22 @@ void parallel_for(size_t n, int threads, Body&& body) {
   }
   std::vector<std::thread> pool;
   std::vector<std::exception_ptr> errors(workers);
-  for (size_t w = 0; w < workers; ++w) {
-    const size_t begin = n * w / workers, end = n * (w + 1) / workers;
-    pool.emplace_back([&, begin, end, w] {
-      try {
-        body(begin, end, static_cast<int>(w));
-      } catch (...) {
-        errors[w] = std::current_exception();
-      }
-    });
+  try {
+    for (size_t w = 0; w < workers; ++w) {
+      const size_t begin = n * w / workers, end = n * (w + 1) / workers;
+      pool.emplace_back([&, begin, end, w] {
+        try {
+          body(begin, end, static_cast<int>(w));
+        } catch (...) {
+          errors[w] = std::current_exception();
+        }
+      });
+    }
+  } catch (const std::system_error& e) {
+    // A joinable std::thread destroyed during unwinding would call std::terminate: join the started ones first.
+    for (auto& t : pool) t.join();
+    throw std::runtime_error("cannot start " + std::to_string(workers) + " threads (" + e.what() +
+                             "); use fewer --threads");
   }
   for (auto& t : pool) t.join();
   for (auto& e : errors)

@@ -52,6 +52,7 @@ double parse_number(const std::string& text, const std::string& spec) {
   }
   if (used == 0 || used != text.size() || !std::isfinite(v))
     throw std::invalid_argument("bad SNR '" + spec + "': '" + text + "' is not a finite number");
+  require_snr_in_range(v);
   return v;
 }
 
@@ -66,8 +67,18 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 }  // namespace
 
+void require_snr_in_range(double value_db) {
+  if (!(std::abs(value_db) <= kMaxAbsSnrDb)) {
+    std::ostringstream os;
+    os << "SNR " << value_db << " dB is outside [-" << kMaxAbsSnrDb << ", " << kMaxAbsSnrDb
+       << "] dB (its noise variance would not fit a float32 data set)";
+    throw std::invalid_argument(os.str());
+  }
+}
+
 SnrSchedule SnrSchedule::grid(std::vector<double> values) {
   if (values.empty()) throw std::invalid_argument("SNR grid is empty");
+  for (double v : values) require_snr_in_range(v);
   SnrSchedule s;
   s.values_ = std::move(values);
   return s;

@@ -28,6 +28,13 @@ struct SnrPoint {
 };
 SnrPoint snr_point(double value_db, SnrUnit unit, int nt, int bits_per_symbol);
 
+/// The SNRs mimo accepts, in any unit: the noise variance of any of them, for any Nt up to 1024 and m up to 8,
+/// is a normal float32 (data sets store it so), with a wide margin around any physical SNR.
+inline constexpr double kMaxAbsSnrDb = 300.0;
+
+/// Throws std::invalid_argument unless |value_db| <= kMaxAbsSnrDb.
+void require_snr_in_range(double value_db);
+
 /// Which SNR each sample gets: a grid that samples cycle through, or a uniform draw from [lo, hi].
 class SnrSchedule {
 public:

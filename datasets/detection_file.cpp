@@ -56,7 +56,7 @@ DetectionFileWriter::DetectionFileWriter(const std::string& path, const Detectio
     schema::write_attr(f, "llr_convention", std::string("ln P(b=0)/P(b=1), max-log; positive favours bit 0; bit "
                                                         "order as the data set's bits"));
   } catch (const H5::Exception& e) {
-    throw DatasetError("cannot write '" + impl_->out.partial_path() + "': " + e.getDetailMsg());
+    throw DatasetError(h5_write_error(impl_->out.partial_path(), e.getDetailMsg()));
   }
 }
 
@@ -92,7 +92,7 @@ void DetectionFileWriter::write(size_t d, uint64_t first, size_t count, const in
     write_rows(g.symbols, H5::PredType::NATIVE_INT32, first, count, symbols);
     if (g.with_llr && llr) write_rows(g.llr, H5::PredType::NATIVE_FLOAT, first, count, llr);
   } catch (const H5::Exception& e) {
-    throw DatasetError("cannot write '" + impl.out.partial_path() + "' (disk full?): " + e.getDetailMsg());
+    throw DatasetError(h5_write_error(impl.out.partial_path(), e.getDetailMsg()));
   }
 }
 
@@ -107,16 +107,20 @@ void DetectionFileWriter::summarize(size_t d, const DetectionSummary& s) {
     schema::write_attr(g, "symbol_errors", s.symbol_errors);
     if (s.llr_information) schema::write_attr(g, "llr_mutual_information", *s.llr_information);
   } catch (const H5::Exception& e) {
-    throw DatasetError("cannot write '" + impl.out.partial_path() + "': " + e.getDetailMsg());
+    throw DatasetError(h5_write_error(impl.out.partial_path(), e.getDetailMsg()));
   }
 }
 
 void DetectionFileWriter::commit() {
-  live().groups.clear();
+  live().out.flush();  // a full disk is reported here, before the data sets are closed
+  impl_->groups.clear();
   impl_->out.commit();
   impl_.reset();
 }
 
-void DetectionFileWriter::abort() noexcept { impl_.reset(); }
+void DetectionFileWriter::abort() noexcept {
+  if (impl_) impl_->out.abandon();  // closing the groups' data sets must not fail on a full disk
+  impl_.reset();
+}
 
 }  // namespace mimo

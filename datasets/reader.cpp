@@ -19,21 +19,63 @@ std::string shape_text(const std::vector<hsize_t>& dims) {
   return os.str();
 }
 
-template <class T>
-T read_attr(const H5::H5File& f, const char* name, const H5::DataType& type, const std::string& path) {
+// An attribute checked before it is read: HDF5 reads a whole array attribute into the buffer it is given, so an
+// array where a scalar belongs would overflow it. MATLAB writes scalars as 1x1 arrays, so one element is enough.
+H5::Attribute open_scalar_attr(const H5::H5File& f, const char* name, const std::string& path) {
   if (!f.attrExists(name)) throw DatasetError(path + ": missing attribute " + quote(name));
+  H5::Attribute a = f.openAttribute(name);
+  const hssize_t points = a.getSpace().getSimpleExtentNpoints();
+  if (points != 1)
+    throw DatasetError(path + ": attribute " + quote(name) + " must be a single value, not " +
+                       std::to_string(points) + " values");
+  return a;
+}
+
+// Whole numbers only: a floating-point `nt = 4.5` must not be truncated to 4.
+template <class T>
+T read_integer_attr(const H5::H5File& f, const char* name, const H5::PredType& type, const std::string& path) {
+  H5::Attribute a = open_scalar_attr(f, name, path);
+  if (a.getTypeClass() != H5T_INTEGER) throw DatasetError(path + ": attribute " + quote(name) + " is not an integer");
   T v{};
-  f.openAttribute(name).read(type, &v);
+  a.read(type, &v);
+  return v;
+}
+
+double read_real_attr(const H5::H5File& f, const char* name, const std::string& path) {
+  H5::Attribute a = open_scalar_attr(f, name, path);
+  if (a.getTypeClass() != H5T_FLOAT && a.getTypeClass() != H5T_INTEGER)
+    throw DatasetError(path + ": attribute " + quote(name) + " is not a number");
+  double v = 0;
+  a.read(H5::PredType::NATIVE_DOUBLE, &v);
+  if (!std::isfinite(v)) throw DatasetError(path + ": attribute " + quote(name) + " is not finite");
   return v;
 }
 
 std::string read_string_attr(const H5::H5File& f, const char* name, const std::string& path) {
-  if (!f.attrExists(name)) throw DatasetError(path + ": missing attribute " + quote(name));
-  H5::Attribute a = f.openAttribute(name);
+  H5::Attribute a = open_scalar_attr(f, name, path);
   if (a.getTypeClass() != H5T_STRING) throw DatasetError(path + ": attribute " + quote(name) + " is not a string");
   std::string v;
   a.read(a.getStrType(), v);
   return v;
+}
+
+// A chunked data set whose chunks were never all written reads as fill values (zeros), and a tiny file can declare
+// a billion samples that way; a complete one has every chunk. Contiguous data (other writers) must be allocated.
+void require_written(const H5::DataSet& d, const char* name, const std::vector<hsize_t>& dims, const std::string& path) {
+  const H5::DSetCreatPropList props = d.getCreatePlist();
+  if (props.getLayout() == H5D_CHUNKED) {
+    std::vector<hsize_t> chunk(dims.size());
+    props.getChunk(static_cast<int>(chunk.size()), chunk.data());
+    hsize_t expected = 1;
+    for (size_t k = 0; k < dims.size(); ++k) expected *= (dims[k] + chunk[k] - 1) / std::max<hsize_t>(chunk[k], 1);
+    hsize_t stored = 0;
+    const H5::DataSpace space = d.getSpace();  // HDF5 1.10 does not take H5S_ALL here
+    if (H5Dget_num_chunks(d.getId(), space.getId(), &stored) < 0 || stored < expected)
+      throw DatasetError(path + ": data set " + quote(name) + " is incomplete (" + std::to_string(stored) + " of " +
+                         std::to_string(expected) + " chunks written)");
+  } else if (props.getLayout() == H5D_CONTIGUOUS && d.getStorageSize() == 0) {
+    throw DatasetError(path + ": data set " + quote(name) + " was declared but never written");
+  }
 }
 
 bool is_complex_compound(const H5::DataSet& d) {
@@ -75,18 +117,18 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
   try {
     if (!f.attrExists("schema_version"))
       throw DatasetError(p + ": not a mimo data set (no 'schema_version' attribute)");
-    info_.schema_version = read_attr<int>(f, "schema_version", H5::PredType::NATIVE_INT, p);
+    info_.schema_version = read_integer_attr<int>(f, "schema_version", H5::PredType::NATIVE_INT, p);
     if (info_.schema_version != kSchemaVersion)
       throw DatasetError(p + ": schema version " + std::to_string(info_.schema_version) +
                          " is not supported (this mimo reads version " + std::to_string(kSchemaVersion) + ")");
     auto& ch = info_.channel;
-    ch.nt = read_attr<int>(f, "nt", H5::PredType::NATIVE_INT, p);
-    ch.nr = read_attr<int>(f, "nr", H5::PredType::NATIVE_INT, p);
+    ch.nt = read_integer_attr<int>(f, "nt", H5::PredType::NATIVE_INT, p);
+    ch.nr = read_integer_attr<int>(f, "nr", H5::PredType::NATIVE_INT, p);
     ch.model = read_string_attr(f, "channel_model", p);
-    ch.rho_tx = read_attr<double>(f, "rho_tx", H5::PredType::NATIVE_DOUBLE, p);
-    ch.rho_rx = read_attr<double>(f, "rho_rx", H5::PredType::NATIVE_DOUBLE, p);
-    ch.k_factor = read_attr<double>(f, "k_factor", H5::PredType::NATIVE_DOUBLE, p);
-    ch.csi_error_var = read_attr<double>(f, "csi_error_var", H5::PredType::NATIVE_DOUBLE, p);
+    ch.rho_tx = read_real_attr(f, "rho_tx", p);
+    ch.rho_rx = read_real_attr(f, "rho_rx", p);
+    ch.k_factor = read_real_attr(f, "k_factor", p);
+    ch.csi_error_var = read_real_attr(f, "csi_error_var", p);
     try {
       validate(ch);
       info_.modulation = parse_modulation(read_string_attr(f, "modulation", p));
@@ -95,11 +137,16 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
       throw DatasetError(p + ": bad metadata: " + e.what());
     }
     info_.snr_schedule = read_string_attr(f, "snr_schedule", p);
-    info_.seed = read_attr<uint64_t>(f, "seed", H5::PredType::NATIVE_UINT64, p);
+    info_.seed = read_integer_attr<uint64_t>(f, "seed", H5::PredType::NATIVE_UINT64, p);
     info_.tool_version = read_string_attr(f, "tool_version", p);
+    read_string_attr(f, "llr_convention", p);  // required by SCHEMA.md; its text is for people
 
     const hsize_t nt = ch.nt, nr = ch.nr;
     const hsize_t m = Constellation(info_.modulation).bits_per_symbol();
+    const int declared_m = read_integer_attr<int>(f, "bits_per_symbol", H5::PredType::NATIVE_INT, p);
+    if (declared_m != static_cast<int>(m))
+      throw DatasetError(p + ": attribute 'bits_per_symbol' is " + std::to_string(declared_m) + " but " +
+                         to_string(info_.modulation) + " has " + std::to_string(m));
     bool have_n = false;
     hsize_t n = 0;
     auto open = [&](const char* name, std::vector<hsize_t> inner, bool complex, H5T_class_t cls, size_t size) {
@@ -119,16 +166,24 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
                            shape_text(want));
       }
       if (!have_n) { n = dims[0]; have_n = true; }
+      require_written(d, name, dims, p);
       return d;
     };
     impl_->H = open(schema::H, {nr, nt}, true, H5T_COMPOUND, 0);
     impl_->y = open(schema::y, {nr}, true, H5T_COMPOUND, 0);
     impl_->x = open(schema::x, {nt}, true, H5T_COMPOUND, 0);
     impl_->bits = open(schema::bits, {nt * m}, false, H5T_INTEGER, 1);
+    // A signed int8 -1 would be converted to the uint8 0 on reading: a wrong bit, not an error.
+    if (impl_->bits.getIntType().getSign() != H5T_SGN_NONE)
+      throw DatasetError(p + ": data set 'bits' must be unsigned 8-bit integers (uint8)");
     impl_->snr_db = open(schema::snr_db, {}, false, H5T_FLOAT, 4);
     impl_->noise_var = open(schema::noise_var, {}, false, H5T_FLOAT, 4);
     has_h_est_ = f.nameExists(schema::H_est);
     if (has_h_est_) impl_->H_est = open(schema::H_est, {nr, nt}, true, H5T_COMPOUND, 0);
+    if (has_h_est_ != (ch.csi_error_var > 0))
+      throw DatasetError(p + (has_h_est_ ? ": has 'H_est' but attribute 'csi_error_var' is 0 (perfect CSI)"
+                                         : ": attribute 'csi_error_var' is > 0 but data set 'H_est' is missing"));
+    if (n == 0) throw DatasetError(p + ": holds no samples");
     info_.samples = n;
   } catch (const H5::Exception& e) {
     throw DatasetError(p + ": unreadable metadata (corrupted file?): " + e.getDetailMsg());
@@ -185,6 +240,7 @@ void DatasetReader::read(uint64_t first, size_t count, SampleBatch& out) const {
   finite(out.y, schema::y, ch.nr);
   finite(out.x, schema::x, ch.nt);
   finite(out.noise_var, schema::noise_var, 1);
+  finite(out.snr_db, schema::snr_db, 1);
   if (has_h_est_) finite(out.H_est, schema::H_est, ch.nr * ch.nt);
   for (size_t k = 0; k < count; ++k)
     if (!(out.noise_var[k] >= 0.0f))

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -176,8 +177,9 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetInfo& info, c
     cols.emplace_back(f, schema::noise_var, H5::PredType::NATIVE_FLOAT, std::vector<hsize_t>{}, chunk, level);
     if (options.with_h_est) cols.emplace_back(f, schema::H_est, cx, std::vector<hsize_t>{nr, nt}, chunk, level);
   } catch (const H5::Exception& e) {
+    const std::string message = h5_write_error(partial_, e.getDetailMsg());
     abort();
-    throw DatasetError("cannot write '" + partial_ + "': " + e.getDetailMsg());
+    throw DatasetError(message);
   }
 }
 
@@ -188,6 +190,12 @@ void DatasetWriter::append(const SampleBatch& b) {
   if (b.nt != impl_->nt || b.nr != impl_->nr || b.m != impl_->m || b.has_h_est() != impl_->with_h_est)
     throw std::invalid_argument("DatasetWriter::append: batch shape does not match the data set");
   if (b.n == 0) return;
+  // What the reader refuses is refused here too, so no command can write a file that cannot be read back.
+  for (size_t k = 0; k < b.n; ++k)
+    if (!std::isfinite(b.snr_db[k]) || !(b.noise_var[k] > 0.0f) || !std::isfinite(b.noise_var[k]))
+      throw std::invalid_argument("DatasetWriter::append: sample " + std::to_string(samples_ + k) +
+                                  " has SNR " + std::to_string(b.snr_db[k]) + " dB and noise variance " +
+                                  std::to_string(b.noise_var[k]) + " (must be finite and > 0)");
   auto& c = impl_->columns;
   auto stage = [&](Column& col, const void* data) {
     const auto* bytes = static_cast<const uint8_t*>(data);
@@ -219,7 +227,7 @@ void DatasetWriter::append(const SampleBatch& b) {
   try {
     for (size_t i = 0; i < c.size(); ++i) c[i].store_chunks(encoded[i]);
   } catch (const H5::Exception& e) {
-    throw DatasetError("cannot write '" + partial_ + "' (disk full?): " + e.getDetailMsg());
+    throw DatasetError(h5_write_error(partial_, e.getDetailMsg()));
   }
   samples_ += b.n;
 }
@@ -228,15 +236,20 @@ void DatasetWriter::commit() {
   if (!impl_) throw std::logic_error("DatasetWriter::commit twice");
   try {
     for (auto& col : impl_->columns) col.flush_tail();
-    impl_->columns.clear();
   } catch (const H5::Exception& e) {
+    const std::string message = h5_write_error(partial_, e.getDetailMsg());
     abort();
-    throw DatasetError("cannot finish '" + partial_ + "': " + e.getDetailMsg());
+    throw DatasetError(message);
   }
+  impl_->out.flush();  // a full disk is reported here (the destructor then aborts), before the columns close
+  impl_->columns.clear();
   impl_->out.commit();
   impl_.reset();
 }
 
-void DatasetWriter::abort() noexcept { impl_.reset(); }
+void DatasetWriter::abort() noexcept {
+  if (impl_) impl_->out.abandon();  // closing the columns must not fail on a full disk
+  impl_.reset();
+}
 
 }  // namespace mimo

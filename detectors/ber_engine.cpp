@@ -191,8 +191,11 @@ std::vector<PointResult> evaluate_dataset(const DatasetReader& data, const std::
   Detection det;
   uint64_t processed = 0;
   bool stopped = false;
-  data.for_each_batch(std::min<size_t>(opt.max_batch, 16384), [&](const SampleBatch& b, uint64_t) {
-    if (stopped) return;
+  SampleBatch b;
+  const size_t batch = std::min<size_t>(opt.max_batch, 16384);
+  // An explicit loop rather than for_each_batch: after a stop nothing more is read from the data set.
+  for (uint64_t first = 0; first < data.size() && !stopped; first += b.n) {
+    data.read(first, static_cast<size_t>(std::min<uint64_t>(batch, data.size() - first)), b);
     std::map<float, std::vector<size_t>> members;
     for (size_t k = 0; k < b.n; ++k) members[b.snr_db[k]].push_back(k);
     for (const auto& [snr, idx] : members) {
@@ -216,7 +219,9 @@ std::vector<PointResult> evaluate_dataset(const DatasetReader& data, const std::
     }
     processed += b.n;
     if (opt.progress && !opt.progress(processed, {})) stopped = true;
-  });
+  }
+  // A point's samples are spread over the whole file: after a stop every point is partial, and none is reported.
+  if (stopped) return {};
   std::vector<PointResult> all;
   for (const auto& [snr, results] : points) {
     all.insert(all.end(), results.begin(), results.end());

@@ -75,7 +75,8 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
                                   const std::function<void(const std::vector<PointResult>&)>& on_point = {});
 
 /// Evaluates on a stored data set: one point per distinct snr_db value (a grid data set); every sample is used
-/// unless max_bits caps a point. Throws std::invalid_argument for data sets drawn from an SNR range.
+/// unless max_bits caps a point. Throws std::invalid_argument for data sets drawn from an SNR range. A stop
+/// requested by `progress` reports no point at all: each point's samples span the file, so all would be partial.
 std::vector<PointResult> evaluate_dataset(const DatasetReader& data, const std::vector<const Detector*>& detectors,
                                           const EngineOptions& options,
                                           const std::function<void(const std::vector<PointResult>&)>& on_point = {});

@@ -14,15 +14,7 @@
 namespace mimo {
 namespace {
 
-class Cli : public ::testing::Test {
-protected:
-  void SetUp() override { dir_ = test::scratch_dir("cli"); }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  test::CliResult run(const std::string& args) { return test::run_mimo(args, dir_); }
-  // Nothing but the captured-output files may be left in the directory.
-  bool dir_empty() const { return std::filesystem::is_empty(dir_); }
-  std::filesystem::path dir_;
-};
+using Cli = test::CliTest;
 
 TEST_F(Cli, GenerateIsIdenticalForAnyThreadCount) {
   const std::string base = "generate --nt 4 --nr 6 --mod qam64 --channel kronecker --rho-tx 0.6 --rho-rx 0.3 "
@@ -96,18 +88,11 @@ TEST_F(Cli, InspectRejectsBadFiles) {
 
 TEST_F(Cli, InterruptLeavesNoFile) {
   // A run long enough to be interrupted mid-way.
-  const std::string cmd = std::string(MIMO_CLI) + " generate --nt 32 --nr 32 --mod qam16 --snr-db 10 "
-                          "--samples 100000000 --threads 1 --out big.h5";
-  const pid_t pid = fork();
+  const pid_t pid = test::start_mimo("generate --nt 32 --nr 32 --mod qam16 --snr-db 10 --samples 100000000 "
+                                     "--threads 1 --out big.h5", dir_, "/dev/null");
   ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    if (chdir(dir_.c_str()) != 0) _exit(99);
-    execl("/bin/sh", "sh", "-c", ("exec " + cmd + " >/dev/null 2>&1").c_str(), nullptr);
-    _exit(98);
-  }
   // Wait until the partial file exists, then interrupt.
-  for (int k = 0; k < 200 && !std::filesystem::exists(dir_ / "big.h5.partial"); ++k)
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  EXPECT_TRUE(test::wait_for_file(dir_ / "big.h5.partial"));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   kill(pid, SIGINT);
   int status = 0;

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <fstream>
+#include <iterator>
+#include <vector>
 
 #include "datasets/reader.hpp"
 #include "datasets/writer.hpp"
@@ -132,6 +134,186 @@ TEST_F(BadFiles, NonFiniteValues) {
   w.append(b);
   w.commit();
   expect_error(path, "non-finite value in 'y' at sample 7");
+}
+
+// The audit's inputs: an array where a scalar attribute belongs overflowed the reader's stack (or wrote out of
+// bounds silently); each is now a one-line error naming the attribute.
+TEST_F(BadFiles, ArrayValuedAttributes) {
+  struct Case {
+    const char* name;
+    H5::PredType type;
+    hsize_t count;
+  };
+  const Case cases[] = {{"seed", H5::PredType::NATIVE_UINT64, 100}, {"nt", H5::PredType::NATIVE_INT, 1000},
+                        {"nt", H5::PredType::NATIVE_INT, 3},        {"rho_tx", H5::PredType::NATIVE_DOUBLE, 50},
+                        {"schema_version", H5::PredType::NATIVE_INT, 8}};
+  for (const auto& c : cases) {
+    const auto path = good_file(std::string("arr_") + c.name + ".h5", 10);
+    {
+      H5::H5File f(path, H5F_ACC_RDWR);
+      f.removeAttr(c.name);
+      std::vector<uint64_t> values(c.count, 4);  // 8 bytes per element covers every type above
+      f.createAttribute(c.name, c.type, H5::DataSpace(1, &c.count)).write(c.type, values.data());
+    }
+    expect_error(path, "attribute '" + std::string(c.name) + "' must be a single value, not " +
+                           std::to_string(c.count) + " values");
+  }
+}
+
+TEST_F(BadFiles, AttributeOfTheWrongKind) {
+  const auto path = good_file("nt45.h5", 10);
+  {
+    H5::H5File f(path, H5F_ACC_RDWR);
+    f.removeAttr("nt");
+    const double v = 4.5;
+    f.createAttribute("nt", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR)).write(H5::PredType::NATIVE_DOUBLE, &v);
+  }
+  expect_error(path, "attribute 'nt' is not an integer");
+
+  const auto nan = good_file("rhonan.h5", 10);
+  {
+    H5::H5File f(nan, H5F_ACC_RDWR);
+    const double v = NAN;
+    f.openAttribute("rho_tx").write(H5::PredType::NATIVE_DOUBLE, &v);
+  }
+  expect_error(nan, "attribute 'rho_tx' is not finite");
+}
+
+TEST_F(BadFiles, MissingOrInconsistentMetadata) {
+  const auto no_m = good_file("nom.h5", 10);
+  H5::H5File(no_m, H5F_ACC_RDWR).removeAttr("bits_per_symbol");
+  expect_error(no_m, "missing attribute 'bits_per_symbol'");
+
+  const auto bad_m = good_file("badm.h5", 10);
+  {
+    H5::H5File f(bad_m, H5F_ACC_RDWR);
+    const int v = 2;  // the file is QAM16: 4
+    f.openAttribute("bits_per_symbol").write(H5::PredType::NATIVE_INT, &v);
+  }
+  expect_error(bad_m, "attribute 'bits_per_symbol' is 2 but qam16 has 4");
+
+  const auto no_llr = good_file("nollr.h5", 10);
+  H5::H5File(no_llr, H5F_ACC_RDWR).removeAttr("llr_convention");
+  expect_error(no_llr, "missing attribute 'llr_convention'");
+}
+
+TEST_F(BadFiles, CsiErrorVarAndHEstMustAgree) {
+  const auto no_est = good_file("noest.h5", 10);
+  {
+    H5::H5File f(no_est, H5F_ACC_RDWR);
+    const double v = 0.1;
+    f.openAttribute("csi_error_var").write(H5::PredType::NATIVE_DOUBLE, &v);
+  }
+  expect_error(no_est, "'csi_error_var' is > 0 but data set 'H_est' is missing");
+
+  const auto path = (dir_ / "est0.h5").string();
+  {
+    const auto cfg = test::small_config(0.05);
+    WriterOptions o;
+    o.with_h_est = true;
+    DatasetWriter w(path, test::info_for(cfg), o);
+    SampleBatch b;
+    Generator(cfg).generate(0, 10, b);
+    w.append(b);
+    w.commit();
+    H5::H5File f(path, H5F_ACC_RDWR);
+    const double zero = 0;
+    f.openAttribute("csi_error_var").write(H5::PredType::NATIVE_DOUBLE, &zero);
+  }
+  expect_error(path, "has 'H_est' but attribute 'csi_error_var' is 0");
+}
+
+// int8 -1 was converted to the uint8 0 on reading: a wrong BER, silently.
+TEST_F(BadFiles, SignedBits) {
+  const auto path = good_file("int8.h5", 10);
+  {
+    H5::H5File f(path, H5F_ACC_RDWR);
+    f.unlink("bits");
+    hsize_t dims[2] = {10, 12};
+    std::vector<int8_t> bits(120, -1);
+    f.createDataSet("bits", H5::PredType::NATIVE_INT8, H5::DataSpace(2, dims)).write(bits.data(), H5::PredType::NATIVE_INT8);
+  }
+  expect_error(path, "'bits' must be unsigned 8-bit integers");
+}
+
+// Data sets declared but never written read as zeros; a 7 KB file declaring 1e9 such samples hung `detect`.
+TEST_F(BadFiles, DeclaredButNeverWritten) {
+  const auto path = good_file("unwritten.h5", 10);
+  {
+    H5::H5File f(path, H5F_ACC_RDWR);
+    for (const char* name : {"H", "y", "x", "bits", "snr_db", "noise_var"}) {
+      H5::DataSet d = f.openDataSet(name);
+      std::vector<hsize_t> dims(static_cast<size_t>(d.getSpace().getSimpleExtentNdims()));
+      d.getSpace().getSimpleExtentDims(dims.data());
+      dims[0] = 1'000'000'000;
+      d.extend(dims.data());
+    }
+  }
+  EXPECT_LT(std::filesystem::file_size(path), 100'000u);
+  expect_error(path, "data set 'H' is incomplete");
+
+  const auto contiguous = good_file("contig.h5", 10);
+  {
+    H5::H5File f(contiguous, H5F_ACC_RDWR);
+    f.unlink("noise_var");
+    hsize_t n = 10;
+    f.createDataSet("noise_var", H5::PredType::NATIVE_FLOAT, H5::DataSpace(1, &n));
+  }
+  expect_error(contiguous, "data set 'noise_var' was declared but never written");
+}
+
+TEST_F(BadFiles, NoSamples) {
+  const auto path = (dir_ / "empty_set.h5").string();
+  {
+    const auto cfg = test::small_config();
+    DatasetWriter w(path, test::info_for(cfg), WriterOptions{});
+    w.commit();
+  }
+  expect_error(path, "holds no samples");
+}
+
+// NaN in half the samples' snr_db merged them into one "nan" point of `evaluate` in place of the 10 dB row.
+TEST_F(BadFiles, NonFiniteSnr) {
+  const auto path = good_file("snrnan.h5", 10);
+  {
+    H5::H5File f(path, H5F_ACC_RDWR);
+    std::vector<float> snr(10, 10.0f);
+    for (size_t k = 1; k < 10; k += 2) snr[k] = NAN;
+    f.openDataSet("snr_db").write(snr.data(), H5::PredType::NATIVE_FLOAT);
+  }
+  expect_error(path, "non-finite value in 'snr_db' at sample 1");
+
+  // ... and the writer refuses to write such a file in the first place.
+  const auto cfg = test::small_config();
+  DatasetWriter w((dir_ / "w.h5").string(), test::info_for(cfg), WriterOptions{});
+  SampleBatch b;
+  Generator(cfg).generate(0, 4, b);
+  b.noise_var[2] = INFINITY;
+  EXPECT_THROW(w.append(b), std::invalid_argument);
+}
+
+// Object headers of the 1.8 format carry checksums: a flipped byte in the root group's attributes is refused
+// instead of read as a different value.
+TEST_F(BadFiles, CorruptedHeaderIsDetected) {
+  const auto path = good_file("hdr.h5", 10);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto at = bytes.find("k_factor");
+  ASSERT_NE(at, std::string::npos);
+  // The attribute's value follows its name, type and dataspace within a few dozen bytes: flip one of them.
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(at + 40));
+  f.put(static_cast<char>(bytes[at + 40] ^ 0x5a));
+  f.close();
+  try {
+    DatasetReader r(path);
+    FAIL() << "a corrupted header was read";
+  } catch (const DatasetError& e) {
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

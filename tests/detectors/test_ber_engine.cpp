@@ -208,6 +208,16 @@ TEST(BerEngine, DatasetEvaluationCountsEverySampleByItsSnr) {
     EXPECT_EQ(rows[p].bits, samples[p] * 2 * 4);
     EXPECT_EQ(rows[p].bit_errors, errors[p]);
   }
+
+  // Stopped after the second of seven batches (Ctrl-C): every point holds only part of its samples, and none
+  // may be reported as if complete (they were written as finished rows before).
+  size_t batches = 0, reported = 0;
+  opt.progress = [&](size_t, const std::vector<PointResult>&) { return ++batches < 2; };
+  const auto stopped = evaluate_dataset(DatasetReader(path), {&diag}, opt,
+                                        [&](const std::vector<PointResult>&) { ++reported; });
+  EXPECT_EQ(batches, 2u);
+  EXPECT_TRUE(stopped.empty());
+  EXPECT_EQ(reported, 0u);
   std::filesystem::remove_all(dir);
 }
 
