@@ -44,4 +44,22 @@ GeneratorConfig generator_config(const ChannelFlags& f, StreamTag tag) {
   return g;
 }
 
+GeneratorConfig generator_config(const DatasetInfo& data, uint64_t seed, StreamTag tag) {
+  GeneratorConfig g;
+  g.channel = data.channel;
+  g.modulation = data.modulation;
+  g.snr_unit = data.snr_unit;
+  g.snr = data.snr_schedule.find(':') != std::string::npos ? SnrSchedule::range(data.snr_schedule)
+                                                           : SnrSchedule::grid(data.snr_schedule);
+  g.seed = seed;
+  g.tag = tag;
+  return g;
+}
+
+void exclude_channel_flags(CLI::App& cmd, CLI::Option* data) {
+  for (const char* name : {"--snr-db", "--snr-range", "--nt", "--nr", "--mod", "--channel", "--rho-tx", "--rho-rx",
+                           "--k-factor", "--csi-error-var", "--snr-unit"})
+    if (CLI::Option* flag = cmd.get_option_no_throw(name)) data->excludes(flag);
+}
+
 }  // namespace mimo::cli

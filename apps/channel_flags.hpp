@@ -6,6 +6,7 @@
 
 #include "apps/flag_checks.hpp"
 #include "channel/generator.hpp"
+#include "datasets/schema.hpp"
 
 namespace mimo::cli {
 
@@ -24,5 +25,12 @@ void add_channel_flags(CLI::App& cmd, ChannelFlags& f, bool allow_range);
 
 /// Parses and validates everything into a generator configuration; throws std::invalid_argument.
 GeneratorConfig generator_config(const ChannelFlags& f, StreamTag tag);
+
+/// The channel a stored data set was drawn from, as a generator configuration (its SNR schedule included).
+GeneratorConfig generator_config(const DatasetInfo& data, uint64_t seed, StreamTag tag);
+
+/// With --data the channel is the data set's: every channel flag but --seed is refused beside it (CLI11's
+/// "excludes"), instead of being silently ignored.
+void exclude_channel_flags(CLI::App& cmd, CLI::Option* data);
 
 }  // namespace mimo::cli

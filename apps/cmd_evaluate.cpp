@@ -84,10 +84,7 @@ int run_evaluate(const EvaluateFlags& f) {
   GeneratorConfig g;
   if (!f.data.empty()) {
     data.emplace(f.data);
-    const auto& info = data->info();
-    g.channel = info.channel;
-    g.modulation = info.modulation;
-    g.snr_unit = info.snr_unit;
+    g = generator_config(data->info(), 0, StreamTag::evaluate);
   } else {
     g = generator_config(f.channel, StreamTag::evaluate);
   }
@@ -169,10 +166,8 @@ void add_evaluate_command(CLI::App& app, Registry& registry) {
                   "Comma-separated detector specs: mf zf mmse sic ml sphere kbest:k=K ep transformer:model.pt[,beam=K]")
       ->capture_default_str();
   auto* data = cmd->add_option("--data", flags->data, "Evaluate on a stored data set (its channel flags apply)");
-  // A stored data set fixes its channel: a channel flag beside --data would be silently ignored.
-  for (const char* name : {"--snr-db", "--nt", "--nr", "--mod", "--channel", "--seed", "--rho-tx", "--rho-rx",
-                           "--k-factor", "--csi-error-var", "--snr-unit"})
-    data->excludes(cmd->get_option(name));
+  exclude_channel_flags(*cmd, data);
+  data->excludes(cmd->get_option("--seed"));  // the data set's realizations are fixed: no seed to give
   cmd->add_option("--min-errors", flags->min_errors, "Stop a point when every detector has this many bit errors")
       ->capture_default_str()->check(kAtLeastOne);
   cmd->add_option("--max-bits", flags->max_bits, "Stop a point after this many bits")->capture_default_str();

@@ -10,6 +10,7 @@
 #include "apps/commands.hpp"
 #include "apps/outputs.hpp"
 #include "apps/terminal.hpp"
+#include "datasets/reader.hpp"
 #include "transformer/train.hpp"
 
 namespace mimo::cli {
@@ -31,7 +32,9 @@ int run_train(TrainFlags& f) {
     flags.snr_range = flags.snr_db;
     flags.snr_db.clear();
   }
-  c.channel = generator_config(flags, StreamTag::train);
+  // With --data the model is trained for, and validated on, the data set's channel.
+  c.channel = c.data.empty() ? generator_config(flags, StreamTag::train)
+                             : generator_config(DatasetReader(c.data).info(), flags.seed, StreamTag::train);
   if (!f.validate_snr.empty()) c.validate_snr = SnrSchedule::grid(f.validate_snr).values();
   if (c.nt_min > c.channel.channel.nt) throw std::invalid_argument("--nt-min must not exceed --nt");
 
@@ -92,7 +95,10 @@ void add_train_command(CLI::App& app, Registry& registry) {
   cmd->add_option("--attention", c.attention,
                   "Attention core: fused (our kernels: CUDA, or fused CPU loops) or reference (composite torch ops)")
       ->capture_default_str()->check(CLI::IsMember({"fused", "reference"}));
-  cmd->add_option("--data", c.data, "Train on an HDF5 data set instead of fresh online batches");
+  auto* data = cmd->add_option("--data", c.data,
+                               "Train on an HDF5 data set instead of fresh online batches (its channel, modulation "
+                               "and SNRs apply, also to validation)");
+  exclude_channel_flags(*cmd, data);
   cmd->add_option("--resume", c.resume,
                   "Continue from a model file written by mimo train with the same flags (checked); --steps may grow");
   cmd->add_option("--validate-every", c.validate_every, "Steps between validation and checkpoint")->capture_default_str()

@@ -132,9 +132,35 @@ TEST_F(TrainCli, SubproblemModelServesTheBeamSearch) {
   EXPECT_NE(r.err.find("--subproblems"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 
-  r = run(kTiny + " --steps 10 --subproblems --data missing.h5");
+  ASSERT_EQ(run("generate --nt 2 --nr 3 --snr-db 10 --samples 100 --out d.h5").status, 0);
+  r = run("train --data d.h5 --dim 16 --heads 2 --layers 1 --steps 10 --subproblems --out m2.pt");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("--data"), std::string::npos) << r.err;
+}
+
+// With --data the data set decides the channel (also for validation): channel flags beside it are refused, as
+// are outputs that would overwrite it and non-finite numbers.
+TEST_F(TrainCli, DataSetsAndOutputsAreProtected) {
+  ASSERT_EQ(run("generate --nt 2 --nr 3 --mod qpsk --snr-db 5,15 --samples 256 --out d.h5").status, 0);
+  std::filesystem::copy_file(dir_ / "d.h5", dir_ / "e.train.csv");  // a data set where e.pt's log would go
+  const auto size = std::filesystem::file_size(dir_ / "d.h5");
+  const std::string model = " --dim 16 --heads 2 --layers 1 --batch 32 --steps 4 --validate-every 2";
+  for (const std::string& bad : {"train --data d.h5 --out d.h5" + model, "train --data e.train.csv --out e.pt" + model,
+                                "train --data d.h5 --rho-tx 0.5 --out m.pt" + model,
+                                "train --data d.h5 --nt 4 --out m.pt" + model, kTiny + " --time-limit nan",
+                                kTiny + " --lr inf", kTiny + " --nt-min 0", kTiny + " --out ''"}) {
+    const auto r = run(bad);
+    EXPECT_NE(r.status, 0) << bad;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << bad << ": " << r.err;
+  }
+  EXPECT_EQ(std::filesystem::file_size(dir_ / "d.h5"), size);
+  EXPECT_EQ(std::filesystem::file_size(dir_ / "e.train.csv"), size);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "m.pt"));
+  // The data set's own channel and SNRs: validated at three points across its 5-15 dB.
+  const auto r = run("train --data d.h5 --out m.pt" + model);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("@7.5dB"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("@12.5dB"), std::string::npos) << r.out;
 }
 
 TEST_F(TrainCli, CtrlCSavesExits130AndResumeContinues) {
