@@ -28,11 +28,6 @@ std::string EpDetector::name() const {
   return name;
 }
 
-void EpDetector::check(const SampleBatch& b) const {
-  Detector::check(b);
-  require_modulation(b, c_);
-}
-
 EpSolver::EpSolver(std::vector<double> levels, double es_dim, int iterations, double beta)
     : levels_(std::move(levels)),
       es_dim_(es_dim),
@@ -110,11 +105,12 @@ void EpSolver::solve(const double* G, const double* Hty, size_t n, double s2) {
 }
 
 void EpDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
+  const Constellation& c = constellation();
   RealSystem sys;
-  sys.shape(b, c_);
+  sys.shape(b, c);
   const size_t n = sys.cols, rows = sys.rows, nt = b.nt, m = b.m;
   std::vector<double> G(n * n), Hty(n);
-  EpSolver ep(c_.pam_levels(), c_.is_real() ? 1.0 : 0.5, iterations_, beta_);  // energy per real unknown
+  EpSolver ep(c.pam_levels(), c.is_real() ? 1.0 : 0.5, iterations_, beta_);  // energy per real unknown
   for (size_t i = begin; i < end; ++i) {
     sys.load(b, i);
     linalg::gram(sys.H.data(), rows, n, 0.0, G.data());
@@ -122,12 +118,12 @@ void EpDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, De
     ep.solve(G.data(), Hty.data(), n, 0.5 * usable_noise_var(b.noise_var[i]));
     const auto &t = ep.t(), &h2 = ep.h2();
     for (size_t u = 0; u < nt; ++u) {
-      out.symbols[i * nt + u] = c_.hard_index({t[u], c_.is_real() ? 0.0 : t[nt + u]});
+      out.symbols[i * nt + u] = c.hard_index({t[u], c.is_real() ? 0.0 : t[nt + u]});
       double llr[8];
-      if (c_.is_real())
-        c_.llr_maxlog(t[u], h2[u], 0.0, 1.0, llr);
+      if (c.is_real())
+        c.llr_maxlog(t[u], h2[u], 0.0, 1.0, llr);
       else
-        c_.llr_maxlog(t[u], h2[u], t[nt + u], h2[nt + u], llr);
+        c.llr_maxlog(t[u], h2[u], t[nt + u], h2[nt + u], llr);
       for (size_t j = 0; j < m; ++j) out.llr[(i * nt + u) * m + j] = static_cast<float>(llr[j]);
     }
   }

@@ -74,17 +74,15 @@ public:
   static constexpr double kDefaultBeta = 0.2;
 
   EpDetector(Modulation modulation, int iterations = kDefaultIterations, double beta = kDefaultBeta)
-      : c_(modulation), iterations_(iterations), beta_(beta) {}
+      : Detector(modulation), iterations_(iterations), beta_(beta) {}
   /// "ep", plus the options that differ from the defaults ("ep:iters=20,beta=0.5").
   std::string name() const override;
   bool provides_llr() const override { return true; }
 
 protected:
-  void check(const SampleBatch& batch) const override;
   void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const override;
 
 private:
-  Constellation c_;
   int iterations_;
   double beta_;
 };

@@ -17,12 +17,10 @@ public:
   bool provides_llr() const override { return true; }
 
 protected:
-  void check(const SampleBatch& batch) const override;
   void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const override;
 
 private:
   Kind kind_;
-  Constellation constellation_;
 };
 
 /// Noise variance as detectors use it: positive and finite.
