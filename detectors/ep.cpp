@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "detectors/linear.hpp"
+#include "detectors/demap.hpp"
 #include "detectors/real_model.hpp"
 #include "detectors/small_linalg.hpp"
 

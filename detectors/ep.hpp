@@ -23,7 +23,7 @@
 // already pinned by the likelihood: a floor relative to h2_i instead (factors up to 10^2..10^4 times sharper
 // than their cavity) was tried and raised BER by 40-50% at 50-60 dB on a correlated 8x8 QAM64 channel.
 //
-// Degenerate input: N0 <= 0 or NaN is floored at 1e-12 as in linear.hpp. A singular H is harmless: the
+// Degenerate input: N0 <= 0 or NaN is floored at 1e-12 (demap.hpp). A singular H is harmless: the
 // system matrix H^T H / s2 + diag(Lambda) stays positive definite because every Lambda_i stays positive (a
 // negative or non-finite factor update is skipped), and its Cholesky pivots are floored at the least Lambda_i,
 // which bounds them from below in exact arithmetic. A cavity whose precision vanishes against rounding

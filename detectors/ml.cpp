@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "detectors/linear.hpp"
+#include "detectors/demap.hpp"
 
 namespace mimo {
 

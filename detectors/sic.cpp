@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "detectors/linear.hpp"
+#include "detectors/demap.hpp"
 #include "detectors/small_linalg.hpp"
 
 namespace mimo {

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "detectors/linear.hpp"
+#include "detectors/demap.hpp"
 #include "detectors/real_model.hpp"
 
 namespace mimo {
