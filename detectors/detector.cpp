@@ -26,14 +26,11 @@ void Detector::check(const SampleBatch& batch) const {
       (batch.has_h_est() && batch.H_est.size() != h))
     throw std::invalid_argument(name() + ": batch arrays do not match its shape (n = " + std::to_string(batch.n) +
                                 ", nr = " + std::to_string(batch.nr) + ", nt = " + std::to_string(batch.nt) + ")");
-}
-
-void Detector::require_modulation(const SampleBatch& batch, const Constellation& constellation) const {
-  if (batch.m != static_cast<size_t>(constellation.bits_per_symbol()))
-    throw std::invalid_argument(name() + ": made for " + to_string(constellation.modulation()) + " (" +
-                                std::to_string(constellation.bits_per_symbol()) +
-                                " bits per symbol) but the batch has " + std::to_string(batch.m) +
-                                " bits per symbol");
+  const auto& c = constellation_;
+  if (batch.m != static_cast<size_t>(c.bits_per_symbol()))
+    throw std::invalid_argument(name() + ": made for " + to_string(c.modulation()) + " (" +
+                                std::to_string(c.bits_per_symbol()) + " bits per symbol) but the batch has " +
+                                std::to_string(batch.m) + " bits per symbol");
 }
 
 void Detector::detect(const SampleBatch& batch, Detection& out, int threads) const {

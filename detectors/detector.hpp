@@ -29,11 +29,14 @@ using DetectorOptions = std::map<std::string, std::string>;
 
 class Detector {
 public:
+  explicit Detector(Modulation modulation) : constellation_(modulation) {}
   virtual ~Detector() = default;
   /// The spec it was made from, e.g. "kbest:k=16": the name used in tables and CSV files.
   virtual std::string name() const = 0;
   /// True if detect() fills Detection::llr.
   virtual bool provides_llr() const { return false; }
+  /// The constellation it was made for: detect() refuses batches of another.
+  const Constellation& constellation() const { return constellation_; }
 
   /// Detects every sample of `batch` on `threads` worker threads. Uses H_est when the batch carries it.
   /// Throws std::invalid_argument on a batch whose modulation or shape the detector cannot handle.
@@ -43,12 +46,14 @@ protected:
   /// Detects samples [begin, end) of batch into out (already sized). Called concurrently on disjoint ranges;
   /// implementations keep their scratch space local to the call so that the per-sample loop never allocates.
   virtual void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const = 0;
-  /// Called once per detect() before any detect_range(); throws if the batch is unsupported. The default
-  /// requires at least one stream and one receive antenna and arrays (H, H_est, y, noise_var) of the batch's shape.
+  /// Called once per detect() before any detect_range(); throws std::invalid_argument if the batch is
+  /// unsupported. The default requires at least one stream and one receive antenna, arrays (H, H_est, y,
+  /// noise_var) of the batch's shape, and the constellation's bits per symbol (a mismatch would otherwise index
+  /// past label tables); overrides add their own conditions to it.
   virtual void check(const SampleBatch& batch) const;
-  /// For check() overrides of detectors built for one modulation: throws std::invalid_argument unless the
-  /// batch carries that modulation's bits per symbol (a mismatch would otherwise index past label tables).
-  void require_modulation(const SampleBatch& batch, const Constellation& constellation) const;
+
+private:
+  Constellation constellation_;
 };
 
 using DetectorFactory =

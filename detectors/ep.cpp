@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "detectors/linear.hpp"
+#include "detectors/demap.hpp"
 #include "detectors/real_model.hpp"
 #include "detectors/small_linalg.hpp"
 
@@ -28,27 +28,39 @@ std::string EpDetector::name() const {
   return name;
 }
 
-void EpDetector::check(const SampleBatch& b) const {
-  Detector::check(b);
-  require_modulation(b, c_);
-}
-
 EpSolver::EpSolver(std::vector<double> levels, double es_dim, int iterations, double beta)
-    : levels_(std::move(levels)), es_dim_(es_dim), iterations_(iterations), beta_(beta), w_(levels_.size()) {}
+    : levels_(std::move(levels)),
+      es_dim_(es_dim),
+      iterations_(iterations),
+      beta_(beta),
+      min_variance_(kMinRelativeVariance * es_dim),
+      uninformative_(kUninformativeRelativeVariance * es_dim),
+      w_(levels_.size()) {}
 
-// Cavity marginals from the current Gaussian factors.
+// Cavity marginals from the current Gaussian factors (no absolute floors: see the header's "Scales").
 void EpSolver::cavity(const double* G, const double* Hty, size_t n, double s2) {
   for (size_t k = 0; k < n * n; ++k) A_[k] = G[k] / s2;
-  for (size_t k = 0; k < n; ++k) A_[k + k * n] += lambda_[k];
-  linalg::cholesky(A_.data(), n, 1e-300);
+  double least = lambda_[0];
+  for (size_t k = 0; k < n; ++k) {
+    A_[k + k * n] += lambda_[k];
+    least = std::min(least, lambda_[k]);
+  }
+  // A = G / s2 + diag(Lambda) with G positive semidefinite: every Cholesky pivot is at least the least Lambda_i,
+  // so a smaller one is rounding.
+  linalg::cholesky(A_.data(), n, least);
   for (size_t k = 0; k < n; ++k) mu_[k] = Hty[k] / s2 + gamma_[k];
   linalg::cholesky_solve(A_.data(), n, mu_.data());
   linalg::inverse_diagonal(A_.data(), n, sigma_.data(), work_.data());
   for (size_t k = 0; k < n; ++k) {
+    // 1 - Sigma_ii Lambda_i = Sigma_ii / h2_i, in (0, 1] in exact arithmetic.
     const double denom = 1.0 - sigma_[k] * lambda_[k];
-    h2_[k] = denom > 1e-12 ? sigma_[k] / denom : 1e12;  // numerically vanished cavity: uninformative
-    if (!(h2_[k] > 1e-12)) h2_[k] = 1e-12;
-    t_[k] = h2_[k] * (mu_[k] / sigma_[k] - gamma_[k]);
+    if (denom > kVanishedCavity && sigma_[k] > 0) {
+      h2_[k] = std::min(sigma_[k] / denom, uninformative_);
+      t_[k] = (mu_[k] - sigma_[k] * gamma_[k]) / denom;
+    } else {  // the factor alone makes the marginal (or the input was NaN): the likelihood says nothing
+      h2_[k] = uninformative_;
+      t_[k] = std::isfinite(mu_[k]) ? mu_[k] : 0.0;
+    }
   }
 }
 
@@ -67,7 +79,7 @@ void EpSolver::moments(size_t n) {
       second += p * levels_[l] * levels_[l];
     }
     mean_[k] = mean / z;
-    var_[k] = std::max(second / z - mean_[k] * mean_[k], kMinVariance);
+    var_[k] = std::max(second / z - mean_[k] * mean_[k], min_variance_);
   }
 }
 
@@ -93,11 +105,12 @@ void EpSolver::solve(const double* G, const double* Hty, size_t n, double s2) {
 }
 
 void EpDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
+  const Constellation& c = constellation();
   RealSystem sys;
-  sys.shape(b, c_);
+  sys.shape(b, c);
   const size_t n = sys.cols, rows = sys.rows, nt = b.nt, m = b.m;
   std::vector<double> G(n * n), Hty(n);
-  EpSolver ep(c_.pam_levels(), c_.is_real() ? 1.0 : 0.5, iterations_, beta_);  // energy per real unknown
+  EpSolver ep(c.pam_levels(), c.is_real() ? 1.0 : 0.5, iterations_, beta_);  // energy per real unknown
   for (size_t i = begin; i < end; ++i) {
     sys.load(b, i);
     linalg::gram(sys.H.data(), rows, n, 0.0, G.data());
@@ -105,12 +118,12 @@ void EpDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, De
     ep.solve(G.data(), Hty.data(), n, 0.5 * usable_noise_var(b.noise_var[i]));
     const auto &t = ep.t(), &h2 = ep.h2();
     for (size_t u = 0; u < nt; ++u) {
-      out.symbols[i * nt + u] = c_.hard_index({t[u], c_.is_real() ? 0.0 : t[nt + u]});
+      out.symbols[i * nt + u] = c.hard_index({t[u], c.is_real() ? 0.0 : t[nt + u]});
       double llr[8];
-      if (c_.is_real())
-        c_.llr_maxlog(t[u], h2[u], 0.0, 1.0, llr);
+      if (c.is_real())
+        c.llr_maxlog(t[u], h2[u], 0.0, 1.0, llr);
       else
-        c_.llr_maxlog(t[u], h2[u], t[nt + u], h2[nt + u], llr);
+        c.llr_maxlog(t[u], h2[u], t[nt + u], h2[nt + u], llr);
       for (size_t j = 0; j < m; ++j) out.llr[(i * nt + u) * m + j] = static_cast<float>(llr[j]);
     }
   }

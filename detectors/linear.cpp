@@ -1,33 +1,16 @@
 #include "detectors/linear.hpp"
 
+#include <algorithm>
 #include <vector>
 
+#include "detectors/demap.hpp"
 #include "detectors/small_linalg.hpp"
 
 namespace mimo {
 
 using linalg::cd;
 
-void load_channel(const SampleBatch& b, size_t i, cd* H) {
-  const auto* src = (b.has_h_est() ? b.H_est.data() : b.H.data()) + i * b.nr * b.nt;
-  for (size_t r = 0; r < b.nr; ++r)
-    for (size_t t = 0; t < b.nt; ++t) H[r + t * b.nr] = cd(src[r * b.nt + t]);
-}
-
-void load_received(const SampleBatch& b, size_t i, cd* y) {
-  for (size_t r = 0; r < b.nr; ++r) y[r] = cd(b.y[i * b.nr + r]);
-}
-
-void decide(const Constellation& c, cd estimate, double noise_var, Detection& out, size_t i, size_t t) {
-  const size_t k = i * out.nt + t;
-  out.symbols[k] = c.hard_index(estimate);
-  if (out.llr.empty()) return;
-  double llr[8];
-  c.llr_maxlog(estimate, noise_var, llr);
-  for (size_t j = 0; j < out.m; ++j) out.llr[k * out.m + j] = static_cast<float>(llr[j]);
-}
-
-LinearDetector::LinearDetector(Kind kind, Modulation modulation) : kind_(kind), constellation_(modulation) {}
+LinearDetector::LinearDetector(Kind kind, Modulation modulation) : Detector(modulation), kind_(kind) {}
 
 std::string LinearDetector::name() const {
   switch (kind_) {
@@ -38,12 +21,8 @@ std::string LinearDetector::name() const {
   return "?";
 }
 
-void LinearDetector::check(const SampleBatch& b) const {
-  Detector::check(b);
-  require_modulation(b, constellation_);
-}
-
 void LinearDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
+  const Constellation& c = constellation();
   const size_t nr = b.nr, nt = b.nt;
   std::vector<cd> H(nr * nt), y(nr), G(nt * nt), z(nt), work(nt);
   std::vector<double> dinv(nt);
@@ -60,11 +39,11 @@ void LinearDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
         e = std::max(e, 1e-300);
         for (size_t u = 0; u < nt; ++u) {
           if (u == t) continue;
-          cd c = 0;
-          for (size_t r = 0; r < nr; ++r) c += std::conj(H[r + t * nr]) * H[r + u * nr];
-          interference += std::norm(c);
+          cd cross = 0;
+          for (size_t r = 0; r < nr; ++r) cross += std::conj(H[r + t * nr]) * H[r + u * nr];
+          interference += std::norm(cross);
         }
-        decide(constellation_, z[t] / e, (interference / e + n0) / e, out, i, t);
+        decide(c, z[t] / e, (interference / e + n0) / e, out, i, t);
       }
       continue;
     }
@@ -77,11 +56,11 @@ void LinearDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
     linalg::inverse_diagonal(G.data(), nt, dinv.data(), work.data());
     for (size_t t = 0; t < nt; ++t) {
       if (kind_ == Kind::zf) {
-        decide(constellation_, z[t], n0 * dinv[t], out, i, t);
+        decide(c, z[t], n0 * dinv[t], out, i, t);
       } else {
         // LMMSE bias mu = 1 - N0 [(G + N0 I)^{-1}]_tt; unbiased estimate z / mu has noise (1 - mu) / mu.
         const double mu = std::clamp(1.0 - n0 * dinv[t], 1e-12, 1.0);
-        decide(constellation_, z[t] / mu, std::max((1.0 - mu) / mu, 1e-300), out, i, t);
+        decide(c, z[t] / mu, std::max((1.0 - mu) / mu, 1e-300), out, i, t);
       }
     }
   }

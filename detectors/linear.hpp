@@ -2,8 +2,8 @@
 // Linear detectors: matched filter, zero forcing and LMMSE, each followed by per-stream hard decisions and
 // max-log LLRs computed from the post-equalization SINR.
 //
-// Degenerate input: a noise variance <= 0 or NaN is treated as 1e-12 (so LLRs saturate at the clip instead of
-// dividing by zero); a singular H^H H is regularized at the Cholesky pivot floor (1e-12 relative to its trace),
+// Degenerate input: a noise variance <= 0 or NaN is treated as 1e-12 (demap.hpp: LLRs saturate at the clip, not
+// divide by zero); a singular H^H H is regularized at the Cholesky pivot floor (1e-12 relative to its trace),
 // which yields the minimum-norm (pseudo-inverse) behaviour in the limit.
 #include "detectors/detector.hpp"
 
@@ -17,24 +17,10 @@ public:
   bool provides_llr() const override { return true; }
 
 protected:
-  void check(const SampleBatch& batch) const override;
   void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const override;
 
 private:
   Kind kind_;
-  Constellation constellation_;
 };
-
-/// Noise variance as detectors use it: positive and finite.
-inline double usable_noise_var(double n0) { return (n0 > 1e-12 && std::isfinite(n0)) ? n0 : 1e-12; }
-
-/// Copies sample i's channel (H_est when present) into column-major complex<double> scratch.
-void load_channel(const SampleBatch& b, size_t i, std::complex<double>* H);
-void load_received(const SampleBatch& b, size_t i, std::complex<double>* y);
-
-/// Writes the hard decision and max-log LLRs of stream t of sample i from an unbiased estimate and its
-/// effective noise variance.
-void decide(const Constellation& c, std::complex<double> estimate, double noise_var, Detection& out, size_t i,
-            size_t t);
 
 }  // namespace mimo

@@ -5,24 +5,25 @@
 #include <stdexcept>
 #include <vector>
 
-#include "detectors/linear.hpp"
+#include "detectors/demap.hpp"
 
 namespace mimo {
 
 void MlDetector::check(const SampleBatch& b) const {
   Detector::check(b);
-  require_modulation(b, c_);
-  const double candidates = std::pow(static_cast<double>(c_.size()), static_cast<double>(b.nt));
+  const Constellation& c = constellation();
+  const double candidates = std::pow(static_cast<double>(c.size()), static_cast<double>(b.nt));
   if (candidates > max_)
-    throw std::invalid_argument("ml: " + std::to_string(c_.size()) + "^" + std::to_string(b.nt) +
+    throw std::invalid_argument("ml: " + std::to_string(c.size()) + "^" + std::to_string(b.nt) +
                                 " candidates exceed the limit of " + std::to_string(static_cast<uint64_t>(max_)) +
                                 " (use sphere for exact ML, or raise ml:max=...)");
 }
 
 void MlDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
   using cd = std::complex<double>;
-  const size_t nr = b.nr, nt = b.nt, m = b.m, M = static_cast<size_t>(c_.size());
-  const auto& pts = c_.points();
+  const Constellation& c = constellation();
+  const size_t nr = b.nr, nt = b.nt, m = b.m, M = static_cast<size_t>(c.size());
+  const auto& pts = c.points();
   std::vector<cd> H(nr * nt), y(nr), r(nr);
   std::vector<size_t> digit(nt);
   std::vector<double> best0(nt * m), best1(nt * m);
@@ -53,7 +54,7 @@ void MlDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, De
       }
       for (size_t t = 0; t < nt; ++t)
         for (size_t j = 0; j < m; ++j) {
-          double& slot = c_.bit(static_cast<int>(digit[t]), static_cast<int>(j)) ? best1[t * m + j] : best0[t * m + j];
+          double& slot = c.bit(static_cast<int>(digit[t]), static_cast<int>(j)) ? best1[t * m + j] : best0[t * m + j];
           if (metric < slot) slot = metric;
         }
       // Advance the odometer (digit 0 fastest).

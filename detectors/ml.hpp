@@ -8,7 +8,7 @@ namespace mimo {
 
 class MlDetector final : public Detector {
 public:
-  MlDetector(Modulation modulation, double max_candidates) : c_(modulation), max_(max_candidates) {}
+  MlDetector(Modulation modulation, double max_candidates) : Detector(modulation), max_(max_candidates) {}
   std::string name() const override { return "ml"; }
   bool provides_llr() const override { return true; }
 
@@ -17,7 +17,6 @@ protected:
   void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const override;
 
 private:
-  Constellation c_;
   double max_;
 };
 

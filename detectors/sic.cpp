@@ -3,21 +3,17 @@
 #include <algorithm>
 #include <vector>
 
-#include "detectors/linear.hpp"
+#include "detectors/demap.hpp"
 #include "detectors/small_linalg.hpp"
 
 namespace mimo {
-
-void SicDetector::check(const SampleBatch& b) const {
-  Detector::check(b);
-  require_modulation(b, c_);
-}
 
 // One inverse per channel use instead of one per step: with P = (G + N0 I)^{-1} over the streams left, removing
 // stream u leaves the inverse of the smaller system as the Schur downdate P - P e_u e_u^T P / P_uu, and the
 // matched filter of the cancelled y as z - G e_u x_u. O(Nt^3) per use where refactoring each step is O(Nt^4).
 void SicDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
   using linalg::cd;
+  const Constellation& c = constellation();
   const size_t nr = b.nr, nt = b.nt;
   std::vector<cd> H(nr * nt), y(nr), A(nt * nt), F(nt * nt), P(nt * nt), z(nt);
   std::vector<size_t> remaining(nt);
@@ -46,8 +42,8 @@ void SicDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, D
       cd estimate = 0.0;
       for (size_t v = 0; v < left; ++v) estimate += P[t + remaining[v] * nt] * z[remaining[v]];
       const double mu = std::clamp(1.0 - n0 * ptt, 1e-12, 1.0);
-      decide(c_, estimate / mu, std::max((1.0 - mu) / mu, 1e-300), out, i, t);
-      const cd x = c_.points()[out.symbols[i * nt + t]];
+      decide(c, estimate / mu, std::max((1.0 - mu) / mu, 1e-300), out, i, t);
+      const cd x = c.points()[out.symbols[i * nt + t]];
       remaining.erase(remaining.begin() + u);
       remaining.push_back(t);  // keeps the vector's size fixed: no reallocation in the loop
       // Cancel stream t from the others' matched filter, and drop it from the inverse.

@@ -9,16 +9,12 @@ namespace mimo {
 
 class SicDetector final : public Detector {
 public:
-  explicit SicDetector(Modulation modulation) : c_(modulation) {}
+  explicit SicDetector(Modulation modulation) : Detector(modulation) {}
   std::string name() const override { return "sic"; }
   bool provides_llr() const override { return true; }
 
 protected:
-  void check(const SampleBatch& batch) const override;
   void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const override;
-
-private:
-  Constellation c_;
 };
 
 }  // namespace mimo

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "detectors/linear.hpp"
+#include "detectors/demap.hpp"
 #include "detectors/real_model.hpp"
 
 namespace mimo {
@@ -41,8 +41,7 @@ inline double centre(const SortedQR& qr, size_t k, const double* amp) {
 
 void SphereDetector::check(const SampleBatch& b) const {
   Detector::check(b);
-  require_modulation(b, c_);
-  require_determined("sphere", b, c_);
+  require_determined("sphere", b, constellation());
 }
 
 std::string SphereDetector::name() const {
@@ -133,11 +132,12 @@ private:
 }  // namespace
 
 void SphereDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
+  const Constellation& c = constellation();
   RealSystem sys;
-  sys.shape(b, c_);
+  sys.shape(b, c);
   SortedQR qr;
   const size_t n = sys.cols;
-  const auto& levels = c_.pam_levels();
+  const auto& levels = c.pam_levels();
   const size_t L = levels.size();
   // Per level: children in Schnorr-Euchner order, the next one to try, partial distances, chosen amplitudes.
   std::vector<int> order(n * L), best(n), path(n), labels(n);
@@ -145,16 +145,16 @@ void SphereDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
   std::vector<double> dist(n + 1), amp(n), gap(L), centres(n);
   uint64_t visited = 0;
   const bool soft = !out.llr.empty();
-  CounterMetrics counters(c_, b.nt);
+  CounterMetrics counters(c, b.nt);
   std::vector<double> base(n);                // soft output: CounterMetrics::base per level, cached
   std::vector<uint64_t> base_epoch(n, ~0ull);  // the epoch it was computed in (~0: stale)
 
   auto enumerate = [&](size_t k) {
-    const double c = centres[k] = centre(qr, k, amp.data());
+    const double mid = centres[k] = centre(qr, k, amp.data());
     int* o = order.data() + k * L;
     for (size_t l = 0; l < L; ++l) {
       o[l] = static_cast<int>(l);
-      gap[l] = (c - levels[l]) * (c - levels[l]);
+      gap[l] = (mid - levels[l]) * (mid - levels[l]);
     }
     std::sort(o, o + L, [&](int a, int bb) { return gap[a] < gap[bb]; });
     next[k] = 0;
@@ -207,7 +207,7 @@ void SphereDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
     }
     const bool found = soft ? std::isfinite(counters.ml()) : std::isfinite(radius);
     if (!found) std::fill(best.begin(), best.end(), 0);  // only with NaN input
-    write_symbols(c_, qr, best.data(), b.nt, labels, out, i);
+    write_symbols(c, qr, best.data(), b.nt, labels, out, i);
     if (soft) counters.write_llrs(qr, best.data(), n0, clip_, out.llr.data() + i * b.nt * b.m);
   }
   visited_ += visited;
@@ -226,16 +226,16 @@ std::string KBestDetector::name() const {
 
 void KBestDetector::check(const SampleBatch& b) const {
   Detector::check(b);
-  require_modulation(b, c_);
-  require_determined("kbest", b, c_);
+  require_determined("kbest", b, constellation());
 }
 
 void KBestDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
+  const Constellation& c = constellation();
   RealSystem sys;
-  sys.shape(b, c_);
+  sys.shape(b, c);
   SortedQR qr;
   const size_t n = sys.cols;
-  const auto& levels = c_.pam_levels();
+  const auto& levels = c.pam_levels();
   const size_t L = levels.size();
   // Survivors as flat rows of n labels (positions >= the current level are set) plus their distances;
   // children as (distance, parent, label) triples. Nothing is allocated per channel use.
@@ -249,7 +249,7 @@ void KBestDetector::detect_range(const SampleBatch& b, size_t begin, size_t end,
   std::vector<Child> children(k_ * L);
   const size_t nt = b.nt, m = b.m;
   std::vector<double> best_label(n * L);
-  const auto bits = RealSystem::label_bits(c_, nt);
+  const auto bits = RealSystem::label_bits(c, nt);
 
   for (size_t i = begin; i < end; ++i) {
     sys.load(b, i);
@@ -262,9 +262,9 @@ void KBestDetector::detect_range(const SampleBatch& b, size_t begin, size_t end,
       const double rkk = qr.R[k + k * n];
       for (size_t p = 0; p < alive; ++p) {
         for (size_t j = k + 1; j < n; ++j) amp[j] = levels[paths[p * n + j]];
-        const double c = centre(qr, k, amp.data());
+        const double mid = centre(qr, k, amp.data());
         for (size_t l = 0; l < L; ++l) {
-          const double e = rkk * (c - levels[l]);
+          const double e = rkk * (mid - levels[l]);
           children[count++] = Child{dist[p] + e * e, static_cast<uint32_t>(p), static_cast<int>(l)};
         }
       }
@@ -283,7 +283,7 @@ void KBestDetector::detect_range(const SampleBatch& b, size_t begin, size_t end,
       std::swap(dist, next_dist);
       alive = keep;
     }
-    write_symbols(c_, qr, paths.data(), b.nt, labels, out, i);
+    write_symbols(c, qr, paths.data(), b.nt, labels, out, i);
     if (!out.llr.empty())
       write_list_llrs(qr, paths.data(), dist.data(), alive, std::max(dropped_floor, dist[alive - 1]), b.noise_var[i],
                       bits, best_label, out.llr.data() + i * nt * m);
@@ -298,7 +298,7 @@ void KBestDetector::detect_range(const SampleBatch& b, size_t begin, size_t end,
 void KBestDetector::write_list_llrs(const SortedQR& qr, const int* paths, const double* dist, size_t alive,
                                     double missing, double noise_var, const LabelBits& bits,
                                     std::vector<double>& best_label, float* llr) const {
-  const size_t n = qr.cols, L = c_.pam_levels().size();
+  const size_t n = qr.cols, L = constellation().pam_levels().size();
   const double inf = std::numeric_limits<double>::infinity(), n0 = usable_noise_var(noise_var);
   std::fill(best_label.begin(), best_label.end(), inf);  // [unknown][label]
   for (size_t r = 0; r < alive; ++r)

@@ -23,7 +23,7 @@ class SphereDetector final : public Detector {
 public:
   static constexpr double kDefaultClip = 20.0;
   explicit SphereDetector(Modulation modulation, bool soft = false, double clip = kDefaultClip)
-      : c_(modulation), soft_(soft), clip_(clip) {}
+      : Detector(modulation), soft_(soft), clip_(clip) {}
   std::string name() const override;
   bool provides_llr() const override { return soft_; }
   /// Tree nodes visited (children whose partial distance was computed) since construction, over all calls.
@@ -35,7 +35,6 @@ protected:
   void detect_range(const SampleBatch& batch, size_t begin, size_t end, Detection& out) const override;
 
 private:
-  Constellation c_;
   bool soft_;
   double clip_;
   mutable std::atomic<uint64_t> visited_{0}, searches_{0};
@@ -44,7 +43,8 @@ private:
 class KBestDetector final : public Detector {
 public:
   static constexpr double kDefaultClip = 20.0;
-  KBestDetector(Modulation modulation, size_t k, double clip = kDefaultClip) : c_(modulation), k_(k), clip_(clip) {}
+  KBestDetector(Modulation modulation, size_t k, double clip = kDefaultClip)
+      : Detector(modulation), k_(k), clip_(clip) {}
   std::string name() const override;
   bool provides_llr() const override { return true; }
 
@@ -56,7 +56,6 @@ private:
   using LabelBits = std::vector<std::vector<RealSystem::LabelBit>>;
   void write_list_llrs(const SortedQR& qr, const int* paths, const double* dist, size_t alive, double missing,
                        double noise_var, const LabelBits& bits, std::vector<double>& best_label, float* llr) const;
-  Constellation c_;
   size_t k_;
   double clip_;
 };

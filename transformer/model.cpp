@@ -55,19 +55,23 @@ EpStart ep_start_torch(const torch::Tensor& gram_in, const torch::Tensor& mf_in,
   const auto b = mf_in.to(torch::kDouble) / s2.view({B, 1});
   auto lambda = torch::full({B, n}, 1.0 / es_dim, gram.options());
   auto gamma = torch::zeros({B, n}, gram.options());
+  const double uninformative = EpSolver::kUninformativeRelativeVariance * es_dim;
   EpStart e;
   auto cavity = [&] {
     const auto sigma_full = torch::linalg_inv(G + torch::diag_embed(lambda));
     const auto mu = torch::matmul(sigma_full, (b + gamma).unsqueeze(2)).squeeze(2);
     const auto sigma = sigma_full.diagonal(0, 1, 2);
+    // As EpSolver::cavity: no absolute floors, an uninformative cavity where its precision vanished.
     const auto denom = 1 - sigma * lambda;
-    e.h2 = torch::where(denom > 1e-12, sigma / denom.clamp_min(1e-12), torch::full_like(sigma, 1e12)).clamp_min(1e-12);
-    e.t = e.h2 * (mu / sigma - gamma);
+    const auto ok = (denom > EpSolver::kVanishedCavity) & (sigma > 0);
+    const auto safe = torch::where(ok, denom, torch::ones_like(denom));
+    e.h2 = torch::where(ok, (sigma / safe).clamp_max(uninformative), torch::full_like(sigma, uninformative));
+    e.t = torch::where(ok, (mu - sigma * gamma) / safe, torch::nan_to_num(mu, 0.0, 0.0, 0.0));
   };
   auto moments = [&] {
     const auto w = torch::softmax(-(e.t.unsqueeze(2) - levels).square() / (2 * e.h2.unsqueeze(2)), 2);
     e.mean = torch::matmul(w, levels);
-    e.var = (torch::matmul(w, levels.square()) - e.mean.square()).clamp_min(EpSolver::kMinVariance);
+    e.var = (torch::matmul(w, levels.square()) - e.mean.square()).clamp_min(EpSolver::kMinRelativeVariance * es_dim);
   };
   const double beta = EpDetector::kDefaultBeta;
   for (int it = 0; it < EpDetector::kDefaultIterations; ++it) {

@@ -14,8 +14,13 @@ class TransformerDetector final : public Detector {
 public:
   TransformerDetector(LoadedModel model, std::string path, torch::Device device, int64_t batch, int64_t beam,
                       double clip)
-      : model_(std::move(model)), path_(std::move(path)), device_(device), batch_(batch), beam_(beam), clip_(clip),
-        constellation_(model_.info.options.modulation()) {
+      : Detector(model.info.options.modulation()),
+        model_(std::move(model)),
+        path_(std::move(path)),
+        device_(device),
+        batch_(batch),
+        beam_(beam),
+        clip_(clip) {
     model_.net->eval();
   }
   std::string name() const override {
@@ -41,7 +46,8 @@ protected:
     // oversubscribe the cores.
     std::lock_guard lock(mutex_);
     torch::NoGradGuard no_grad;
-    const size_t m = b.m, M = static_cast<size_t>(constellation_.size());
+    const Constellation& c = constellation();
+    const size_t m = b.m, M = static_cast<size_t>(c.size());
     // A beam search runs `beam` subproblems per channel use through each pass, and its list LLRs take memory
     // in proportion to the candidates: both bound the channel uses per pass.
     int64_t per_pass = batch_;
@@ -71,7 +77,7 @@ protected:
           for (size_t j = 0; j < m; ++j) {
             double max0 = -INFINITY, max1 = -INFINITY;
             for (size_t q = 0; q < M; ++q) {
-              double& slot = constellation_.bit(static_cast<int>(q), static_cast<int>(j)) ? max1 : max0;
+              double& slot = c.bit(static_cast<int>(q), static_cast<int>(j)) ? max1 : max0;
               slot = std::max(slot, l[q]);
             }
             double llr = max0 - max1;
@@ -97,7 +103,6 @@ private:
   int64_t batch_;
   int64_t beam_;  // 0: one pass of the network; else beam search (search.hpp)
   double clip_;
-  Constellation constellation_;
   mutable std::mutex mutex_;
 };
 

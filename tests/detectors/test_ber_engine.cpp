@@ -21,7 +21,7 @@ namespace {
 // Returns the transmitted symbols, optionally with bit b(0) of every symbol flipped.
 class OracleDetector : public Detector {
 public:
-  explicit OracleDetector(bool flip_first_bit) : flip_(flip_first_bit) {}
+  OracleDetector(Modulation m, bool flip_first_bit) : Detector(m), flip_(flip_first_bit) {}
   std::string name() const override { return flip_ ? "flip" : "oracle"; }
 
 protected:
@@ -40,7 +40,7 @@ private:
 // Decides stream t from y_t / H_tt alone: a crude, data-dependent detector whose errors depend on the noise.
 class DiagonalDetector : public Detector {
 public:
-  explicit DiagonalDetector(Modulation m) : c_(m) {}
+  explicit DiagonalDetector(Modulation m) : Detector(m) {}
   std::string name() const override { return "diag"; }
 
 protected:
@@ -48,12 +48,9 @@ protected:
     for (size_t i = begin; i < end; ++i)
       for (size_t t = 0; t < b.nt; ++t) {
         const std::complex<double> y = b.y[i * b.nr + t], h = b.H[(i * b.nr + t) * b.nt + t];
-        out.symbols[i * b.nt + t] = c_.hard_index(y / h);
+        out.symbols[i * b.nt + t] = constellation().hard_index(y / h);
       }
   }
-
-private:
-  Constellation c_;
 };
 
 GeneratorConfig config(const std::string& grid, int nt = 2) {
@@ -120,7 +117,7 @@ TEST(BerInterval, DesignEffectOfClusteredErrors) {
 }
 
 TEST(BerEngine, ExactCountsAndStoppingRules) {
-  const OracleDetector oracle(false), flip(true);
+  const OracleDetector oracle(Modulation::qam16, false), flip(Modulation::qam16, true);
   EngineOptions opt;
   opt.threads = 2;
   opt.min_errors = 1000;

@@ -156,32 +156,41 @@ TEST(AttentionCore, ImplementationIsSelectable) {
 }
 
 // The EP start's two implementations (per system with Cholesky kernels, batched torch inverses) are
-// independent computations of the same fixed point.
+// independent computations of the same fixed point, at moderate SNR and at the noise floor (N0 = 1e-12,
+// s2 = 5e-13), where an absolute floor on the cavity variances once moved their means off the levels.
 TEST(EpStart, CpuSolverAndBatchedTorchAgree) {
-  torch::manual_seed(5);
-  const int64_t B = 64, nr = 6, n = 8;  // 4 complex streams as 8 real unknowns
-  const auto H = torch::randn({B, 2 * nr, n}, torch::kDouble) / std::sqrt(2.0 * nr);
-  const auto x = (torch::randint(0, 4, {B, n}, torch::kLong).to(torch::kDouble) * 2 - 3) / std::sqrt(10.0);
-  const auto s2 = torch::rand({B}, torch::kDouble) * 0.005 + 0.001;
-  const auto y = torch::matmul(H, x.unsqueeze(2)).squeeze(2) + torch::randn({B, 2 * nr}, torch::kDouble) * s2.sqrt().unsqueeze(1);
-  const auto gram = torch::matmul(H.transpose(1, 2), H);
-  const auto mf = torch::matmul(H.transpose(1, 2), y.unsqueeze(2)).squeeze(2);
-  const std::vector<double> levels{-3 / std::sqrt(10.0), -1 / std::sqrt(10.0), 1 / std::sqrt(10.0), 3 / std::sqrt(10.0)};
-  const auto cpu = ep_start_cpu(gram, mf, s2, levels, 0.5);
-  const auto batched = ep_start_torch(gram, mf, s2, torch::tensor(levels, torch::kDouble), 0.5);
-  EXPECT_LT(relative_error(batched.t, cpu.t), 1e-8);
-  EXPECT_LT(relative_error(batched.h2, cpu.h2), 1e-8);
-  EXPECT_LT(relative_error(batched.mean, cpu.mean), 1e-8);
-  EXPECT_LT(relative_error(batched.var, cpu.var), 1e-8);
-  // The batched path runs in float64 whatever its input (the GPU trains in float32).
-  const auto from_float = ep_start_torch(gram.to(torch::kFloat), mf.to(torch::kFloat), s2.to(torch::kFloat),
-                                         torch::tensor(levels, torch::kDouble), 0.5);
-  EXPECT_EQ(from_float.t.scalar_type(), torch::kFloat);
-  EXPECT_LT(relative_error(from_float.t, cpu.t), 1e-4);
-  // And EP is a detector: at this SNR its cavity means decide nearly every symbol right.
-  const auto decided = (cpu.t.unsqueeze(2) - torch::tensor(levels, torch::kDouble)).abs().argmin(2);
-  const auto sent = ((x * std::sqrt(10.0) + 3) / 2).round().to(torch::kLong);
-  EXPECT_GT(decided.eq(sent).to(torch::kDouble).mean().item<double>(), 0.97);
+  for (const double floor_s2 : {0.0, 5e-13}) {
+    SCOPED_TRACE(floor_s2 > 0 ? "s2 = 5e-13" : "s2 in [0.001, 0.006]");
+    torch::manual_seed(5);
+    const int64_t B = 64, nr = 6, n = 8;  // 4 complex streams as 8 real unknowns
+    const auto H = torch::randn({B, 2 * nr, n}, torch::kDouble) / std::sqrt(2.0 * nr);
+    const auto x = (torch::randint(0, 4, {B, n}, torch::kLong).to(torch::kDouble) * 2 - 3) / std::sqrt(10.0);
+    const auto s2 = floor_s2 > 0 ? torch::full({B}, floor_s2, torch::kDouble)
+                                 : torch::rand({B}, torch::kDouble) * 0.005 + 0.001;
+    const auto y = torch::matmul(H, x.unsqueeze(2)).squeeze(2) + torch::randn({B, 2 * nr}, torch::kDouble) * s2.sqrt().unsqueeze(1);
+    const auto gram = torch::matmul(H.transpose(1, 2), H);
+    const auto mf = torch::matmul(H.transpose(1, 2), y.unsqueeze(2)).squeeze(2);
+    const std::vector<double> levels{-3 / std::sqrt(10.0), -1 / std::sqrt(10.0), 1 / std::sqrt(10.0), 3 / std::sqrt(10.0)};
+    const auto cpu = ep_start_cpu(gram, mf, s2, levels, 0.5);
+    const auto batched = ep_start_torch(gram, mf, s2, torch::tensor(levels, torch::kDouble), 0.5);
+    EXPECT_LT(relative_error(batched.t, cpu.t), 1e-8);
+    EXPECT_LT(relative_error(batched.h2, cpu.h2), 1e-8);
+    EXPECT_LT(relative_error(batched.mean, cpu.mean), 1e-8);
+    EXPECT_LT(relative_error(batched.var, cpu.var), 1e-8);
+    // The batched path runs in float64 whatever its input (the GPU trains in float32).
+    const auto from_float = ep_start_torch(gram.to(torch::kFloat), mf.to(torch::kFloat), s2.to(torch::kFloat),
+                                           torch::tensor(levels, torch::kDouble), 0.5);
+    EXPECT_EQ(from_float.t.scalar_type(), torch::kFloat);
+    EXPECT_LT(relative_error(from_float.t, cpu.t), 1e-4);
+    // And EP is a detector: at these SNRs its cavity means decide nearly every symbol right (every one at the
+    // floor, where they sit on the levels).
+    const auto decided = (cpu.t.unsqueeze(2) - torch::tensor(levels, torch::kDouble)).abs().argmin(2);
+    const auto sent = ((x * std::sqrt(10.0) + 3) / 2).round().to(torch::kLong);
+    EXPECT_GT(decided.eq(sent).to(torch::kDouble).mean().item<double>(), floor_s2 > 0 ? 1.0 - 1e-12 : 0.97);
+    if (floor_s2 > 0) {
+      EXPECT_LT((cpu.t - x).abs().max().item<double>(), 1e-4);
+    }
+  }
 }
 
 TEST(Model, ShapesAndPaddedStreamsChangeNothing) {
