@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "datasets/atomic_file.hpp"
-#include "datasets/schema.hpp"
+#include "datasets/h5_schema.hpp"
 
 namespace mimo {
 

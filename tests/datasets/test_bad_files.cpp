@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "datasets/h5_schema.hpp"
 #include "datasets/reader.hpp"
 #include "datasets/writer.hpp"
 #include "io_helpers.hpp"
