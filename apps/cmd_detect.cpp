@@ -11,7 +11,7 @@
 #include "channel/parallel.hpp"
 #include "datasets/detection_file.hpp"
 #include "datasets/reader.hpp"
-#include "detectors/ber_engine.hpp"
+#include "evaluation/ber_engine.hpp"
 
 namespace mimo::cli {
 

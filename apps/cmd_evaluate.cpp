@@ -13,7 +13,7 @@
 #include "channel/parallel.hpp"
 #include "datasets/atomic_file.hpp"
 #include "datasets/reader.hpp"
-#include "detectors/results.hpp"
+#include "evaluation/results.hpp"
 
 namespace mimo::cli {
 

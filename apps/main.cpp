@@ -6,7 +6,7 @@
 #include <string>
 
 #include "apps/commands.hpp"
-#include "datasets/partial_file.hpp"
+#include "datasets/schema.hpp"
 #ifdef MIMO_WITH_TORCH
 #include "transformer/transformer_detector.hpp"
 #endif

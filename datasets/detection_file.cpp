@@ -2,8 +2,8 @@
 
 #include <stdexcept>
 
+#include "datasets/h5_schema.hpp"
 #include "datasets/partial_file.hpp"
-#include "datasets/schema.hpp"
 
 namespace mimo {
 

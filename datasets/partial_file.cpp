@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "datasets/h5_schema.hpp"
 #include "datasets/schema.hpp"
 
 namespace mimo {

@@ -15,10 +15,6 @@ namespace mimo {
 /// says so ("no space left on device writing ..."), anything else gives HDF5's detail.
 std::string h5_write_error(const std::string& path, const std::string& detail);
 
-/// True once an HDF5 file could not be closed (and was leaked, see partial_file.cpp): the process must then
-/// leave with _exit, since HDF5's clean-up at exit would close that file again and crash.
-bool hdf5_needs_quick_exit();
-
 class PartialH5File {
 public:
   /// Creates (truncates) "<path>.partial"; throws DatasetError if it cannot (and leaves no file behind).

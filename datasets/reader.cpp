@@ -5,6 +5,8 @@
 #include <sstream>
 #include <vector>
 
+#include "datasets/h5_schema.hpp"
+
 namespace mimo {
 
 namespace {

@@ -1,8 +1,7 @@
 #pragma once
 // The mimo HDF5 data-set schema (documented for users in datasets/SCHEMA.md): names, types and the metadata
-// recorded with every file. Reader and writer both take their names from here.
-#include <H5Cpp.h>
-
+// recorded with every file. Reader and writer both take their names from here; the HDF5 types are in
+// h5_schema.hpp, so that including this header needs no HDF5.
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -41,27 +40,10 @@ inline constexpr const char* x = "x";
 inline constexpr const char* bits = "bits";
 inline constexpr const char* snr_db = "snr_db";
 inline constexpr const char* noise_var = "noise_var";
-
-/// complex64 as the compound {r: float32, i: float32} that h5py reads as numpy.complex64.
-const H5::CompType& complex_type();
-/// Variable-length UTF-8 string, read by h5py as str.
-const H5::StrType& string_type();
-
-/// Scalar attributes, as every mimo file writes its metadata.
-void write_attr(H5::H5Object& obj, const char* name, const H5::PredType& type, const void* value);
-void write_attr(H5::H5Object& obj, const char* name, const std::string& value);
-inline void write_attr(H5::H5Object& obj, const char* name, int value) {
-  write_attr(obj, name, H5::PredType::NATIVE_INT, &value);
-}
-inline void write_attr(H5::H5Object& obj, const char* name, double value) {
-  write_attr(obj, name, H5::PredType::NATIVE_DOUBLE, &value);
-}
-inline void write_attr(H5::H5Object& obj, const char* name, uint64_t value) {
-  write_attr(obj, name, H5::PredType::NATIVE_UINT64, &value);
-}
 }  // namespace schema
 
-/// Silences the HDF5 library's own error-stack printing; mimo reports errors itself.
-void quiet_hdf5_errors();
+/// True once an HDF5 file could not be closed (and was leaked, see partial_file.cpp): the process must then
+/// leave with _exit, since HDF5's clean-up at exit would close that file again and crash.
+bool hdf5_needs_quick_exit();
 
 }  // namespace mimo

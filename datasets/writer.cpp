@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "channel/parallel.hpp"
+#include "datasets/h5_schema.hpp"
 #include "datasets/partial_file.hpp"
 
 namespace mimo {

@@ -1,4 +1,5 @@
 // The mimo command line as a user meets it: exit codes, one-line errors, files written only when complete.
+#include <H5Cpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -9,7 +10,7 @@
 #include "cli_runner.hpp"
 #include "datasets/detection_file.hpp"
 #include "datasets/reader.hpp"
-#include "detectors/ber_engine.hpp"
+#include "evaluation/ber_engine.hpp"
 
 namespace mimo {
 namespace {

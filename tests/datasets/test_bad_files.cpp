@@ -7,6 +7,7 @@
 #include <iterator>
 #include <vector>
 
+#include "datasets/h5_schema.hpp"
 #include "datasets/reader.hpp"
 #include "datasets/writer.hpp"
 #include "io_helpers.hpp"

@@ -7,9 +7,9 @@
 #include <ostream>
 
 #include "channel/generator.hpp"
-#include "detectors/ber_engine.hpp"
 #include "detectors/detector.hpp"
 #include "detectors/tree_search.hpp"
+#include "evaluation/ber_engine.hpp"
 
 namespace mimo {
 namespace {

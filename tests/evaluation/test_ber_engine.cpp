@@ -12,8 +12,8 @@
 #include "datasets/atomic_file.hpp"
 #include "datasets/reader.hpp"
 #include "datasets/writer.hpp"
-#include "detectors/ber_engine.hpp"
-#include "detectors/results.hpp"
+#include "evaluation/ber_engine.hpp"
+#include "evaluation/results.hpp"
 
 namespace mimo {
 namespace {

@@ -1,4 +1,4 @@
-#include "detectors/ber_engine.hpp"
+#include "evaluation/ber_engine.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -1,4 +1,4 @@
-#include "datasets/schema.hpp"
+#include "datasets/h5_schema.hpp"
 
 #include <complex>
 

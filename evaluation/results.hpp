@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "detectors/ber_engine.hpp"
+#include "evaluation/ber_engine.hpp"
 
 namespace mimo {
 

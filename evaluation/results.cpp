@@ -1,4 +1,4 @@
-#include "detectors/results.hpp"
+#include "evaluation/results.hpp"
 
 #include <algorithm>
 
