@@ -23,11 +23,11 @@ inline std::string slurp(const std::filesystem::path& p) {
   return ss.str();
 }
 
-/// Runs `mimo <args>` through the shell (args are shell words) in `dir`.
-inline CliResult run_mimo(const std::string& args, const std::filesystem::path& dir) {
+/// Runs `[prefix] mimo <args>` through the shell (args are shell words) in `dir`; prefix is e.g. a `timeout`.
+inline CliResult run_mimo(const std::string& args, const std::filesystem::path& dir, const std::string& prefix = "") {
   const auto out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string cmd = "cd '" + dir.string() + "' && '" + std::string(MIMO_CLI) + "' " + args + " >'" +
-                          out.string() + "' 2>'" + err.string() + "'";
+  const std::string cmd = "cd '" + dir.string() + "' && " + prefix + " '" + std::string(MIMO_CLI) + "' " + args +
+                          " >'" + out.string() + "' 2>'" + err.string() + "'";
   const int raw = std::system(cmd.c_str());
   CliResult r;
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;

@@ -2,28 +2,18 @@
 // --resume continues (and refuses other flags), bad or mismatched model files give one-line errors.
 // No LibTorch headers here: this runs the CLI.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
+
+#include "../apps/cli_runner.hpp"
 
 namespace {
 
-struct CliRun {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using mimo::test::CliResult;
+using mimo::test::slurp;
 
 class TrainCli : public ::testing::Test {
 protected:
@@ -35,16 +25,8 @@ protected:
   void TearDown() override { std::filesystem::remove_all(dir_); }
   // Runs `[prefix] mimo <args>` in the scratch directory; prefix is e.g. a `timeout` that sends SIGINT (with
   // --foreground, so that only mimo gets it, once: a second SIGINT makes mimo exit at once without saving).
-  CliRun run(const std::string& args, const std::string& prefix = "") {
-    const auto out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
-    const std::string cmd = "cd '" + dir_.string() + "' && " + prefix + " '" + std::string(MIMO_CLI) + "' " + args +
-                            " >'" + out.string() + "' 2>'" + err.string() + "'";
-    const int raw = std::system(cmd.c_str());
-    CliRun r;
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
+  CliResult run(const std::string& args, const std::string& prefix = "") {
+    return mimo::test::run_mimo(args, dir_, prefix);
   }
   static long steps_written(const std::string& out) {
     std::smatch m;
