@@ -6,6 +6,7 @@
 
 #include "apps/commands.hpp"
 #ifdef MIMO_WITH_TORCH
+#include "transformer/errors.hpp"
 #include "transformer/transformer_detector.hpp"
 #endif
 
@@ -36,7 +37,12 @@ int main(int argc, char** argv) {
   try {
     return registry.run_selected();
   } catch (const std::exception& e) {
+#ifdef MIMO_WITH_TORCH
+    // A LibTorch error's what() ends in a backtrace: one line here too.
+    std::fprintf(stderr, "mimo: error: %s\n", mimo::tf::error_line(e).c_str());
+#else
     std::fprintf(stderr, "mimo: error: %s\n", e.what());
+#endif
     return 1;
   }
 }

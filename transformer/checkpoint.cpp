@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "transformer/errors.hpp"
+
 namespace mimo::tf {
 
 namespace {
@@ -13,13 +15,6 @@ c10::IValue get(torch::serialize::InputArchive& a, const std::string& key, const
   c10::IValue v;
   if (!a.try_read("info/" + key, v)) throw std::invalid_argument(path + ": model file lacks '" + key + "'");
   return v;
-}
-
-// The first line of a LibTorch error, cut short: error messages here stay one line.
-std::string one_line(const c10::Error& e) {
-  std::string s = e.what_without_backtrace();
-  s = s.substr(0, s.find('\n'));
-  return s.size() > 120 ? s.substr(0, 117) + "..." : s;
 }
 
 }  // namespace
@@ -108,7 +103,7 @@ LoadedModel load_model(const std::string& path, const torch::Device& device) {
     m.net->load(model);
     m.net->to(device);
   } catch (const c10::Error& e) {
-    throw std::invalid_argument(path + ": corrupted model file (" + one_line(e) + ")");
+    throw std::invalid_argument(path + ": corrupted model file (" + error_line(e) + ")");
   } catch (const std::invalid_argument&) {
     throw;
   }
@@ -126,7 +121,7 @@ void load_optimizer(const std::string& path, torch::optim::Optimizer& optimizer,
   try {
     optimizer.load(opt);
   } catch (const c10::Error& e) {
-    throw std::invalid_argument(path + ": optimizer state does not fit the model (" + one_line(e) + ")");
+    throw std::invalid_argument(path + ": optimizer state does not fit the model (" + error_line(e) + ")");
   }
 }
 
