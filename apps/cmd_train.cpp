@@ -54,7 +54,13 @@ int run_train(TrainFlags& f) {
     std::printf("%s\n", line.c_str());
     std::fflush(stdout);
   };
-  const int64_t steps = tf::train(c, hooks);
+  int64_t steps = 0;
+  try {
+    steps = tf::train(c, hooks);
+  } catch (...) {
+    bar.finish();  // the error goes on a line of its own, not after the bar
+    throw;
+  }
   bar.finish();
   std::printf("wrote %s after %lld steps (log: %s)\n", c.out.c_str(), static_cast<long long>(steps),
               tf::training_log_path(c.out).c_str());

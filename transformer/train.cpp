@@ -1,9 +1,12 @@
 #include "transformer/train.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <numbers>
 #include <optional>
 #include <sstream>
@@ -12,6 +15,7 @@
 #include "detectors/detector.hpp"
 #include "transformer/attention.hpp"
 #include "transformer/checkpoint.hpp"
+#include "transformer/errors.hpp"
 #include "transformer/online_channel.hpp"
 
 namespace mimo::tf {
@@ -126,10 +130,60 @@ std::string settings_diff(const std::string& saved, const std::string& wanted) {
 // Config checks: everything that can be refused before a byte is allocated or written.
 // ---------------------------------------------------------------------------------------------------------
 
+std::string number(double v) {
+  if (std::isnan(v)) return "nan";  // not glibc's "-nan" for a NaN with its sign bit set
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+void require(bool ok, const std::string& rule, const std::string& name, const std::string& value) {
+  if (!ok) throw std::invalid_argument(rule + " (" + name + " = " + value + ")");
+}
+
+// Finite first: a NaN fails every comparison, so it passes a range check written as `if (x < 0) refuse`; a NaN
+// time limit then never stops, and a NaN learning rate trains nothing but NaNs.
+void require_finite(double v, bool in_range, const std::string& rule, const std::string& name) {
+  require(std::isfinite(v) && in_range, rule, name, number(v));
+}
+
+// A lower bound on the floats one training step keeps per stream, token width and block: measured (peak RSS
+// between batch 256 and 2048, CPU, nt 2 to 32, dim 32 to 256, 1 to 8 blocks) at 24 to 35; 16 leaves a margin,
+// so the check below refuses only batches that cannot fit, not every batch that will not.
+constexpr double kFloatsPerTokenDimLayer = 16;
+
+double step_bytes_lower_bound(const TrainConfig& c) {
+  return static_cast<double>(c.batch) * static_cast<double>(c.channel.channel.nt) * static_cast<double>(c.dim) *
+         static_cast<double>(c.layers) * kFloatsPerTokenDimLayer * sizeof(float);
+}
+
+double physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
+}
+
 void check_config(const TrainConfig& c) {
-  if (c.steps <= 0 && c.time_limit <= 0) throw std::invalid_argument("give --steps or --time-limit");
-  if (c.batch < 1) throw std::invalid_argument("batch must be >= 1");
-  if (!(c.lr > 0)) throw std::invalid_argument("lr must be > 0");
+  mimo::validate(c.channel.channel);
+  require(c.steps >= 0, "--steps must be >= 0", "steps", std::to_string(c.steps));
+  require_finite(c.time_limit, c.time_limit >= 0, "--time-limit must be a finite number of seconds >= 0",
+                 "time-limit");
+  if (c.steps == 0 && c.time_limit == 0) throw std::invalid_argument("give --steps or --time-limit");
+  require(c.batch >= 1, "--batch must be >= 1", "batch", std::to_string(c.batch));
+  require_finite(c.lr, c.lr > 0, "--lr must be a finite number > 0", "lr");
+  require_finite(c.clip, c.clip > 0, "the gradient clip norm must be a finite number > 0", "clip");
+  require(c.layers >= 1, "--layers must be >= 1", "layers", std::to_string(c.layers));
+  require(c.heads >= 1, "--heads must be >= 1", "heads", std::to_string(c.heads));
+  if (c.dim < 1 || c.dim % c.heads != 0)
+    throw std::invalid_argument("--dim must be a positive multiple of --heads (dim = " + std::to_string(c.dim) +
+                                ", heads = " + std::to_string(c.heads) + ")");
+  require(c.nt_min >= 0 && c.nt_min <= c.channel.channel.nt, "--nt-min must be in [0, --nt]", "nt-min",
+          std::to_string(c.nt_min));
+  require(c.validate_every >= 1, "--validate-every must be >= 1", "validate-every", std::to_string(c.validate_every));
+  require(c.validate_samples >= 1, "the validation set needs >= 1 channel use per SNR", "validate-samples",
+          std::to_string(c.validate_samples));
+  for (double s : c.validate_snr) require_finite(s, true, "--validate-snr must be finite dB values", "validate-snr");
+  for (double s : {c.channel.snr.lo(), c.channel.snr.hi()})
+    require_finite(s, true, "--snr-db must be finite dB values", "snr-db");
   if (c.out.empty()) throw std::invalid_argument("no output model path");
   if (c.subproblems && !c.data.empty())
     throw std::invalid_argument("--subproblems draws its problems online; it cannot be used with --data");
@@ -138,9 +192,18 @@ void check_config(const TrainConfig& c) {
   const auto dir = std::filesystem::path(c.out).parent_path();
   if (!dir.empty() && !std::filesystem::is_directory(dir))
     throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
+  if (c.device != "cpu" && c.device != "cuda")
+    throw std::invalid_argument("--device must be cpu or cuda (device = " + c.device + ")");
   parse_attention_impl(c.attention);
   if (c.device == "cuda" && !torch::cuda::is_available())
     throw std::invalid_argument("--device cuda: no CUDA device (or this LibTorch was built without CUDA)");
+  // On the CPU a batch far beyond memory would fail deep inside torch, or, with Linux overcommit, be killed by
+  // the OOM killer mid-step. (A GPU's memory is not known here; its allocation error is caught in train().)
+  const double need = step_bytes_lower_bound(c), have = physical_memory_bytes();
+  if (c.device == "cpu" && have > 0 && need > have)
+    throw std::invalid_argument("--batch " + std::to_string(c.batch) + " needs more than " +
+                                std::to_string(static_cast<int64_t>(need / (1 << 30))) + " GiB per step, this machine has " +
+                                std::to_string(static_cast<int64_t>(have / (1 << 30))) + " GiB; use a smaller --batch");
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -235,25 +298,26 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------------------
-// The training log <stem>.train.csv: one row per validation; a resumed run appends to the log of the run it
-// continues.
+// The training log <stem>.train.csv: one row per validation. The file is opened at the first row, so a run
+// that fails before its first checkpoint leaves no log; a resumed run appends to the log of the run it continues.
 // ---------------------------------------------------------------------------------------------------------
 
 class TrainingLog {
 public:
-  TrainingLog(const std::string& path, const Validation& v, bool resume) : mmse_ser_(v.mmse_ser) {
-    if (resume && std::filesystem::exists(path)) {
-      out_.open(path, std::ios::app);
-      return;
-    }
-    out_.open(path, std::ios::trunc);
-    out_ << "step,seconds,loss,lr";
-    for (double s : v.snr) out_ << ",ser_" << s << "dB";
-    for (double s : v.snr) out_ << ",mmse_ser_" << s << "dB";
-    out_ << "\n";
+  TrainingLog(std::string path, const Validation& v, bool resume)
+      : path_(std::move(path)), append_(resume && std::filesystem::exists(path_)), mmse_ser_(v.mmse_ser) {
+    std::ostringstream h;
+    h << "step,seconds,loss,lr";
+    for (double s : v.snr) h << ",ser_" << s << "dB";
+    for (double s : v.snr) h << ",mmse_ser_" << s << "dB";
+    header_ = h.str();
   }
 
   void row(int64_t step, double seconds, double loss, double lr, const std::vector<double>& ser) {
+    if (!out_.is_open()) {
+      out_.open(path_, append_ ? std::ios::app : std::ios::trunc);
+      if (!append_) out_ << header_ << "\n";
+    }
     out_ << step << "," << seconds << "," << loss << "," << lr;
     for (double v : ser) out_ << "," << v;
     for (double v : mmse_ser_) out_ << "," << v;
@@ -262,21 +326,31 @@ public:
   }
 
 private:
+  std::string path_, header_;
+  bool append_;
   std::vector<double> mmse_ser_;
   std::ofstream out_;
 };
 
 // ---------------------------------------------------------------------------------------------------------
 // The step loop: one optimizer step per batch; a validation, a log row and a checkpoint every validate_every
-// steps and at the end.
+// steps and at the end; a one-line error at the first non-finite loss or gradient.
 // ---------------------------------------------------------------------------------------------------------
+
+bool parameters_finite(TransformerDetectorNet& net) {
+  torch::NoGradGuard no_grad;
+  for (const auto& p : net->parameters())
+    if (!torch::isfinite(p).all().item<bool>()) return false;
+  return true;
+}
 
 class StepLoop {
 public:
   StepLoop(const TrainConfig& c, const TrainHooks& hooks, Model& model, torch::optim::Adam& optimizer,
            BatchSource& batches, const Validation& validation, TrainingLog& log, const torch::Device& device)
       : c_(c), hooks_(hooks), net_(model.net), info_(model.info), optimizer_(optimizer), batches_(batches),
-        validation_(validation), log_(log), device_(device), seconds_before_(info_.seconds) {}
+        validation_(validation), log_(log), device_(device), seconds_before_(info_.seconds),
+        last_checkpoint_(c.resume) {}
 
   int64_t run() {
     net_->train();
@@ -296,7 +370,8 @@ public:
   }
 
 private:
-  // One optimizer step; returns its loss.
+  // One optimizer step; returns its loss. Nothing is changed when the loss or the gradient is not finite: the
+  // step would write NaNs into every parameter.
   double step() {
     const auto batch = batches_.at(info_.step);
     lr_ = schedule(c_.lr, progress_of(info_.step));
@@ -304,16 +379,23 @@ private:
     optimizer_.zero_grad();
     const auto loss = net_->loss(net_->forward(batch), batch);
     loss.backward();
-    torch::nn::utils::clip_grad_norm_(net_->parameters(), c_.clip);
+    const double norm = torch::nn::utils::clip_grad_norm_(net_->parameters(), c_.clip);
+    const double l = loss.item<double>();
+    if (!std::isfinite(l)) diverged(info_.step + 1, "loss is " + number(l));
+    if (!std::isfinite(norm)) diverged(info_.step + 1, "gradient norm is " + number(norm));
     optimizer_.step();
-    return loss.item<double>();
+    return l;
   }
 
   void checkpoint() {
+    // A step with finite loss and gradients can still overflow a parameter (an enormous --lr): never save it.
+    if (!parameters_finite(net_)) diverged(info_.step, "a parameter is not finite");
     info_.seconds = seconds_before_ + elapsed();
     const auto s = validate(net_, validation_, device_);
-    log_.row(info_.step, info_.seconds, loss_avg_, schedule(c_.lr, progress_of(info_.step)), s);
+    // The model first: every row of the log has its checkpoint.
     save_model(c_.out, net_, info_, &optimizer_);
+    last_checkpoint_ = c_.out;
+    log_.row(info_.step, info_.seconds, loss_avg_, schedule(c_.lr, progress_of(info_.step)), s);
     if (hooks_.log) {
       std::ostringstream line;
       line << "step " << info_.step << ": loss " << loss_avg_ << ", SER";
@@ -333,6 +415,12 @@ private:
     st.samples_per_second = static_cast<double>(done_here_ * c_.batch) / std::max(elapsed(), 1e-9);
     st.progress = progress_of(info_.step);
     hooks_.progress(st);
+  }
+
+  [[noreturn]] void diverged(int64_t step, const std::string& what) const {
+    throw std::runtime_error("training diverged at step " + std::to_string(step) + ": " + what + "; " +
+                             (last_checkpoint_.empty() ? std::string("no checkpoint had been written")
+                                                       : "kept the last finite checkpoint " + last_checkpoint_));
   }
 
   double elapsed() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
@@ -355,6 +443,7 @@ private:
   torch::Device device_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   const double seconds_before_;
+  std::string last_checkpoint_;  // the newest model file with finite parameters; empty: none yet
   double loss_avg_ = 0;
   double lr_ = 0;                // the last step's learning rate
   int64_t done_here_ = 0;        // steps taken by this run (not counting those before --resume)
@@ -378,13 +467,20 @@ int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
   check_config(c);
   const torch::Device device(c.device == "cuda" ? torch::kCUDA : torch::kCPU);
   const ScopedAttention attention(parse_attention_impl(c.attention));
-  Model model = init_or_resume(c, device);
-  torch::optim::Adam optimizer(model.net->parameters(), torch::optim::AdamOptions(c.lr));
-  if (!c.resume.empty()) load_optimizer(c.resume, optimizer, device);
-  BatchSource batches(c, model.info, device);
-  const Validation validation = make_validation(c);
-  TrainingLog log(training_log_path(c.out), validation, !c.resume.empty());
-  return StepLoop(c, hooks, model, optimizer, batches, validation, log, device).run();
+  // LibTorch reports a failure (out of memory, a CUDA error) with a backtrace in what(): one line here.
+  try {
+    Model model = init_or_resume(c, device);
+    torch::optim::Adam optimizer(model.net->parameters(), torch::optim::AdamOptions(c.lr));
+    if (!c.resume.empty()) load_optimizer(c.resume, optimizer, device);
+    BatchSource batches(c, model.info, device);
+    const Validation validation = make_validation(c);
+    TrainingLog log(training_log_path(c.out), validation, !c.resume.empty());
+    return StepLoop(c, hooks, model, optimizer, batches, validation, log, device).run();
+  } catch (const c10::Error& e) {
+    throw std::runtime_error("training failed: " + error_line(e));
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error("training ran out of memory; use a smaller --batch");
+  }
 }
 
 }  // namespace mimo::tf
