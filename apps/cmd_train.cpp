@@ -36,7 +36,6 @@ int run_train(TrainFlags& f) {
   c.channel = c.data.empty() ? generator_config(flags, StreamTag::train)
                              : generator_config(DatasetReader(c.data).info(), flags.seed, StreamTag::train);
   if (!f.validate_snr.empty()) c.validate_snr = SnrSchedule::grid(f.validate_snr).values();
-  if (c.nt_min > c.channel.channel.nt) throw std::invalid_argument("--nt-min must not exceed --nt");
 
   // A step ends and the model is saved well within this; a longer wait would mean a stuck step.
   install_interrupt_handler(/*grace_seconds=*/10);
@@ -60,7 +59,13 @@ int run_train(TrainFlags& f) {
     std::printf("%s\n", line.c_str());
     std::fflush(stdout);
   };
-  const int64_t steps = tf::train(c, hooks);
+  int64_t steps = 0;
+  try {
+    steps = tf::train(c, hooks);
+  } catch (...) {
+    bar.finish();  // the error goes on a line of its own, not after the bar
+    throw;
+  }
   bar.finish();
   std::printf("wrote %s after %lld steps (log: %s)\n", c.out.c_str(), static_cast<long long>(steps),
               tf::training_log_path(c.out).c_str());

@@ -8,6 +8,7 @@
 #include "apps/commands.hpp"
 #include "datasets/schema.hpp"
 #ifdef MIMO_WITH_TORCH
+#include "transformer/errors.hpp"
 #include "transformer/transformer_detector.hpp"
 #endif
 
@@ -39,7 +40,12 @@ int main(int argc, char** argv) {
   try {
     rc = registry.run_selected();
   } catch (const std::exception& e) {
+#ifdef MIMO_WITH_TORCH
+    // A LibTorch error's what() ends in a backtrace: one line here too.
+    std::fprintf(stderr, "mimo: error: %s\n", mimo::tf::error_line(e).c_str());
+#else
     std::fprintf(stderr, "mimo: error: %s\n", e.what());
+#endif
   }
   // After a file HDF5 could not close (a write error), its clean-up at exit would crash: skip it.
   if (mimo::hdf5_needs_quick_exit()) {

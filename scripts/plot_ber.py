@@ -30,6 +30,8 @@ import math
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import matplotlib
@@ -100,6 +102,41 @@ PRETTY_CHANNELS = {"rayleigh": "Rayleigh", "kronecker": "Kronecker", "rician": "
 
 class PlotError(Exception):
     """A user-facing error: reported as one line, exit status 1."""
+
+
+@dataclass
+class Curve:
+    """One line of the figure: a detector's measured points, or a closed form."""
+    label: str
+    x: np.ndarray
+    y: np.ndarray
+    # Ends of the error bars, where the CSV has a confidence interval (BER only).
+    lo: Optional[np.ndarray] = None
+    hi: Optional[np.ndarray] = None
+
+
+@dataclass
+class Figure:
+    """Everything both back ends draw: the curves and the axes they sit on."""
+    curves: list           # measured Curves, in legend order
+    theory: list           # closed-form Curves, drawn dashed after the measured ones
+    x_unit: str            # one of X_UNITS
+    metric: str            # one of METRICS
+    title: str             # "" for none
+    size: tuple            # (width, height) in inches
+    xlim: tuple
+    ylim: tuple
+
+
+@dataclass
+class Style:
+    """How the i-th measured curve is drawn, in matplotlib's and pgfplots' terms."""
+    color: str
+    marker: str            # matplotlib marker
+    mark: str              # pgfplots mark
+    mark_extra: str        # extra pgfplots mark options ("" for none)
+    linestyle: object      # matplotlib line style
+    pgf_linestyle: str
 
 
 # --------------------------------------------------------------------------
@@ -237,8 +274,7 @@ def file_tags(paths):
 def build_curves(tables, paths, metric, x_unit):
     """One curve per (file, config, detector), labelled only as finely as needed.
 
-    Returns dicts with label, x, y and optional lo/hi arrays; only the points
-    that has_point() accepts are kept.
+    Returns Curves holding only the points that has_point() accepts.
     """
     x_col = X_COLUMN[x_unit]
     all_configs = {config_of(r) for rows in tables for r in rows}
@@ -284,19 +320,18 @@ def make_curve(rows, label, metric, x_col):
     rows = sorted((r for r in rows if has_point(r, metric)), key=lambda r: r[x_col])
     if not rows:
         return None
-    curve = {"label": label,
-             "x": np.array([r[x_col] for r in rows]),
-             "y": np.array([r[metric] for r in rows]),
-             "lo": None, "hi": None}
+    curve = Curve(label=label,
+                  x=np.array([r[x_col] for r in rows]),
+                  y=np.array([r[metric] for r in rows]))
     # The CSV only has a confidence interval for the BER.
     if metric == "ber" and all(r["ber_lo"] is not None and r["ber_hi"] is not None
                                for r in rows):
-        y = curve["y"]
+        y = curve.y
         lo = np.array([r["ber_lo"] for r in rows])
         hi = np.array([r["ber_hi"] for r in rows])
         # Keep bars on the right side of the point and the lower end > 0 for the log axis.
-        curve["lo"] = np.where((lo > 0) & (lo <= y), lo, y)
-        curve["hi"] = np.maximum(hi, y)
+        curve.lo = np.where((lo > 0) & (lo <= y), lo, y)
+        curve.hi = np.maximum(hi, y)
     return curve
 
 
@@ -323,17 +358,17 @@ def snr_at_report(curves, metric, target, x_unit):
     """Lines of text: per curve the SNR where the metric reaches target, and the gap to the best."""
     name = {"ber": "BER", "ser": "SER", "llr_info": "LLR information"}[metric]
     unit = {"snr": "receive SNR", "esn0": "Es/N0", "ebn0": "Eb/N0"}[x_unit]
-    found = [(c, crossing(c["x"], c["y"], target, metric not in LINEAR_METRICS)) for c in curves]
+    found = [(c, crossing(c.x, c.y, target, metric not in LINEAR_METRICS)) for c in curves]
     best = min((x for _, x in found if x is not None), default=None)
-    width = max(len(c["label"]) for c in curves)
+    width = max(len(c.label) for c in curves)
     lines = [f"{unit} (dB) at {name} = {target:g}:"]
     for c, x in found:
         if x is None:
-            where = "above" if c["y"][0] > target else "below"
-            text = f"not reached ({name} {where} {target:g} from {c['x'][0]:g} to {c['x'][-1]:g} dB)"
+            where = "above" if c.y[0] > target else "below"
+            text = f"not reached ({name} {where} {target:g} from {c.x[0]:g} to {c.x[-1]:g} dB)"
         else:
             text = f"{x:6.2f}" + (f"  (+{x - best:.2f})" if x > best else "")
-        lines.append(f"  {c['label']:<{width}}  {text}")
+        lines.append(f"  {c.label:<{width}}  {text}")
     return lines
 
 
@@ -386,7 +421,7 @@ def theory_curves(tables, metric, x_unit, x_range):
             if len(all_configs) > 1:
                 label += f", {distinguishing_label(cfg, all_configs)}"
             y = zf_rayleigh_ber(10.0 ** ((grid + offset) / 10.0), diversity)
-            curves.append({"label": label, "x": grid, "y": y})
+            curves.append(Curve(label=label, x=grid, y=y))
     return curves
 
 
@@ -425,8 +460,8 @@ def linear_y_limits(curves):
     the top grows only for a value above 1, which a correct writer never emits,
     so that no point is ever drawn off the axes.
     """
-    low = min(float(np.min(c["y"])) for c in curves)
-    high = max(float(np.max(c["y"])) for c in curves)
+    low = min(float(np.min(c.y)) for c in curves)
+    high = max(float(np.max(c.y)) for c in curves)
     ymin = 0.0 if low >= 0 else math.floor((low - 0.02) * 20.0) / 20.0
     ymax = max(1.02, high + 0.02)
     return ymin, ymax
@@ -434,10 +469,10 @@ def linear_y_limits(curves):
 
 def log_y_limits(curves, theory):
     """Whole decades around the measured data; theory may be clipped below."""
-    low = min(float(np.min(c["lo"] if c["lo"] is not None else c["y"])) for c in curves)
-    high = max(float(np.max(c["hi"] if c["hi"] is not None else c["y"])) for c in curves)
+    low = min(float(np.min(c.lo if c.lo is not None else c.y)) for c in curves)
+    high = max(float(np.max(c.hi if c.hi is not None else c.y)) for c in curves)
     for t in theory:
-        high = max(high, float(np.max(t["y"])))
+        high = max(high, float(np.max(t.y)))
     # The 1.25 margins keep a point that sits just above a decade (or just
     # below one) off the axis frame, where its marker would be half hidden.
     ymin = 10.0 ** math.floor(math.log10(low / 1.25))
@@ -448,9 +483,10 @@ def log_y_limits(curves, theory):
 
 
 def style_of(index):
-    return {"color": COLORS[index % len(COLORS)],
-            "marker": MARKERS[index % len(MARKERS)],
-            "linestyle": LINESTYLES[index % len(LINESTYLES)]}
+    marker, mark, mark_extra = MARKERS[index % len(MARKERS)]
+    linestyle, pgf_linestyle = LINESTYLES[index % len(LINESTYLES)]
+    return Style(color=COLORS[index % len(COLORS)], marker=marker, mark=mark,
+                 mark_extra=mark_extra, linestyle=linestyle, pgf_linestyle=pgf_linestyle)
 
 
 # --------------------------------------------------------------------------
@@ -481,40 +517,41 @@ PAPER_RC = {
 }
 
 
-def render_matplotlib(path, fmt, curves, theory, x_unit, metric, title, size, xlim, ylim):
+def render_matplotlib(path, fmt, figure):
+    metric = figure.metric
     with plt.rc_context(PAPER_RC):
-        fig, ax = plt.subplots(figsize=size)
+        fig, ax = plt.subplots(figsize=figure.size)
         handles = []
-        for i, c in enumerate(curves):
+        for i, c in enumerate(figure.curves):
             st = style_of(i)
-            kwargs = dict(color=st["color"], marker=st["marker"][0],
-                          linestyle=st["linestyle"][0], label=c["label"],
-                          markerfacecolor="white" if i % 2 else st["color"],
+            kwargs = dict(color=st.color, marker=st.marker,
+                          linestyle=st.linestyle, label=c.label,
+                          markerfacecolor="white" if i % 2 else st.color,
                           markeredgewidth=0.8,
                           # Data lie inside the limits by construction; unclipped
                           # markers stay whole at the ends of the sweep.
                           clip_on=False, zorder=3)
-            if c["lo"] is not None:
-                yerr = np.vstack([c["y"] - c["lo"], c["hi"] - c["y"]])
-                handles.append(ax.errorbar(c["x"], c["y"], yerr=yerr, capsize=1.5,
+            if c.lo is not None:
+                yerr = np.vstack([c.y - c.lo, c.hi - c.y])
+                handles.append(ax.errorbar(c.x, c.y, yerr=yerr, capsize=1.5,
                                            elinewidth=0.5, capthick=0.5, **kwargs))
             else:
-                handles.extend(ax.plot(c["x"], c["y"], **kwargs))
-        for i, t in enumerate(theory):
+                handles.extend(ax.plot(c.x, c.y, **kwargs))
+        for i, t in enumerate(figure.theory):
             dashes, gray = THEORY_STYLES[i % len(THEORY_STYLES)]
-            handles.extend(ax.plot(t["x"], t["y"], label=t["label"], zorder=2,
+            handles.extend(ax.plot(t.x, t.y, label=t.label, zorder=2,
                                    color=str(gray), linewidth=0.9,
                                    linestyle=(0, dashes), dash_capstyle="butt"))
 
-        ax.set_xlim(*xlim)
+        ax.set_xlim(*figure.xlim)
         if metric in LINEAR_METRICS:
-            ax.set_ylim(*ylim)
+            ax.set_ylim(*figure.ylim)
             # 0, 0.2, ..., 1: the top margin above 1 gets no tick of its own.
             ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
             ax.yaxis.set_minor_locator(AutoMinorLocator())
         else:
             ax.set_yscale("log")
-            ax.set_ylim(*ylim)
+            ax.set_ylim(*figure.ylim)
             # Every decade labelled, minor ticks at 2..9 (unlabelled) for the minor grid.
             ax.yaxis.set_major_locator(LogLocator(base=10, numticks=30))
             ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10), numticks=30))
@@ -525,10 +562,10 @@ def render_matplotlib(path, fmt, curves, theory, x_unit, metric, title, size, xl
         ax.grid(True, which="major", linewidth=0.5, color="0.75")
         ax.grid(True, which="minor", linewidth=0.3, color="0.88", linestyle=":")
         ax.set_axisbelow(True)
-        ax.set_xlabel(X_LABEL[x_unit])
+        ax.set_xlabel(X_LABEL[figure.x_unit])
         ax.set_ylabel(Y_LABEL[metric])
-        if title:
-            ax.set_title(title)
+        if figure.title:
+            ax.set_title(figure.title)
         # Explicit handles keep the measured curves first, in file order
         # (matplotlib would otherwise list plain lines before error-bar plots).
         placement = {"loc": "best"}
@@ -573,7 +610,8 @@ def tex_table(columns, names):
     return "\n".join("    " + line for line in lines)
 
 
-def render_tex(path, curves, theory, x_unit, metric, title, size, xlim, ylim):
+def render_tex(path, figure):
+    metric, xlim, ylim, title = figure.metric, figure.xlim, figure.ylim, figure.title
     out = [
         "% Generated by scripts/plot_ber.py. Needs \\usepackage{pgfplots}",
         "% (\\pgfplotsset{compat=1.16} or newer recommended). Use with \\input{...}.",
@@ -592,11 +630,11 @@ def render_tex(path, curves, theory, x_unit, metric, title, size, xlim, ylim):
             "ytickten={%d,...,%d}" % (round(math.log10(ylim[0])), round(math.log10(ylim[1]))),
         ]
     options = [
-        f"width={size[0]:g}in", f"height={size[1]:g}in",
+        f"width={figure.size[0]:g}in", f"height={figure.size[1]:g}in",
         *y_axis,
         f"xmin={tex_number(xlim[0])}", f"xmax={tex_number(xlim[1])}",
         f"ymin={tex_number(ylim[0])}", f"ymax={tex_number(ylim[1])}",
-        f"xlabel={{{X_LABEL[x_unit]}}}", f"ylabel={{{Y_LABEL[metric]}}}",
+        f"xlabel={{{X_LABEL[figure.x_unit]}}}", f"ylabel={{{Y_LABEL[metric]}}}",
         "grid=both", "major grid style={line width=0.3pt, draw=black!25}",
         "minor grid style={line width=0.2pt, draw=black!10, dotted}",
         "tick align=inside", "label style={font=\\footnotesize}",
@@ -605,7 +643,7 @@ def render_tex(path, curves, theory, x_unit, metric, title, size, xlim, ylim):
         " draw opacity=1, text opacity=1}",
         "every axis plot/.append style={line width=0.6pt}",
     ]
-    if len(curves) + len(theory) > MAX_LEGEND_INSIDE:
+    if len(figure.curves) + len(figure.theory) > MAX_LEGEND_INSIDE:
         # Below the x label, two columns (as the matplotlib output does).
         options.append("legend columns=2")
         options.append("legend style={at={(0.5,-0.22)}, anchor=north, /tikz/every even column/.append style={column sep=0.8em}}")
@@ -621,40 +659,39 @@ def render_tex(path, curves, theory, x_unit, metric, title, size, xlim, ylim):
     out.extend(f"  {o}," for o in options)
     out.append("]")
 
-    for i, c in enumerate(curves):
+    for i, c in enumerate(figure.curves):
         st = style_of(i)
-        _, mark, mark_extra = st["marker"]
-        mark_options = ["solid"] + ([mark_extra] if mark_extra else [])
-        if i % 2 and mark.endswith("*"):
+        mark_options = ["solid"] + ([st.mark_extra] if st.mark_extra else [])
+        if i % 2 and st.mark.endswith("*"):
             mark_options.append("fill=white")  # hollow variant, as in the matplotlib output
         color = "plotber" + chr(ord("A") + i % len(COLORS))
-        plot_opts = [color, st["linestyle"][1], f"mark={mark}",
+        plot_opts = [color, st.pgf_linestyle, f"mark={st.mark}",
                      f"mark options={{{', '.join(mark_options)}}}", "mark size=1.6pt"]
-        if c["lo"] is not None:
+        if c.lo is not None:
             plot_opts.append("error bars/.cd, y dir=both, y explicit, "
                              "error bar style={line width=0.3pt, solid}, error mark options={rotate=90, mark size=1pt, line width=0.3pt}")
             table_opts = r"x=x, y=y, y error plus=ep, y error minus=em, row sep=\\"
-            body = tex_table([c["x"], c["y"], c["hi"] - c["y"], c["y"] - c["lo"]],
+            body = tex_table([c.x, c.y, c.hi - c.y, c.y - c.lo],
                              ["x", "y", "ep", "em"])
         else:
             table_opts = r"x=x, y=y, row sep=\\"
-            body = tex_table([c["x"], c["y"]], ["x", "y"])
+            body = tex_table([c.x, c.y], ["x", "y"])
         out.append(r"\addplot[%s] table[%s] {" % (", ".join(plot_opts), table_opts))
         out.append(body)
         out.append("};")
-        out.append(r"\addlegendentry{%s}" % tex_escape(c["label"]))
+        out.append(r"\addlegendentry{%s}" % tex_escape(c.label))
 
-    for i, t in enumerate(theory):
+    for i, t in enumerate(figure.theory):
         dashes, gray = THEORY_STYLES[i % len(THEORY_STYLES)]
         pattern = " ".join(f"{'on' if k % 2 == 0 else 'off'} {d:g}pt" for k, d in enumerate(dashes))
         # Theory can fall far below ymin; pgfplots would clip, but drop the
         # points to keep the file small and avoid "dimension too large".
-        keep = t["y"] >= ylim[0] / 10.0
+        keep = t.y >= ylim[0] / 10.0
         out.append(r"\addplot[black!%d, dashed, dash pattern={%s}, no markers, smooth] "
                    r"table[x=x, y=y, row sep=\\] {" % (round(100 * (1 - gray)), pattern))
-        out.append(tex_table([t["x"][keep], t["y"][keep]], ["x", "y"]))
+        out.append(tex_table([t.x[keep], t.y[keep]], ["x", "y"]))
         out.append("};")
-        out.append(r"\addlegendentry{%s}" % tex_escape(t["label"]))
+        out.append(r"\addlegendentry{%s}" % tex_escape(t.label))
 
     out += [r"\end{axis}", r"\end{tikzpicture}", ""]
     with open(path, "w", encoding="utf-8") as f:
@@ -771,15 +808,14 @@ def run(args):
     if args.theory and not theory:
         note("--theory: no closed form applies (needs channel rayleigh, "
              "modulation bpsk/qpsk, nr >= nt, metric ber)")
-    ylim = y_limits(curves, theory, args.metric)
-    title = default_title(tables) if args.title is None else args.title
+    figure = Figure(curves=curves, theory=theory, x_unit=x_unit, metric=args.metric,
+                    title=default_title(tables) if args.title is None else args.title,
+                    size=args.size, xlim=xlim, ylim=y_limits(curves, theory, args.metric))
 
     if fmt == "tex":
-        write = lambda tmp: render_tex(tmp, curves, theory, x_unit, args.metric,
-                                       title, args.size, xlim, ylim)
+        write = lambda tmp: render_tex(tmp, figure)
     else:
-        write = lambda tmp: render_matplotlib(tmp, fmt, curves, theory, x_unit, args.metric,
-                                              title, args.size, xlim, ylim)
+        write = lambda tmp: render_matplotlib(tmp, fmt, figure)
     try:
         write_atomically(args.output, fmt, write)
     except ValueError as e:

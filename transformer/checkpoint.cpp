@@ -1,7 +1,11 @@
 #include "transformer/checkpoint.hpp"
 
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
+
+#include "datasets/atomic_file.hpp"
+#include "transformer/errors.hpp"
 
 namespace mimo::tf {
 
@@ -13,13 +17,6 @@ c10::IValue get(torch::serialize::InputArchive& a, const std::string& key, const
   c10::IValue v;
   if (!a.try_read("info/" + key, v)) throw std::invalid_argument(path + ": model file lacks '" + key + "'");
   return v;
-}
-
-// The first line of a LibTorch error, cut short: error messages here stay one line.
-std::string one_line(const c10::Error& e) {
-  std::string s = e.what_without_backtrace();
-  s = s.substr(0, s.find('\n'));
-  return s.size() > 120 ? s.substr(0, 117) + "..." : s;
 }
 
 }  // namespace
@@ -55,14 +52,11 @@ void save_model(const std::string& path, TransformerDetectorNet& net, const Mode
     optimizer->save(opt);
     a.write("optimizer", opt);
   }
-  const std::string partial = path + ".partial";
-  try {
-    a.save_to(partial);
-  } catch (const c10::Error& e) {
-    std::filesystem::remove(partial);
-    throw std::runtime_error("cannot write model file '" + partial + "'");
-  }
-  std::filesystem::rename(partial, path);
+  // Serialized in memory (a model is a few MB), then written by the one writer of whole files: a full disk is
+  // reported as such and leaves no partial file, and a signal's forced exit deletes it too.
+  std::ostringstream bytes;
+  a.save_to(bytes);
+  write_file_atomically(path, bytes.str());
 }
 
 LoadedModel load_model(const std::string& path, const torch::Device& device) {
@@ -108,7 +102,7 @@ LoadedModel load_model(const std::string& path, const torch::Device& device) {
     m.net->load(model);
     m.net->to(device);
   } catch (const c10::Error& e) {
-    throw std::invalid_argument(path + ": corrupted model file (" + one_line(e) + ")");
+    throw std::invalid_argument(path + ": corrupted model file (" + error_line(e) + ")");
   } catch (const std::invalid_argument&) {
     throw;
   }
@@ -126,7 +120,7 @@ void load_optimizer(const std::string& path, torch::optim::Optimizer& optimizer,
   try {
     optimizer.load(opt);
   } catch (const c10::Error& e) {
-    throw std::invalid_argument(path + ": optimizer state does not fit the model (" + one_line(e) + ")");
+    throw std::invalid_argument(path + ": optimizer state does not fit the model (" + error_line(e) + ")");
   }
 }
 

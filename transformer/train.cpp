@@ -1,17 +1,23 @@
 #include "transformer/train.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <numbers>
 #include <optional>
 #include <sstream>
 
+#include "datasets/atomic_file.hpp"
 #include "datasets/reader.hpp"
 #include "detectors/detector.hpp"
 #include "transformer/attention.hpp"
 #include "transformer/checkpoint.hpp"
+#include "transformer/errors.hpp"
 #include "transformer/online_channel.hpp"
 
 namespace mimo::tf {
@@ -122,12 +128,64 @@ std::string settings_diff(const std::string& saved, const std::string& wanted) {
   return out.empty() ? "other settings" : out;
 }
 
-}  // namespace
+// ---------------------------------------------------------------------------------------------------------
+// Config checks: everything that can be refused before a byte is allocated or written.
+// ---------------------------------------------------------------------------------------------------------
 
-int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
-  if (c.steps <= 0 && c.time_limit <= 0) throw std::invalid_argument("give --steps or --time-limit");
-  if (c.batch < 1) throw std::invalid_argument("batch must be >= 1");
-  if (!(c.lr > 0)) throw std::invalid_argument("lr must be > 0");
+std::string number(double v) {
+  if (std::isnan(v)) return "nan";  // not glibc's "-nan" for a NaN with its sign bit set
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+void require(bool ok, const std::string& rule, const std::string& name, const std::string& value) {
+  if (!ok) throw std::invalid_argument(rule + " (" + name + " = " + value + ")");
+}
+
+// Finite first: a NaN fails every comparison, so it passes a range check written as `if (x < 0) refuse`; a NaN
+// time limit then never stops, and a NaN learning rate trains nothing but NaNs.
+void require_finite(double v, bool in_range, const std::string& rule, const std::string& name) {
+  require(std::isfinite(v) && in_range, rule, name, number(v));
+}
+
+// A lower bound on the floats one training step keeps per stream, token width and block: measured (peak RSS
+// between batch 256 and 2048, CPU, nt 2 to 32, dim 32 to 256, 1 to 8 blocks) at 24 to 35; 16 leaves a margin,
+// so the check below refuses only batches that cannot fit, not every batch that will not.
+constexpr double kFloatsPerTokenDimLayer = 16;
+
+double step_bytes_lower_bound(const TrainConfig& c) {
+  return static_cast<double>(c.batch) * static_cast<double>(c.channel.channel.nt) * static_cast<double>(c.dim) *
+         static_cast<double>(c.layers) * kFloatsPerTokenDimLayer * sizeof(float);
+}
+
+double physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
+}
+
+void check_config(const TrainConfig& c) {
+  mimo::validate(c.channel.channel);
+  require(c.steps >= 0, "--steps must be >= 0", "steps", std::to_string(c.steps));
+  require_finite(c.time_limit, c.time_limit >= 0, "--time-limit must be a finite number of seconds >= 0",
+                 "time-limit");
+  if (c.steps == 0 && c.time_limit == 0) throw std::invalid_argument("give --steps or --time-limit");
+  require(c.batch >= 1, "--batch must be >= 1", "batch", std::to_string(c.batch));
+  require_finite(c.lr, c.lr > 0, "--lr must be a finite number > 0", "lr");
+  require_finite(c.clip, c.clip > 0, "the gradient clip norm must be a finite number > 0", "clip");
+  require(c.layers >= 1, "--layers must be >= 1", "layers", std::to_string(c.layers));
+  require(c.heads >= 1, "--heads must be >= 1", "heads", std::to_string(c.heads));
+  if (c.dim < 1 || c.dim % c.heads != 0)
+    throw std::invalid_argument("--dim must be a positive multiple of --heads (dim = " + std::to_string(c.dim) +
+                                ", heads = " + std::to_string(c.heads) + ")");
+  require(c.nt_min >= 0 && c.nt_min <= c.channel.channel.nt, "--nt-min must be in [0, --nt]", "nt-min",
+          std::to_string(c.nt_min));
+  require(c.validate_every >= 1, "--validate-every must be >= 1", "validate-every", std::to_string(c.validate_every));
+  require(c.validate_samples >= 1, "the validation set needs >= 1 channel use per SNR", "validate-samples",
+          std::to_string(c.validate_samples));
+  for (double s : c.validate_snr) require_finite(s, true, "--validate-snr must be finite dB values", "validate-snr");
+  for (double s : {c.channel.snr.lo(), c.channel.snr.hi()})
+    require_finite(s, true, "--snr-db must be finite dB values", "snr-db");
   if (c.out.empty()) throw std::invalid_argument("no output model path");
   if (c.subproblems && !c.data.empty())
     throw std::invalid_argument("--subproblems draws its problems online; it cannot be used with --data");
@@ -136,148 +194,296 @@ int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
   const auto dir = std::filesystem::path(c.out).parent_path();
   if (!dir.empty() && !std::filesystem::is_directory(dir))
     throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
-  const torch::Device device(c.device == "cuda" ? torch::kCUDA : torch::kCPU);
-  // The choice is process-wide: put it back when training ends, however it ends.
-  struct RestoreAttention {
-    AttentionImpl previous = attention_impl();
-    ~RestoreAttention() { set_attention_impl(previous); }
-  } restore_attention;
-  set_attention_impl(parse_attention_impl(c.attention));
-  if (device.is_cuda() && !torch::cuda::is_available())
+  if (c.device != "cpu" && c.device != "cuda")
+    throw std::invalid_argument("--device must be cpu or cuda (device = " + c.device + ")");
+  parse_attention_impl(c.attention);
+  if (c.device == "cuda" && !torch::cuda::is_available())
     throw std::invalid_argument("--device cuda: no CUDA device (or this LibTorch was built without CUDA)");
+  // On the CPU a batch far beyond memory would fail deep inside torch, or, with Linux overcommit, be killed by
+  // the OOM killer mid-step. (A GPU's memory is not known here; its allocation error is caught in train().)
+  const double need = step_bytes_lower_bound(c), have = physical_memory_bytes();
+  if (c.device == "cpu" && have > 0 && need > have)
+    throw std::invalid_argument("--batch " + std::to_string(c.batch) + " needs more than " +
+                                std::to_string(static_cast<int64_t>(need / (1 << 30))) + " GiB per step, this machine has " +
+                                std::to_string(static_cast<int64_t>(have / (1 << 30))) + " GiB; use a smaller --batch");
+}
 
-  ModelInfo info;
-  info.options = TransformerOptions(c.channel.modulation, c.channel.channel.nt).dim(c.dim).heads(c.heads).layers(c.layers);
+// ---------------------------------------------------------------------------------------------------------
+// Init or resume: the network and its record, fresh or from the file --resume names.
+// ---------------------------------------------------------------------------------------------------------
+
+struct Model {
   TransformerDetectorNet net{nullptr};
-  if (!c.resume.empty()) {
-    auto loaded = load_model(c.resume, device);
-    net = loaded.net;
-    info = loaded.info;
-    if (info.options.modulation() != c.channel.modulation || info.options.nt_max() != c.channel.channel.nt)
-      throw std::invalid_argument(c.resume + " was trained for " + to_string(info.options.modulation()) + " with nt " +
-                                  std::to_string(info.options.nt_max()) + "; resume with the same --mod and --nt");
-    if (c.subproblems != info.subproblems)
-      throw std::invalid_argument(c.resume + (info.subproblems ? " was" : " was not") +
-                                  " trained with --subproblems; resume with the same flags");
-    const auto wanted = training_signature(c, effective_nt_min(c));
-    if (!info.training.empty() && info.training != wanted)
-      throw std::invalid_argument(c.resume + " was trained with " + settings_diff(info.training, wanted) +
-                                  "; resume with the same flags");
-  } else {
-    torch::manual_seed(c.channel.seed);
-    net = TransformerDetectorNet(info.options);
-    net->to(device);
-    std::ostringstream ch;
-    ch << c.channel.channel.model << " " << c.channel.channel.nr << "x" << c.channel.channel.nt;
-    info.channel = ch.str();
-    info.snr = c.channel.snr.is_range() ? c.channel.snr.describe()
-                                        : std::to_string(c.channel.snr.lo()) + ":" + std::to_string(c.channel.snr.hi());
-    info.snr_unit = to_string(c.channel.snr_unit);
-    info.seed = c.channel.seed;
-    info.total_steps = c.steps;
-    info.batch = c.batch;
-    info.lr = c.lr;
-    info.nt_min = effective_nt_min(c);
-    info.subproblems = c.subproblems;
-    info.training = training_signature(c, info.nt_min);
-  }
-  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(c.lr));
-  if (!c.resume.empty()) load_optimizer(c.resume, optimizer, device);
-  const int64_t total = c.steps > 0 ? c.steps : 0;
-  info.total_steps = total;
+  ModelInfo info;
+};
 
-  std::optional<OnlineChannel> online;
-  std::optional<DatasetReader> data;
-  if (c.data.empty()) {
-    online.emplace(c.channel, info.nt_min, device, info.subproblems);
-  } else {
-    data.emplace(c.data);
-    const auto& d = data->info();
+Model new_model(const TrainConfig& c, const torch::Device& device) {
+  Model m;
+  auto& info = m.info;
+  info.options = TransformerOptions(c.channel.modulation, c.channel.channel.nt).dim(c.dim).heads(c.heads).layers(c.layers);
+  torch::manual_seed(c.channel.seed);
+  m.net = TransformerDetectorNet(info.options);
+  m.net->to(device);
+  std::ostringstream ch;
+  ch << c.channel.channel.model << " " << c.channel.channel.nr << "x" << c.channel.channel.nt;
+  info.channel = ch.str();
+  info.snr = c.channel.snr.is_range() ? c.channel.snr.describe()
+                                      : std::to_string(c.channel.snr.lo()) + ":" + std::to_string(c.channel.snr.hi());
+  info.snr_unit = to_string(c.channel.snr_unit);
+  info.seed = c.channel.seed;
+  info.batch = c.batch;
+  info.lr = c.lr;
+  info.nt_min = effective_nt_min(c);
+  info.subproblems = c.subproblems;
+  info.training = training_signature(c, info.nt_min);
+  return m;
+}
+
+// The file must have been trained with this command's settings: --resume continues a run, it does not start
+// another one from its weights.
+Model resumed_model(const TrainConfig& c, const torch::Device& device) {
+  auto loaded = load_model(c.resume, device);
+  const auto& info = loaded.info;
+  if (info.options.modulation() != c.channel.modulation || info.options.nt_max() != c.channel.channel.nt)
+    throw std::invalid_argument(c.resume + " was trained for " + to_string(info.options.modulation()) + " with nt " +
+                                std::to_string(info.options.nt_max()) + "; resume with the same --mod and --nt");
+  if (c.subproblems != info.subproblems)
+    throw std::invalid_argument(c.resume + (info.subproblems ? " was" : " was not") +
+                                " trained with --subproblems; resume with the same flags");
+  const auto wanted = training_signature(c, effective_nt_min(c));
+  if (!info.training.empty() && info.training != wanted)
+    throw std::invalid_argument(c.resume + " was trained with " + settings_diff(info.training, wanted) +
+                                "; resume with the same flags");
+  return {loaded.net, loaded.info};
+}
+
+Model init_or_resume(const TrainConfig& c, const torch::Device& device) {
+  Model m = c.resume.empty() ? new_model(c, device) : resumed_model(c, device);
+  m.info.total_steps = c.steps;  // 0: the schedule follows the time limit
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Batches: fresh online problems, or windows of an HDF5 set. Batch `step` is the same whenever it is drawn,
+// which is what makes --resume exact.
+// ---------------------------------------------------------------------------------------------------------
+
+class BatchSource {
+public:
+  BatchSource(const TrainConfig& c, const ModelInfo& info, const torch::Device& device)
+      : batch_(c.batch), device_(device) {
+    if (c.data.empty()) {
+      online_.emplace(c.channel, info.nt_min, device, info.subproblems);
+      return;
+    }
+    data_.emplace(c.data);
+    const auto& d = data_->info();
     if (d.modulation != c.channel.modulation || d.channel.nt != c.channel.channel.nt)
       throw std::invalid_argument(c.data + " holds " + to_string(d.modulation) + " with nt " + std::to_string(d.channel.nt) +
                                   "; train with the same --mod and --nt");
-    if (data->size() < static_cast<uint64_t>(c.batch)) throw std::invalid_argument(c.data + " has fewer samples than one batch");
-  }
-  const Validation val = make_validation(c);
-  const std::string log_path = training_log_path(c.out);
-  std::ofstream log;
-  if (c.resume.empty() || !std::filesystem::exists(log_path)) {
-    log.open(log_path, std::ios::trunc);
-    log << "step,seconds,loss,lr";
-    for (double s : val.snr) log << ",ser_" << s << "dB";
-    for (double s : val.snr) log << ",mmse_ser_" << s << "dB";
-    log << "\n";
-  } else {
-    log.open(log_path, std::ios::app);
+    if (data_->size() < static_cast<uint64_t>(c.batch)) throw std::invalid_argument(c.data + " has fewer samples than one batch");
   }
 
-  const auto start = std::chrono::steady_clock::now();
-  const double seconds_before = info.seconds;
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-  // --time-limit counts the total training time, across --resume, so that a resumed time-limited run
-  // continues the schedule where it stopped.
-  auto trained = [&] { return seconds_before + elapsed(); };
-  auto progress_of = [&](int64_t step) {
-    return total > 0 ? static_cast<double>(step) / total : std::min(trained() / c.time_limit, 1.0);
-  };
-  auto checkpoint = [&](double loss) {
-    info.seconds = seconds_before + elapsed();
-    const auto s = validate(net, val, device);
-    log << info.step << "," << info.seconds << "," << loss << "," << schedule(c.lr, progress_of(info.step));
-    for (double v : s) log << "," << v;
-    for (double v : val.mmse_ser) log << "," << v;
-    log << "\n";
-    log.flush();
-    save_model(c.out, net, info, &optimizer);
-    if (hooks.log) {
-      std::ostringstream line;
-      line << "step " << info.step << ": loss " << loss << ", SER";
-      for (size_t k = 0; k < s.size(); ++k) line << " " << s[k] << " (mmse " << val.mmse_ser[k] << ") @" << val.snr[k] << "dB";
-      hooks.log(line.str());
-    }
-  };
+  MimoTensors at(int64_t step) {
+    if (online_) return online_->sample(batch_, step);
+    const uint64_t first = (static_cast<uint64_t>(step) * batch_) % (data_->size() - batch_ + 1);
+    data_->read(first, static_cast<size_t>(batch_), file_batch_);
+    return to_tensors(file_batch_, 0, file_batch_.n, device_);
+  }
 
-  net->train();
-  double loss_avg = 0;
-  SampleBatch file_batch;
-  int64_t done_here = 0;
-  while (true) {
-    if (total > 0 && info.step >= total) break;
-    if (c.time_limit > 0 && trained() >= c.time_limit) break;
-    if (hooks.stop && hooks.stop()) break;
-    MimoTensors batch;
-    if (online) {
-      batch = online->sample(c.batch, info.step);
-    } else {
-      const uint64_t first = (static_cast<uint64_t>(info.step) * c.batch) % (data->size() - c.batch + 1);
-      data->read(first, static_cast<size_t>(c.batch), file_batch);
-      batch = to_tensors(file_batch, 0, file_batch.n, device);
+private:
+  int64_t batch_;
+  torch::Device device_;
+  std::optional<OnlineChannel> online_;
+  std::optional<DatasetReader> data_;
+  SampleBatch file_batch_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// The training log <stem>.train.csv: one row per validation. The file is opened at the first row, so a run
+// that fails before its first checkpoint leaves no log; a resumed run appends to the log of the run it continues.
+// ---------------------------------------------------------------------------------------------------------
+
+class TrainingLog {
+public:
+  TrainingLog(std::string path, const Validation& v, bool resume)
+      : path_(std::move(path)), append_(resume && std::filesystem::exists(path_)), mmse_ser_(v.mmse_ser) {
+    std::ostringstream h;
+    h << "step,seconds,loss,lr";
+    for (double s : v.snr) h << ",ser_" << s << "dB";
+    for (double s : v.snr) h << ",mmse_ser_" << s << "dB";
+    header_ = h.str();
+  }
+
+  void row(int64_t step, double seconds, double loss, double lr, const std::vector<double>& ser) {
+    if (!out_.is_open()) {
+      out_.open(path_, append_ ? std::ios::app : std::ios::trunc);
+      if (!append_) out_ << header_ << "\n";
     }
-    const double lr = schedule(c.lr, progress_of(info.step));
-    for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-    optimizer.zero_grad();
-    const auto loss = net->loss(net->forward(batch), batch);
+    out_ << step << "," << seconds << "," << loss << "," << lr;
+    for (double v : ser) out_ << "," << v;
+    for (double v : mmse_ser_) out_ << "," << v;
+    out_ << "\n";
+    out_.flush();
+    if (!out_) throw std::runtime_error(write_error(path_, errno));
+  }
+
+private:
+  std::string path_, header_;
+  bool append_;
+  std::vector<double> mmse_ser_;
+  std::ofstream out_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// The step loop: one optimizer step per batch; a validation, a log row and a checkpoint every validate_every
+// steps and at the end; a one-line error at the first non-finite loss or gradient.
+// ---------------------------------------------------------------------------------------------------------
+
+bool parameters_finite(TransformerDetectorNet& net) {
+  torch::NoGradGuard no_grad;
+  for (const auto& p : net->parameters())
+    if (!torch::isfinite(p).all().item<bool>()) return false;
+  return true;
+}
+
+class StepLoop {
+public:
+  StepLoop(const TrainConfig& c, const TrainHooks& hooks, Model& model, torch::optim::Adam& optimizer,
+           BatchSource& batches, const Validation& validation, TrainingLog& log, const torch::Device& device)
+      : c_(c), hooks_(hooks), net_(model.net), info_(model.info), optimizer_(optimizer), batches_(batches),
+        validation_(validation), log_(log), device_(device), seconds_before_(info_.seconds),
+        last_checkpoint_(c.resume) {}
+
+  int64_t run() {
+    net_->train();
+    while (true) {
+      if (info_.total_steps > 0 && info_.step >= info_.total_steps) break;
+      if (c_.time_limit > 0 && trained() >= c_.time_limit) break;
+      if (hooks_.stop && hooks_.stop()) break;
+      const double l = step();
+      loss_avg_ = done_here_ == 0 ? l : 0.98 * loss_avg_ + 0.02 * l;
+      ++info_.step;
+      ++done_here_;
+      report();
+      if (info_.step % c_.validate_every == 0) checkpoint();
+    }
+    if (done_here_ == 0 || info_.step % c_.validate_every != 0) checkpoint();
+    return info_.step;
+  }
+
+private:
+  // One optimizer step; returns its loss. Nothing is changed when the loss or the gradient is not finite: the
+  // step would write NaNs into every parameter.
+  double step() {
+    const auto batch = batches_.at(info_.step);
+    lr_ = schedule(c_.lr, progress_of(info_.step));
+    for (auto& group : optimizer_.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr_);
+    optimizer_.zero_grad();
+    const auto loss = net_->loss(net_->forward(batch), batch);
     loss.backward();
-    torch::nn::utils::clip_grad_norm_(net->parameters(), c.clip);
-    optimizer.step();
+    const double norm = torch::nn::utils::clip_grad_norm_(net_->parameters(), c_.clip);
     const double l = loss.item<double>();
-    loss_avg = done_here == 0 ? l : 0.98 * loss_avg + 0.02 * l;
-    ++info.step;
-    ++done_here;
-    if (hooks.progress) {
-      TrainStatus st;
-      st.step = info.step;
-      st.total_steps = total;
-      st.loss = loss_avg;
-      st.lr = lr;
-      st.samples_per_second = static_cast<double>(done_here * c.batch) / std::max(elapsed(), 1e-9);
-      st.progress = progress_of(info.step);
-      hooks.progress(st);
-    }
-    if (info.step % c.validate_every == 0) checkpoint(loss_avg);
+    if (!std::isfinite(l)) diverged(info_.step + 1, "loss is " + number(l));
+    if (!std::isfinite(norm)) diverged(info_.step + 1, "gradient norm is " + number(norm));
+    optimizer_.step();
+    return l;
   }
-  if (done_here == 0 || info.step % c.validate_every != 0) checkpoint(loss_avg);
-  return info.step;
+
+  void checkpoint() {
+    // A step with finite loss and gradients can still overflow a parameter (an enormous --lr): never save it.
+    if (!parameters_finite(net_)) diverged(info_.step, "a parameter is not finite");
+    info_.seconds = seconds_before_ + elapsed();
+    const auto s = validate(net_, validation_, device_);
+    // The model first: every row of the log has its checkpoint.
+    save_model(c_.out, net_, info_, &optimizer_);
+    last_checkpoint_ = c_.out;
+    log_.row(info_.step, info_.seconds, loss_avg_, schedule(c_.lr, progress_of(info_.step)), s);
+    if (hooks_.log) {
+      std::ostringstream line;
+      line << "step " << info_.step << ": loss " << loss_avg_ << ", SER";
+      for (size_t k = 0; k < s.size(); ++k)
+        line << " " << s[k] << " (mmse " << validation_.mmse_ser[k] << ") @" << validation_.snr[k] << "dB";
+      hooks_.log(line.str());
+    }
+  }
+
+  void report() const {
+    if (!hooks_.progress) return;
+    TrainStatus st;
+    st.step = info_.step;
+    st.total_steps = info_.total_steps;
+    st.loss = loss_avg_;
+    st.lr = lr_;
+    st.samples_per_second = static_cast<double>(done_here_ * c_.batch) / std::max(elapsed(), 1e-9);
+    st.progress = progress_of(info_.step);
+    hooks_.progress(st);
+  }
+
+  [[noreturn]] void diverged(int64_t step, const std::string& what) const {
+    throw std::runtime_error("training diverged at step " + std::to_string(step) + ": " + what + "; " +
+                             (last_checkpoint_.empty() ? std::string("no checkpoint had been written")
+                                                       : "kept the last finite checkpoint " + last_checkpoint_));
+  }
+
+  double elapsed() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+  // --time-limit counts the total training time, across --resume, so that a resumed time-limited run continues
+  // the schedule where it stopped.
+  double trained() const { return seconds_before_ + elapsed(); }
+  double progress_of(int64_t step) const {
+    return info_.total_steps > 0 ? static_cast<double>(step) / static_cast<double>(info_.total_steps)
+                                 : std::min(trained() / c_.time_limit, 1.0);
+  }
+
+  const TrainConfig& c_;
+  const TrainHooks& hooks_;
+  TransformerDetectorNet& net_;
+  ModelInfo& info_;
+  torch::optim::Adam& optimizer_;
+  BatchSource& batches_;
+  const Validation& validation_;
+  TrainingLog& log_;
+  torch::Device device_;
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  const double seconds_before_;
+  std::string last_checkpoint_;  // the newest model file with finite parameters; empty: none yet
+  double loss_avg_ = 0;
+  double lr_ = 0;                // the last step's learning rate
+  int64_t done_here_ = 0;        // steps taken by this run (not counting those before --resume)
+};
+
+// The attention core is a process-wide choice: put it back when training ends, however it ends.
+class ScopedAttention {
+public:
+  explicit ScopedAttention(AttentionImpl impl) { set_attention_impl(impl); }
+  ~ScopedAttention() { set_attention_impl(previous_); }
+  ScopedAttention(const ScopedAttention&) = delete;
+  ScopedAttention& operator=(const ScopedAttention&) = delete;
+
+private:
+  AttentionImpl previous_ = attention_impl();
+};
+
+}  // namespace
+
+int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
+  check_config(c);
+  const torch::Device device(c.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  const ScopedAttention attention(parse_attention_impl(c.attention));
+  // LibTorch reports a failure (out of memory, a CUDA error) with a backtrace in what(): one line here.
+  try {
+    Model model = init_or_resume(c, device);
+    torch::optim::Adam optimizer(model.net->parameters(), torch::optim::AdamOptions(c.lr));
+    if (!c.resume.empty()) load_optimizer(c.resume, optimizer, device);
+    BatchSource batches(c, model.info, device);
+    const Validation validation = make_validation(c);
+    TrainingLog log(training_log_path(c.out), validation, !c.resume.empty());
+    return StepLoop(c, hooks, model, optimizer, batches, validation, log, device).run();
+  } catch (const c10::Error& e) {
+    throw std::runtime_error("training failed: " + error_line(e));
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error("training ran out of memory; use a smaller --batch");
+  }
 }
 
 }  // namespace mimo::tf

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "transformer/checkpoint.hpp"
+#include "transformer/errors.hpp"
 #include "transformer/online_channel.hpp"
 #include "transformer/search.hpp"
 
@@ -45,6 +46,15 @@ protected:
     // One forward pass at a time: LibTorch parallelizes each pass itself, and the engine's threads would only
     // oversubscribe the cores.
     std::lock_guard lock(mutex_);
+    try {
+      detect_locked(b, begin, end, out);
+    } catch (const c10::Error& e) {  // out of memory, a CUDA error: one line, not LibTorch's backtrace
+      throw std::runtime_error(path_ + ": " + error_line(e));
+    }
+  }
+
+private:
+  void detect_locked(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
     torch::NoGradGuard no_grad;
     const Constellation& c = constellation();
     const size_t m = b.m, M = static_cast<size_t>(c.size());
@@ -88,7 +98,6 @@ protected:
     }
   }
 
-private:
   static void write_search(const SearchResult& r, size_t first, size_t last, Detection& out) {
     const auto labels = r.labels.to(torch::kCPU).to(torch::kInt32).contiguous();
     const auto llr = r.llr.to(torch::kCPU).to(torch::kFloat32).contiguous();

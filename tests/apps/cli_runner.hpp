@@ -25,8 +25,8 @@ inline std::string slurp(const std::filesystem::path& p) {
   return ss.str();
 }
 
-/// Runs `mimo <args>` through the shell (args are shell words) in `dir`, after the shell commands `prefix`
-/// (e.g. "ulimit -f 64;") if given.
+/// Runs `mimo <args>` through the shell (args are shell words) in `dir`, after the shell words `prefix` if given
+/// (shell commands such as "ulimit -f 64;", or a wrapper such as `timeout 5`).
 inline CliResult run_mimo(const std::string& args, const std::filesystem::path& dir, const std::string& prefix = "") {
   const auto out = dir / "stdout.txt", err = dir / "stderr.txt";
   const std::string cmd = "cd '" + dir.string() + "' && " + prefix + " '" + std::string(MIMO_CLI) + "' " + args +

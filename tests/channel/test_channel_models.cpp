@@ -15,29 +15,15 @@
 #include "channel/channel_model.hpp"
 #include "channel/models.hpp"
 #include "channel/random.hpp"
+#include "statistics.hpp"
 
 namespace {
 
 using cd = std::complex<double>;
-constexpr double kSigmas = 6.0;
+using Stat = mimo::test::Stat<cd>;
+using mimo::test::expect_mean;
+using mimo::test::kSigmas;
 constexpr int kRealizations = 20000;
-
-// Running mean and variance of a complex statistic (variance = E|z - mean|^2).
-struct Stat {
-  double n = 0;
-  cd sum = 0;
-  double sum_sq = 0;
-  void add(cd z) { n += 1; sum += z; sum_sq += std::norm(z); }
-  cd mean() const { return sum / n; }
-  double se() const { return std::sqrt(std::max(sum_sq / n - std::norm(mean()), 0.0) / (n - 1)); }
-};
-
-// |mean - want| <= kSigmas * se, and se <= max_se so the check has teeth.
-void expect_mean(const Stat& s, cd want, double max_se, const std::string& what) {
-  EXPECT_LE(s.se(), max_se) << what << ": standard error too large for a meaningful check";
-  EXPECT_LE(std::abs(s.mean() - want), kSigmas * s.se() + 1e-12)
-      << what << ": mean " << s.mean() << " want " << want << " (se " << s.se() << ")";
-}
 
 arma::mat ref_exp_corr(int n, double rho) {
   arma::mat R(n, n);

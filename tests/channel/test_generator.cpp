@@ -15,6 +15,8 @@
 #include "channel/generator.hpp"
 #include "channel/parallel.hpp"
 #include "channel/sample_batch.hpp"
+#include "references.hpp"
+#include "statistics.hpp"
 
 namespace {
 
@@ -26,58 +28,12 @@ using mimo::SampleBatch;
 using mimo::SnrSchedule;
 using mimo::SnrUnit;
 
-constexpr double kSigmas = 6.0;
-
-struct Stat {
-  double n = 0;
-  cd sum = 0;
-  double sum_sq = 0;
-  void add(cd z) { n += 1; sum += z; sum_sq += std::norm(z); }
-  cd mean() const { return sum / n; }
-  double se() const { return std::sqrt(std::max(sum_sq / n - std::norm(mean()), 0.0) / (n - 1)); }
-};
-
-void expect_mean(const Stat& s, cd want, double max_se, const std::string& what) {
-  EXPECT_LE(s.se(), max_se) << what << ": standard error too large for a meaningful check";
-  EXPECT_LE(std::abs(s.mean() - want), kSigmas * s.se() + 1e-12)
-      << what << ": mean " << s.mean() << " want " << want << " (se " << s.se() << ")";
-}
-
-int bits_of(Modulation m) {
-  switch (m) {
-    case Modulation::bpsk: return 1;
-    case Modulation::qpsk: return 2;
-    case Modulation::qam16: return 4;
-    case Modulation::qam64: return 6;
-    case Modulation::qam256: return 8;
-  }
-  return 0;
-}
-
-// 38.211 section 5.1 (BPSK real: 0 -> +1, 1 -> -1), b[0] = b(0).
-cd ref_map(Modulation m, const uint8_t* b) {
-  auto s = [&](int i) { return 1.0 - 2.0 * b[i]; };
-  switch (m) {
-    case Modulation::bpsk: return {s(0), 0.0};
-    case Modulation::qpsk: return cd(s(0), s(1)) / std::sqrt(2.0);
-    case Modulation::qam16: return cd(s(0) * (2 - s(2)), s(1) * (2 - s(3))) / std::sqrt(10.0);
-    case Modulation::qam64:
-      return cd(s(0) * (4 - s(2) * (2 - s(4))), s(1) * (4 - s(3) * (2 - s(5)))) / std::sqrt(42.0);
-    case Modulation::qam256:
-      return cd(s(0) * (8 - s(2) * (4 - s(4) * (2 - s(6)))), s(1) * (8 - s(3) * (4 - s(5) * (2 - s(7))))) /
-             std::sqrt(170.0);
-  }
-  return {};
-}
-
-double ref_n0(double v, SnrUnit u, int nt, int m) {
-  switch (u) {
-    case SnrUnit::snr: return nt / std::pow(10.0, v / 10.0);
-    case SnrUnit::esn0: return std::pow(10.0, -v / 10.0);
-    case SnrUnit::ebn0: return std::pow(10.0, -v / 10.0) / m;
-  }
-  return NAN;
-}
+using Stat = mimo::test::Stat<cd>;
+using mimo::test::bits_of;
+using mimo::test::expect_mean;
+using mimo::test::kSigmas;
+using mimo::test::ref_map;
+using mimo::test::ref_n0;
 
 GeneratorConfig config(int nt, int nr, Modulation mod, const std::string& snr_grid, SnrUnit unit,
                        uint64_t seed = 1) {

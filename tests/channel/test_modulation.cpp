@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "channel/modulation.hpp"
+#include "references.hpp"
 
 namespace {
 
@@ -20,37 +21,11 @@ using mimo::cdouble;
 using mimo::cfloat;
 using mimo::Constellation;
 using mimo::Modulation;
+using mimo::test::bits_of;
+using mimo::test::ref_map;
 
 const std::vector<Modulation> kAll = {Modulation::bpsk, Modulation::qpsk, Modulation::qam16, Modulation::qam64,
                                       Modulation::qam256};
-
-int expected_bits(Modulation m) {
-  switch (m) {
-    case Modulation::bpsk: return 1;
-    case Modulation::qpsk: return 2;
-    case Modulation::qam16: return 4;
-    case Modulation::qam64: return 6;
-    case Modulation::qam256: return 8;
-  }
-  return -1;
-}
-
-// 38.211 5.1 formulas, literally; b[0] is b(0). BPSK is real here (0 -> +1, 1 -> -1), a deliberate deviation.
-cdouble ref_map(Modulation m, const std::vector<int>& b) {
-  auto s = [&](int i) { return 1.0 - 2.0 * b[i]; };
-  switch (m) {
-    case Modulation::bpsk: return {s(0), 0.0};
-    case Modulation::qpsk: return cdouble(s(0), s(1)) / std::sqrt(2.0);
-    case Modulation::qam16:
-      return cdouble(s(0) * (2 - s(2)), s(1) * (2 - s(3))) / std::sqrt(10.0);
-    case Modulation::qam64:
-      return cdouble(s(0) * (4 - s(2) * (2 - s(4))), s(1) * (4 - s(3) * (2 - s(5)))) / std::sqrt(42.0);
-    case Modulation::qam256:
-      return cdouble(s(0) * (8 - s(2) * (4 - s(4) * (2 - s(6)))), s(1) * (8 - s(3) * (4 - s(5) * (2 - s(7))))) /
-             std::sqrt(170.0);
-  }
-  return {};
-}
 
 // Bits of symbol index s, MSB first (b(0) = MSB).
 std::vector<int> index_bits(int s, int m) {
@@ -60,9 +35,9 @@ std::vector<int> index_bits(int s, int m) {
 }
 
 std::vector<cdouble> ref_points(Modulation m) {
-  const int nb = expected_bits(m);
+  const int nb = bits_of(m);
   std::vector<cdouble> p(1 << nb);
-  for (int s = 0; s < (1 << nb); ++s) p[s] = ref_map(m, index_bits(s, nb));
+  for (int s = 0; s < (1 << nb); ++s) p[s] = ref_map(m, index_bits(s, nb).data());
   return p;
 }
 
@@ -114,8 +89,8 @@ TEST(Modulation, SizesAndBitsPerSymbol) {
   for (Modulation m : kAll) {
     Constellation c(m);
     EXPECT_EQ(c.modulation(), m);
-    EXPECT_EQ(c.bits_per_symbol(), expected_bits(m));
-    EXPECT_EQ(c.size(), 1 << expected_bits(m));
+    EXPECT_EQ(c.bits_per_symbol(), bits_of(m));
+    EXPECT_EQ(c.size(), 1 << bits_of(m));
     EXPECT_EQ(static_cast<int>(c.points().size()), c.size());
     EXPECT_EQ(c.is_real(), m == Modulation::bpsk);
   }
@@ -124,10 +99,10 @@ TEST(Modulation, SizesAndBitsPerSymbol) {
 TEST(Modulation, EveryPointMatches38211) {
   for (Modulation m : kAll) {
     Constellation c(m);
-    const int nb = expected_bits(m);
+    const int nb = bits_of(m);
     for (int s = 0; s < c.size(); ++s) {
       const auto b = index_bits(s, nb);
-      const cdouble want = ref_map(m, b);
+      const cdouble want = ref_map(m, b.data());
       EXPECT_NEAR(c.points()[s].real(), want.real(), 1e-12) << mimo::to_string(m) << " s=" << s;
       EXPECT_NEAR(c.points()[s].imag(), want.imag(), 1e-12) << mimo::to_string(m) << " s=" << s;
       std::vector<uint8_t> bb(b.begin(), b.end());
@@ -222,7 +197,7 @@ TEST(Modulation, ModulateMatchesReferenceAndRejectsBadSizes) {
     c.modulate(bits, sym);
     for (size_t i = 0; i < ns; ++i) {
       std::vector<int> b(bits.begin() + i * nb, bits.begin() + (i + 1) * nb);
-      const cdouble want = ref_map(m, b);
+      const cdouble want = ref_map(m, b.data());
       EXPECT_NEAR(sym[i].real(), want.real(), 1e-6);
       EXPECT_NEAR(sym[i].imag(), want.imag(), 1e-6);
     }

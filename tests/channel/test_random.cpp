@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "channel/random.hpp"
+#include "statistics.hpp"
 
 namespace {
 
@@ -18,7 +19,9 @@ using cd = std::complex<double>;
 using mimo::Rng;
 using mimo::StreamTag;
 
-constexpr double kSigmas = 6.0;
+using Stat = mimo::test::Stat<double>;
+using mimo::test::expect_mean;
+using mimo::test::kSigmas;
 constexpr int kDraws = 200000;
 
 // Reference SplitMix64 and xoshiro256++ (Blackman & Vigna, prng.di.unimi.it), written out independently.
@@ -51,20 +54,6 @@ struct RefXoshiro256pp {
     return result;
   }
 };
-
-struct Stat {
-  double n = 0, sum = 0, sum_sq = 0;
-  void add(double v) { n += 1; sum += v; sum_sq += v * v; }
-  double mean() const { return sum / n; }
-  double var() const { return (sum_sq / n - mean() * mean()) * n / (n - 1); }
-  double se() const { return std::sqrt(std::max(var(), 0.0) / n); }
-};
-
-void expect_mean(const Stat& s, double want, double max_se, const std::string& what) {
-  EXPECT_LE(s.se(), max_se) << what << ": standard error too large for a meaningful check";
-  EXPECT_LE(std::abs(s.mean() - want), kSigmas * s.se() + 1e-15)
-      << what << ": mean " << s.mean() << " want " << want << " (se " << s.se() << ")";
-}
 
 // Fraction of Bernoulli(p) successes within kSigmas binomial standard errors.
 void expect_fraction(double count, double n, double p, const std::string& what) {

@@ -8,21 +8,13 @@
 #include <vector>
 
 #include "channel/snr.hpp"
+#include "references.hpp"
 
 namespace {
 
 using mimo::SnrSchedule;
 using mimo::SnrUnit;
-
-// Closed forms from snr.hpp's header comment, written independently.
-double ref_n0(double v, SnrUnit u, int nt, int m) {
-  switch (u) {
-    case SnrUnit::snr: return nt / std::pow(10.0, v / 10.0);
-    case SnrUnit::esn0: return std::pow(10.0, -v / 10.0);
-    case SnrUnit::ebn0: return std::pow(10.0, -v / 10.0) / m;
-  }
-  return NAN;
-}
+using mimo::test::ref_n0;
 
 void expect_rel(double got, double want, double rel, const std::string& what) {
   EXPECT_NEAR(got, want, rel * std::abs(want)) << what;

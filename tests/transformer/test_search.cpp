@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "channel/generator.hpp"
+#include "fixtures.hpp"
 #include "transformer/checkpoint.hpp"
 #include "transformer/online_channel.hpp"
 #include "transformer/search.hpp"
@@ -19,19 +20,14 @@ namespace mimo::tf {
 namespace {
 
 GeneratorConfig channel(int nt, int nr, Modulation mod, const std::string& snr) {
-  GeneratorConfig g;
-  g.channel.model = "rayleigh";
-  g.channel.nt = nt;
-  g.channel.nr = nr;
-  g.modulation = mod;
+  auto g = test::channel(nt, nr, mod);
   g.snr = SnrSchedule::grid(snr);
   g.seed = 11;
   return g;
 }
 
 TransformerDetectorNet tiny(Modulation mod, int64_t nt_max) {
-  torch::manual_seed(5);
-  auto net = TransformerDetectorNet(TransformerOptions(mod, nt_max).dim(16).heads(2).layers(2));
+  auto net = test::tiny(mod, nt_max, /*seed=*/5);
   net->eval();
   return net;
 }
@@ -40,11 +36,8 @@ std::string saved(const std::string& name, TransformerDetectorNet& net, bool sub
   const auto dir = std::filesystem::temp_directory_path() / ("mimo_search_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   ModelInfo info;
-  info.options = net->options();
   info.subproblems = subproblems;
-  const auto path = (dir / name).string();
-  save_model(path, net, info, nullptr);
-  return path;
+  return test::save_tiny(net, dir / name, info);
 }
 
 // Beam 4^3 = 64 over 3 QPSK streams keeps every vector: the list is the whole constellation, so the decision is

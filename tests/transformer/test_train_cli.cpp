@@ -1,29 +1,22 @@
 // `mimo train` as a user meets it: a model that `mimo evaluate` uses as it is, Ctrl-C saves and exits 130,
-// --resume continues (and refuses other flags), bad or mismatched model files give one-line errors.
-// No LibTorch headers here: this runs the CLI.
+// --resume continues (and refuses other flags), bad or mismatched model files, bad settings and a diverging run
+// give one-line errors and leave no partial output. No LibTorch headers here: this runs the CLI.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "../apps/cli_runner.hpp"
 
 namespace {
 
-struct CliRun {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using mimo::test::CliResult;
+using mimo::test::slurp;
 
 class TrainCli : public ::testing::Test {
 protected:
@@ -35,16 +28,8 @@ protected:
   void TearDown() override { std::filesystem::remove_all(dir_); }
   // Runs `[prefix] mimo <args>` in the scratch directory; prefix is e.g. a `timeout` that sends SIGINT (with
   // --foreground, so that only mimo gets it, once: a second SIGINT makes mimo exit at once without saving).
-  CliRun run(const std::string& args, const std::string& prefix = "") {
-    const auto out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
-    const std::string cmd = "cd '" + dir_.string() + "' && " + prefix + " '" + std::string(MIMO_CLI) + "' " + args +
-                            " >'" + out.string() + "' 2>'" + err.string() + "'";
-    const int raw = std::system(cmd.c_str());
-    CliRun r;
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
+  CliResult run(const std::string& args, const std::string& prefix = "") {
+    return mimo::test::run_mimo(args, dir_, prefix);
   }
   static long steps_written(const std::string& out) {
     std::smatch m;
@@ -53,8 +38,9 @@ protected:
   std::filesystem::path dir_;
 };
 
-const std::string kTiny = "train --nt 2 --nr 3 --mod qpsk --snr-db 5:15 --dim 16 --heads 2 --layers 1 --seed 4 "
-                          "--validate-every 10 --out m.pt";
+const std::string kTinyNet = "train --nt 2 --nr 3 --mod qpsk --snr-db 5:15 --dim 16 --heads 2 --layers 1 --seed 4 "
+                             "--out m.pt";
+const std::string kTiny = kTinyNet + " --validate-every 10";
 
 TEST_F(TrainCli, TrainedModelServesEvaluateAsItIs) {
   auto r = run(kTiny + " --batch 32 --steps 20");
@@ -161,6 +147,15 @@ TEST_F(TrainCli, DataSetsAndOutputsAreProtected) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("@7.5dB"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("@12.5dB"), std::string::npos) << r.out;
+
+  // A full disk at the first checkpoint (its partial name points at /dev/full): one line, nothing left.
+  std::filesystem::create_symlink("/dev/full", dir_ / "f.pt.partial");
+  const auto full = run("train --data d.h5 --out f.pt" + model);
+  EXPECT_EQ(full.status, 1);
+  EXPECT_NE(full.err.find("no space left on device writing 'f.pt'"), std::string::npos) << full.err;
+  EXPECT_EQ(std::count(full.err.begin(), full.err.end(), '\n'), 1) << full.err;
+  for (const char* name : {"f.pt", "f.pt.partial", "f.train.csv"})
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(dir_ / name))) << name;
 }
 
 TEST_F(TrainCli, CtrlCSavesExits130AndResumeContinues) {
@@ -177,6 +172,66 @@ TEST_F(TrainCli, CtrlCSavesExits130AndResumeContinues) {
   r = run(kTiny + " --batch 32 --steps 100000000 --resume m.pt", "timeout --foreground --preserve-status -s INT 4");
   ASSERT_EQ(r.status, 130) << r.out << r.err;
   EXPECT_GT(steps_written(r.out), first) << r.out;
+}
+
+// The lines of the training log, header included.
+long log_lines(const std::filesystem::path& log) {
+  const auto text = slurp(log);
+  return static_cast<long>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// Settings a run cannot use fail before anything is written, in one line that names the flag: the inputs of
+// the hardening issue (--heads 3 with the default dim 64 was a 12-line torch trace, --batch 1e9 29 lines and a
+// stray m.train.csv, --time-limit nan never stopped).
+TEST_F(TrainCli, BadSettingsAreOneLineErrorsThatWriteNothing) {
+  const std::string base = "train --nt 2 --nr 3 --mod qpsk --snr-db 5:15 --out m.pt ";
+  for (const auto& [flags, names] : std::vector<std::pair<std::string, std::string>>{
+           {"--steps 10 --heads 3", "--heads"},
+           {"--steps 10 --batch 1000000000", "--batch"},
+           {"--time-limit nan", "time-limit"},
+           {"--time-limit inf", "time-limit"},
+           {"--steps 10 --lr nan", "lr"},
+           {"--steps 10 --lr inf", "lr"},
+           {"--steps 10 --lr -0.1", "lr"},
+           {"--steps -5", "steps"}}) {
+    const auto r = run(base + flags);
+    EXPECT_EQ(r.status, 1) << flags;
+    EXPECT_NE(r.err.find(names), std::string::npos) << flags << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << flags << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "m.pt")) << flags;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "m.train.csv")) << flags;
+  }
+}
+
+// A learning rate of 1e6 blows the loss up to NaN within a few steps. The run stops there with one line and
+// exit 1; the checkpoint of the step before, all of whose parameters are finite, stays, with its log rows.
+TEST_F(TrainCli, DivergenceStopsWithOneLineAndKeepsTheLastFiniteCheckpoint) {
+  auto r = run(kTinyNet + " --batch 32 --steps 100 --lr 1e6 --validate-every 1");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.err, m, std::regex("training diverged at step (\\d+): (loss|gradient norm) is "
+                                                     "(nan|inf|-inf); kept the last finite checkpoint m\\.pt\\n")))
+      << r.err;
+  const long step = std::stol(m[1]);
+  EXPECT_GE(step, 2);
+  ASSERT_TRUE(std::filesystem::exists(dir_ / "m.pt"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "m.pt.partial"));
+  EXPECT_EQ(log_lines(dir_ / "m.train.csv"), step);  // the header and steps 1 ... step - 1
+  r = run("evaluate --nt 2 --nr 3 --mod qpsk --snr-db 10 --detectors transformer:m.pt --min-errors 10 "
+          "--max-bits 2000 --out e.csv");
+  EXPECT_EQ(r.status, 0) << r.err;
+
+  // Diverging before the first checkpoint leaves neither a model nor a log.
+  std::filesystem::remove(dir_ / "m.pt");
+  std::filesystem::remove(dir_ / "m.train.csv");
+  r = run(kTinyNet + " --batch 32 --steps 100 --lr 1e6 --validate-every 50");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("training diverged at step"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no checkpoint had been written"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "m.pt"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "m.train.csv"));
 }
 
 }  // namespace
