@@ -41,8 +41,10 @@ std::vector<std::string> group_names(const std::vector<std::unique_ptr<Detector>
 
 int run_detect(const DetectFlags& f) {
   namespace fs = std::filesystem;
-  check_outputs({{"--out", f.out}}, {{"--data", f.data}});
   const auto specs = split_detector_list(f.detectors);
+  auto inputs = files_in_specs("--detectors", specs);
+  inputs.push_back({"--data", f.data});
+  check_outputs({{"--out", f.out}}, inputs);
   DatasetReader data(f.data);
   const auto& info = data.info();
   const Constellation constellation(info.modulation);
@@ -77,7 +79,7 @@ int run_detect(const DetectFlags& f) {
   if (interrupted()) {
     out.abort();
     std::fprintf(stderr, "mimo: interrupted; nothing written\n");
-    return 130;
+    return interrupted_exit_code();
   }
   std::printf("%-24s %12s %12s %12s\n", "detector", "BER", "SER", "LLR info");
   for (size_t d = 0; d < detectors.size(); ++d) {

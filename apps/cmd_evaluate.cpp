@@ -77,8 +77,10 @@ void print_row(const std::vector<PointResult>& point, bool header) {
 int run_evaluate(const EvaluateFlags& f) {
   // Checked before the (possibly long) run.
   require_extension({"--out", f.out}, ".csv");
-  check_outputs({{"--out", f.out}, {"the configuration file beside --out", json_path_for(f.out)}}, {{"--data", f.data}});
   const auto specs = split_detector_list(f.detectors);
+  auto inputs = files_in_specs("--detectors", specs);
+  inputs.push_back({"--data", f.data});
+  check_outputs({{"--out", f.out}, {"the configuration file beside --out", json_path_for(f.out)}}, inputs);
   if (!(f.max_bits >= 1 && f.max_bits <= 1e18)) throw std::invalid_argument("--max-bits must be in [1, 1e18]");
   std::optional<DatasetReader> data;
   GeneratorConfig g;
@@ -148,8 +150,11 @@ int run_evaluate(const EvaluateFlags& f) {
     simulate(g, detectors, opt, on_point);
   if (bar) bar->finish();
   if (interrupted()) {
-    std::fprintf(stderr, "mimo: interrupted; %s holds the %zu completed rows\n", f.out.c_str(), done.size());
-    return 130;
+    if (done.empty())
+      std::fprintf(stderr, "mimo: interrupted; nothing written\n");
+    else
+      std::fprintf(stderr, "mimo: interrupted; %s holds the %zu completed rows\n", f.out.c_str(), done.size());
+    return interrupted_exit_code();
   }
   save(true);
   std::printf("wrote %s and %s\n", f.out.c_str(), json_path_for(f.out).c_str());

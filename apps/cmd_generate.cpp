@@ -64,7 +64,7 @@ int run_generate(const GenerateFlags& f) {
       bar.finish();
       writer.abort();
       std::fprintf(stderr, "mimo: interrupted; no file written\n");
-      return 130;
+      return interrupted_exit_code();
     }
     std::swap(current, next);
   }

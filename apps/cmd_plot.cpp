@@ -56,16 +56,17 @@ int run_plot(const PlotFlags& f) {
     for (const auto& in : f.inputs) inputs.push_back({"the results file", in});
     check_outputs({{"--out", f.out}}, inputs);
   }
-  std::vector<std::string> args{python(), plot_script()};
-  args.insert(args.end(), f.inputs.begin(), f.inputs.end());
   if (f.out.empty() && f.snr_at.empty()) throw std::invalid_argument("give --out (a figure), --snr-at, or both");
-  if (!f.out.empty()) args.insert(args.end(), {"-o", f.out});
-  args.insert(args.end(), {"--metric", f.metric});
-  if (!f.snr_at.empty()) args.insert(args.end(), {"--snr-at", f.snr_at});
-  if (!f.x.empty()) args.insert(args.end(), {"--x", f.x});
-  if (!f.format.empty()) args.insert(args.end(), {"--format", f.format});
-  if (!f.title.empty()) args.insert(args.end(), {"--title", f.title});
+  // "--flag=value" and "--" before the files: a value or file name starting with '-' stays a value.
+  std::vector<std::string> args{python(), plot_script(), "--metric=" + f.metric};
+  if (!f.out.empty()) args.push_back("--output=" + f.out);
+  if (!f.snr_at.empty()) args.push_back("--snr-at=" + f.snr_at);
+  if (!f.x.empty()) args.push_back("--x=" + f.x);
+  if (!f.format.empty()) args.push_back("--format=" + f.format);
+  if (!f.title.empty()) args.push_back("--title=" + f.title);
   if (f.theory) args.push_back("--theory");
+  args.push_back("--");
+  args.insert(args.end(), f.inputs.begin(), f.inputs.end());
 
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -92,7 +93,7 @@ void add_plot_command(CLI::App& app, Registry& registry) {
   cmd->add_option("--snr-at", flags->snr_at,
                   "Print the SNR at which each curve reaches this value of --metric (e.g. 1e-2), interpolated "
                   "between measured points, and its gap to the best")
-      ->check(CLI::Number);
+      ->check(finite_number());
   cmd->add_option("--metric", flags->metric, "ber, ser, or llr_info (the LLRs' mutual information, linear axis)")
       ->capture_default_str()
       ->check(CLI::IsMember({"ber", "ser", "llr_info"}));

@@ -69,7 +69,7 @@ int run_train(TrainFlags& f) {
   bar.finish();
   std::printf("wrote %s after %lld steps (log: %s)\n", c.out.c_str(), static_cast<long long>(steps),
               tf::training_log_path(c.out).c_str());
-  return interrupted() ? 130 : 0;
+  return interrupted() ? interrupted_exit_code() : 0;
 }
 
 }  // namespace

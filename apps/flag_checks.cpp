@@ -70,6 +70,16 @@ CLI::Validator number_in(double lo, double hi) {
       "NUMBER");
 }
 
+CLI::Validator finite_number() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        double x = 0;
+        if (parse_real(v, x) && std::isfinite(x)) return "";
+        return "must be a finite number (got '" + v + "')";
+      },
+      "NUMBER");
+}
+
 CLI::Validator thread_count() { return integer_in(0, kMaxThreads); }
 
 void require_finite_numbers(const CLI::App& command) {

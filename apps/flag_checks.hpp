@@ -17,6 +17,9 @@ CLI::Validator unsigned64();
 /// A number in [lo, hi]; NaN and infinities are refused.
 CLI::Validator number_in(double lo, double hi);
 
+/// Any finite number (NaN and infinities refused), for flags kept as text.
+CLI::Validator finite_number();
+
 inline const CLI::Validator kAtLeastOne = integer_in(1, std::numeric_limits<long long>::max());
 
 /// --threads: 0 (all cores) up to kMaxThreads.

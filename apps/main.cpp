@@ -42,10 +42,14 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
 #ifdef MIMO_WITH_TORCH
     // A LibTorch error's what() ends in a backtrace: one line here too.
-    std::fprintf(stderr, "mimo: error: %s\n", mimo::tf::error_line(e).c_str());
+    std::string message = mimo::tf::error_line(e);
 #else
-    std::fprintf(stderr, "mimo: error: %s\n", e.what());
+    std::string message = e.what();
 #endif
+    // Messages quote text from files and flags: a newline or escape there must not break the one line.
+    for (char& c : message)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+    std::fprintf(stderr, "mimo: error: %s\n", message.c_str());
   }
   // After a file HDF5 could not close (a write error), its clean-up at exit would crash: skip it.
   if (mimo::hdf5_needs_quick_exit()) {

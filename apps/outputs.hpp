@@ -11,9 +11,13 @@ struct FlagPath {
   std::string flag, path;
 };
 
-/// Throws std::invalid_argument (one line) if an output is empty, a directory, in a directory that does not
-/// exist, the same file as an input, or the same file as another output.
+/// Throws std::invalid_argument (one line) if an output is empty, a directory or another non-regular file (a
+/// device, a pipe), in a directory that does not exist, the same file as an input (or its partial file is), or
+/// the same file as another output.
 void check_outputs(const std::vector<FlagPath>& outputs, const std::vector<FlagPath>& inputs = {});
+
+/// The files that detector specs name (transformer:model.pt): inputs that an output must not overwrite.
+std::vector<FlagPath> files_in_specs(const std::string& flag, const std::vector<std::string>& specs);
 
 /// Throws std::invalid_argument unless `path` ends in `extension` (".csv"), naming the flag.
 void require_extension(const FlagPath& output, const std::string& extension);

@@ -19,14 +19,15 @@ unsigned g_grace_seconds = 1;
 // Leaves at once: only async-signal-safe calls (unlink, write, _exit).
 [[noreturn]] void exit_now(int sig) {
   remove_partial_files_now();
-  static const char msg[] = "mimo: interrupted; stopped at once, no partial file left\n";
+  static const char msg[] = "mimo: interrupted; stopped at once, partial files deleted\n";
   [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
   ::_exit(128 + sig);
 }
 
 extern "C" void on_signal(int sig) {
-  if (g_interrupted.exchange(true)) exit_now(sig);  // a second Ctrl-C: the user does not want to wait
-  g_signal = sig;
+  if (g_interrupted.load()) exit_now(sig);  // a second Ctrl-C: the user does not want to wait
+  g_signal = sig;                           // before the flag: a command that sees the flag reads the signal
+  g_interrupted = true;
   ::alarm(g_grace_seconds);
 }
 
@@ -42,6 +43,8 @@ void install_interrupt_handler(unsigned grace_seconds) {
 }
 
 bool interrupted() { return g_interrupted.load(std::memory_order_relaxed); }
+
+int interrupted_exit_code() { return 128 + (g_signal.load() ? g_signal.load() : SIGINT); }
 
 std::string si(double v) {
   const char* prefixes[] = {"", " k", " M", " G", " T"};

@@ -13,6 +13,8 @@ namespace mimo::cli {
 /// process deletes its registered partial files (PartialFileGuard) and exits at once with 128 + signal.
 void install_interrupt_handler(unsigned grace_seconds = 1);
 bool interrupted();
+/// The exit status of a command that stopped on a signal: 128 + its number (130 for Ctrl-C, 143 for SIGTERM).
+int interrupted_exit_code();
 
 /// A one-line progress bar on stderr, drawn only when stderr is a terminal, at most ~10 times a second.
 class ProgressBar {

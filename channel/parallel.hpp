@@ -33,6 +33,7 @@ void parallel_for(size_t n, int threads, Body&& body) {
     return;
   }
   std::vector<std::thread> pool;
+  pool.reserve(workers);
   std::vector<std::exception_ptr> errors(workers);
   try {
     for (size_t w = 0; w < workers; ++w) {
@@ -45,7 +46,7 @@ void parallel_for(size_t n, int threads, Body&& body) {
         }
       });
     }
-  } catch (const std::system_error& e) {
+  } catch (const std::exception& e) {
     // A joinable std::thread destroyed during unwinding would call std::terminate: join the started ones first.
     for (auto& t : pool) t.join();
     throw std::runtime_error("cannot start " + std::to_string(workers) + " threads (" + e.what() +

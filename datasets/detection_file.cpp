@@ -1,5 +1,6 @@
 #include "datasets/detection_file.hpp"
 
+#include <cerrno>
 #include <stdexcept>
 
 #include "datasets/h5_schema.hpp"
@@ -89,6 +90,7 @@ void DetectionFileWriter::write(size_t d, uint64_t first, size_t count, const in
   auto& g = impl.groups.at(d);
   if (count == 0) return;
   try {
+    errno = 0;  // read by h5_write_error: only a failure of these writes may set it
     write_rows(g.symbols, H5::PredType::NATIVE_INT32, first, count, symbols);
     if (g.with_llr && llr) write_rows(g.llr, H5::PredType::NATIVE_FLOAT, first, count, llr);
   } catch (const H5::Exception& e) {

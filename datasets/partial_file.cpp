@@ -37,12 +37,18 @@ PartialH5File::PartialH5File(const std::string& path)
     // none), so a corrupted header is refused instead of read; HDF5 1.8 and later, h5py and MATLAB R2011a+ read it.
     H5::FileAccPropList access;
     access.setLibverBounds(H5F_LIBVER_V18, H5F_LIBVER_V18);
+    errno = 0;
     file_ = std::make_unique<H5::H5File>(partial_, H5F_ACC_TRUNC, H5::FileCreatPropList::DEFAULT, access);
   } catch (const H5::Exception&) {
     const int err = errno;
+    // HDF5 locks the files it writes: another mimo is writing this very file, and it is not ours to delete.
+    if (err == EAGAIN || err == EWOULDBLOCK)
+      throw DatasetError("another process is writing '" + partial_ + "' (the same --out twice?)");
     std::error_code ec;
     const bool created = std::filesystem::exists(std::filesystem::symlink_status(partial_, ec));
-    std::filesystem::remove(partial_, ec);  // a file created before the failure would be left empty
+    // A leftover of a killed run, or a file created before the failure, would stay behind (maybe empty).
+    if (created && !std::filesystem::is_directory(std::filesystem::symlink_status(partial_, ec)))
+      std::filesystem::remove(partial_, ec);
     if (created && err != 0) throw DatasetError(write_error(partial_, err));
     throw DatasetError("cannot create '" + partial_ + "' (does the directory exist and is it writable?)");
   }

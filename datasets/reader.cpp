@@ -1,6 +1,8 @@
 #include "datasets/reader.hpp"
 
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <sstream>
 #include <vector>
@@ -33,14 +35,29 @@ H5::Attribute open_scalar_attr(const H5::H5File& f, const char* name, const std:
   return a;
 }
 
-// Whole numbers only: a floating-point `nt = 4.5` must not be truncated to 4.
+// Whole numbers only (a floating-point `nt = 4.5` must not be truncated to 4), in [lo, hi]: read at full width,
+// since HDF5's conversion to a narrower or unsigned type clamps silently (an int64 seed of -1 would read as 0).
 template <class T>
-T read_integer_attr(const H5::H5File& f, const char* name, const H5::PredType& type, const std::string& path) {
+T read_integer_attr(const H5::H5File& f, const char* name, T lo, T hi, const std::string& path) {
   H5::Attribute a = open_scalar_attr(f, name, path);
   if (a.getTypeClass() != H5T_INTEGER) throw DatasetError(path + ": attribute " + quote(name) + " is not an integer");
-  T v{};
-  a.read(type, &v);
-  return v;
+  const auto out_of_range = [&](const std::string& value) {
+    return DatasetError(path + ": attribute " + quote(name) + " is " + value + ", out of range [" + std::to_string(lo) +
+                        ", " + std::to_string(hi) + "]");
+  };
+  if (a.getIntType().getSign() != H5T_SGN_NONE) {
+    long long v = 0;
+    a.read(H5::PredType::NATIVE_LLONG, &v);
+    const bool below = v < 0 ? (lo >= 0 || v < static_cast<long long>(lo)) : (lo > 0 && v < static_cast<long long>(lo));
+    const bool above = v >= 0 && static_cast<unsigned long long>(v) > static_cast<unsigned long long>(hi);
+    if (below || above) throw out_of_range(std::to_string(v));
+    return static_cast<T>(v);
+  }
+  unsigned long long v = 0;
+  a.read(H5::PredType::NATIVE_ULLONG, &v);
+  if ((lo > 0 && v < static_cast<unsigned long long>(lo)) || v > static_cast<unsigned long long>(hi))
+    throw out_of_range(std::to_string(v));
+  return static_cast<T>(v);
 }
 
 double read_real_attr(const H5::H5File& f, const char* name, const std::string& path) {
@@ -119,13 +136,13 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
   try {
     if (!f.attrExists("schema_version"))
       throw DatasetError(p + ": not a mimo data set (no 'schema_version' attribute)");
-    info_.schema_version = read_integer_attr<int>(f, "schema_version", H5::PredType::NATIVE_INT, p);
+    info_.schema_version = read_integer_attr<int>(f, "schema_version", 0, INT_MAX, p);
     if (info_.schema_version != kSchemaVersion)
       throw DatasetError(p + ": schema version " + std::to_string(info_.schema_version) +
                          " is not supported (this mimo reads version " + std::to_string(kSchemaVersion) + ")");
     auto& ch = info_.channel;
-    ch.nt = read_integer_attr<int>(f, "nt", H5::PredType::NATIVE_INT, p);
-    ch.nr = read_integer_attr<int>(f, "nr", H5::PredType::NATIVE_INT, p);
+    ch.nt = read_integer_attr<int>(f, "nt", 1, 1024, p);
+    ch.nr = read_integer_attr<int>(f, "nr", 1, 1024, p);
     ch.model = read_string_attr(f, "channel_model", p);
     ch.rho_tx = read_real_attr(f, "rho_tx", p);
     ch.rho_rx = read_real_attr(f, "rho_rx", p);
@@ -139,13 +156,22 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
       throw DatasetError(p + ": bad metadata: " + e.what());
     }
     info_.snr_schedule = read_string_attr(f, "snr_schedule", p);
-    info_.seed = read_integer_attr<uint64_t>(f, "seed", H5::PredType::NATIVE_UINT64, p);
+    try {
+      // Parsed, not only stored: commands rebuild the SNR points from it.
+      if (info_.snr_schedule.find(':') != std::string::npos)
+        SnrSchedule::range(info_.snr_schedule);
+      else
+        SnrSchedule::grid(info_.snr_schedule);
+    } catch (const std::invalid_argument& e) {
+      throw DatasetError(p + ": attribute 'snr_schedule': " + e.what());
+    }
+    info_.seed = read_integer_attr<uint64_t>(f, "seed", 0, UINT64_MAX, p);
     info_.tool_version = read_string_attr(f, "tool_version", p);
     read_string_attr(f, "llr_convention", p);  // required by SCHEMA.md; its text is for people
 
     const hsize_t nt = ch.nt, nr = ch.nr;
     const hsize_t m = Constellation(info_.modulation).bits_per_symbol();
-    const int declared_m = read_integer_attr<int>(f, "bits_per_symbol", H5::PredType::NATIVE_INT, p);
+    const int declared_m = read_integer_attr<int>(f, "bits_per_symbol", 1, 8, p);
     if (declared_m != static_cast<int>(m))
       throw DatasetError(p + ": attribute 'bits_per_symbol' is " + std::to_string(declared_m) + " but " +
                          to_string(info_.modulation) + " has " + std::to_string(m));
@@ -245,8 +271,14 @@ void DatasetReader::read(uint64_t first, size_t count, SampleBatch& out) const {
   finite(out.snr_db, schema::snr_db, 1);
   if (has_h_est_) finite(out.H_est, schema::H_est, ch.nr * ch.nt);
   for (size_t k = 0; k < count; ++k)
-    if (!(out.noise_var[k] >= 0.0f))
-      throw DatasetError(path_ + ": negative noise_var at sample " + std::to_string(first + k));
+    if (!(out.noise_var[k] > 0.0f))  // 0 is also what a never-written sample reads as
+      throw DatasetError(path_ + ": noise_var " + std::to_string(out.noise_var[k]) + " at sample " +
+                         std::to_string(first + k) + " is not > 0 (unwritten data?)");
+  for (size_t k = 0; k < count; ++k)
+    if (!(std::abs(out.snr_db[k]) <= kMaxAbsSnrDb))
+      throw DatasetError(path_ + ": snr_db " + std::to_string(out.snr_db[k]) + " at sample " + std::to_string(first + k) +
+                         " is outside [-" + std::to_string(static_cast<int>(kMaxAbsSnrDb)) + ", " +
+                         std::to_string(static_cast<int>(kMaxAbsSnrDb)) + "] dB");
   for (size_t k = 0; k < out.bits.size(); ++k)
     if (out.bits[k] > 1)
       throw DatasetError(path_ + ": 'bits' holds a value other than 0 or 1 at sample " +

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -226,6 +227,7 @@ void DatasetWriter::append(const SampleBatch& b) {
       c[jobs[j].first].encode(jobs[j].second, encoded[jobs[j].first][jobs[j].second]);
   });
   try {
+    errno = 0;  // read by h5_write_error: only a failure of these writes may set it
     for (size_t i = 0; i < c.size(); ++i) c[i].store_chunks(encoded[i]);
   } catch (const H5::Exception& e) {
     throw DatasetError(h5_write_error(partial_, e.getDetailMsg()));
@@ -236,6 +238,7 @@ void DatasetWriter::append(const SampleBatch& b) {
 void DatasetWriter::commit() {
   if (!impl_) throw std::logic_error("DatasetWriter::commit twice");
   try {
+    errno = 0;
     for (auto& col : impl_->columns) col.flush_tail();
   } catch (const H5::Exception& e) {
     const std::string message = h5_write_error(partial_, e.getDetailMsg());

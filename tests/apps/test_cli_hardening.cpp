@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include <H5Cpp.h>
+#include <sys/stat.h>
+
 #include "cli_runner.hpp"
 
 namespace mimo {
@@ -93,10 +96,47 @@ TEST_F(Hardening, OutputsNeverOverwriteInputs) {
   expect_one_line_error(run("evaluate --data d.h5 --out d.h5"), "--out d.h5");
   if (!std::string(MIMO_PYTHON).empty()) {
     const auto csv = test::slurp(dir_ / "r.csv");
-    expect_one_line_error(run("plot r.csv -o r.csv"), "plot -o r.csv", "same file");
+    expect_one_line_error(run("plot r.csv -o r.csv"), "plot -o r.csv", "would overwrite");
     EXPECT_EQ(test::slurp(dir_ / "r.csv"), csv);
   }
   EXPECT_EQ(leftovers(dir_, {"d.h5", "r.csv", "r.json", "sub"}), std::vector<std::string>{});
+}
+
+// Outputs that are not regular files, partial names that are inputs, model files named in --detectors, and a
+// data set named like a CSV: each was replaced or deleted before (found by a review of the first fixes).
+TEST_F(Hardening, OutputsNeverReplaceOtherFiles) {
+  ASSERT_EQ(run(std::string("generate ") + kSmall + " --out d.h5").status, 0);
+  const auto size = std::filesystem::file_size(dir_ / "d.h5");
+  ASSERT_EQ(mkfifo((dir_ / "pipe.h5").c_str(), 0644), 0);
+  expect_one_line_error(run(std::string("generate ") + kSmall + " --out pipe.h5"), "fifo", "not a regular file");
+  EXPECT_TRUE(std::filesystem::is_fifo(dir_ / "pipe.h5"));
+
+  std::filesystem::copy_file(dir_ / "d.h5", dir_ / "o.h5.partial");
+  expect_one_line_error(run("detect --data o.h5.partial --out o.h5"), "input named like the partial file",
+                        "would overwrite --data 'o.h5.partial'");
+  std::ofstream(dir_ / "tm.pt") << "a model";
+  expect_one_line_error(run("detect --data d.h5 --detectors mmse,transformer:tm.pt --out tm.pt"), "model as output",
+                        "would overwrite --detectors 'tm.pt'");
+  expect_one_line_error(run("evaluate --nt 2 --nr 2 --snr-db 10 --detectors transformer:model=tm.pt --out tm.pt.csv "
+                            "--min-errors 1"),
+                        "model file beside", "");
+  std::filesystem::copy_file(dir_ / "d.h5", dir_ / "dd.csv");
+  expect_one_line_error(run("evaluate --data dd.csv --out dd.csv"), "data set named .csv", "would overwrite --data");
+  EXPECT_EQ(std::filesystem::file_size(dir_ / "o.h5.partial"), size);
+  EXPECT_EQ(std::filesystem::file_size(dir_ / "dd.csv"), size);
+  EXPECT_EQ(test::slurp(dir_ / "tm.pt"), "a model");
+}
+
+// A newline in a file's text (here the modulation attribute) quoted in a message must not break the one line.
+TEST_F(Hardening, ErrorsStayOneLineWhateverTheFileHolds) {
+  ASSERT_EQ(run(std::string("generate ") + kSmall + " --out d.h5").status, 0);
+  {
+    H5::H5File f((dir_ / "d.h5").string(), H5F_ACC_RDWR);
+    f.removeAttr("modulation");
+    H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+    f.createAttribute("modulation", type, H5::DataSpace(H5S_SCALAR)).write(type, std::string("qpsk\nsecond line"));
+  }
+  expect_one_line_error(run("inspect d.h5"), "newline in an attribute", "unknown modulation");
 }
 
 // With --data the channel is the data set's: a channel flag beside it was silently ignored.

@@ -261,6 +261,63 @@ TEST_F(BadFiles, DeclaredButNeverWritten) {
     f.createDataSet("noise_var", H5::PredType::NATIVE_FLOAT, H5::DataSpace(1, &n));
   }
   expect_error(contiguous, "data set 'noise_var' was declared but never written");
+
+  // Contiguous data written in part: the unwritten samples read as zeros (or, here, the bytes of the data set
+  // unlinked above), caught by noise_var.
+  const auto sparse = good_file("sparse.h5", 10);
+  {
+    H5::H5File f(sparse, H5F_ACC_RDWR);
+    f.unlink("noise_var");
+    hsize_t n = 10;
+    H5::DataSet d = f.createDataSet("noise_var", H5::PredType::NATIVE_FLOAT, H5::DataSpace(1, &n));
+    hsize_t start = 0, count = 5;
+    H5::DataSpace file_space = d.getSpace();
+    file_space.selectHyperslab(H5S_SELECT_SET, &count, &start);
+    const float ones[5] = {1, 1, 1, 1, 1};
+    d.write(ones, H5::PredType::NATIVE_FLOAT, H5::DataSpace(1, &count), file_space);
+  }
+  expect_error(sparse, "at sample 5 is not > 0");
+}
+
+// SNRs far outside what mimo writes: a row at 1e30 dB was reported as a point; a schedule of 1000 dB failed
+// later, in a message that did not name the file.
+TEST_F(BadFiles, SnrOutOfRange) {
+  const auto values = good_file("snr1e30.h5", 10);
+  {
+    H5::H5File f(values, H5F_ACC_RDWR);
+    std::vector<float> snr(10, 1e30f);
+    f.openDataSet("snr_db").write(snr.data(), H5::PredType::NATIVE_FLOAT);
+  }
+  expect_error(values, "snr_db 1000000015047466219876688855040.000000 at sample 0 is outside [-300, 300] dB");
+  const auto schedule = good_file("sched.h5", 10);
+  {
+    H5::H5File f(schedule, H5F_ACC_RDWR);
+    f.removeAttr("snr_schedule");
+    H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+    f.createAttribute("snr_schedule", type, H5::DataSpace(H5S_SCALAR)).write(type, std::string("1000"));
+  }
+  expect_error(schedule, "attribute 'snr_schedule': SNR 1000 dB is outside");
+}
+
+// HDF5 converts integers to a narrower or unsigned type by clamping: an int64 seed of -1 read as 0, and an nt of
+// 2^40 + 2 was reported as 2147483647.
+TEST_F(BadFiles, IntegerAttributesAreNotClamped) {
+  const auto seed = good_file("seed.h5", 10);
+  {
+    H5::H5File f(seed, H5F_ACC_RDWR);
+    f.removeAttr("seed");
+    const long long v = -1;
+    f.createAttribute("seed", H5::PredType::NATIVE_LLONG, H5::DataSpace(H5S_SCALAR)).write(H5::PredType::NATIVE_LLONG, &v);
+  }
+  expect_error(seed, "attribute 'seed' is -1, out of range [0, 18446744073709551615]");
+  const auto nt = good_file("nt.h5", 10);
+  {
+    H5::H5File f(nt, H5F_ACC_RDWR);
+    f.removeAttr("nt");
+    const long long v = (1LL << 40) + 2;
+    f.createAttribute("nt", H5::PredType::NATIVE_LLONG, H5::DataSpace(H5S_SCALAR)).write(H5::PredType::NATIVE_LLONG, &v);
+  }
+  expect_error(nt, "attribute 'nt' is 1099511627778, out of range [1, 1024]");
 }
 
 TEST_F(BadFiles, NoSamples) {
