@@ -28,7 +28,11 @@ struct SnrPoint {
 };
 SnrPoint snr_point(double value_db, SnrUnit unit, int nt, int bits_per_symbol);
 
-/// Which SNR each sample gets: a grid that samples cycle through, or a uniform draw from [lo, hi].
+/// The largest SNR magnitude (dB) a schedule accepts.
+inline constexpr double kMaxSnrDb = 300.0;
+
+/// Which SNR each sample gets: a grid that samples cycle through, or a uniform draw from [lo, hi]. Every value
+/// lies within +-kMaxSnrDb; anything else throws std::invalid_argument.
 class SnrSchedule {
 public:
   /// Parses "10", "5,15,20" or "start:step:stop" (stop included when reached within rounding).
