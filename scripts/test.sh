@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite with ctest. Extra arguments go to ctest.
 #   --sanitize  the asan preset instead (build-asan: Clang, AddressSanitizer + UBSan, no LibTorch or CUDA): the
-#               torch-free libraries, `mimo` and their tests. Any finding fails the run.
+#               torch-free libraries, `mimo` and their tests, plus the libFuzzer targets, each fuzzing for
+#               MIMO_FUZZ_SECONDS (default 60) and replaying its saved crash inputs. Any finding fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-$(nproc)}
 scripts/install-deps.sh
 if [ "${1:-}" = "--sanitize" ]; then
   shift
-  cmake --preset asan
+  cmake --preset asan ${MIMO_FUZZ_SECONDS:+-DMIMO_FUZZ_SECONDS="$MIMO_FUZZ_SECONDS"}
   cmake --build --preset asan -j "$jobs"
   build_dir=build-asan
   ctest_args=(--preset asan)
