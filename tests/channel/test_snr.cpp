@@ -111,6 +111,28 @@ TEST(SnrSchedule, GridRejectsBadSpecs) {
   EXPECT_THROW(SnrSchedule::grid(std::vector<double>{}), std::invalid_argument);
 }
 
+// Found by fuzz_snr_grid: 1.7976931348623157e308 parsed, but its describe() did not parse back, and a data set
+// stores SNRs as float32 (1e300 dB was written as inf).
+TEST(SnrSchedule, ValuesBeyond300DbAreRefused) {
+  for (const char* bad : {"1.7976931348623157e308", "1e300", "300.001", "-300.001", "0,400", "-400:1:0", "0:1:301",
+                          "-1e308:1e308:1e308"})
+    EXPECT_THROW(SnrSchedule::grid(std::string(bad)), std::invalid_argument) << "'" << bad << "'";
+  for (const char* bad : {"0:300.001", "-301:0", "-1e308:1e308"})
+    EXPECT_THROW(SnrSchedule::range(std::string(bad)), std::invalid_argument) << "'" << bad << "'";
+  EXPECT_THROW(SnrSchedule::grid(std::vector<double>{0, 1e300}), std::invalid_argument);
+  EXPECT_THROW(SnrSchedule::grid(std::vector<double>{std::numeric_limits<double>::quiet_NaN()}), std::invalid_argument);
+
+  expect_values(SnrSchedule::grid("-300,300"), {-300, 300}, "-300,300");
+  const auto r = SnrSchedule::range("-300:300");
+  EXPECT_DOUBLE_EQ(r.lo(), -300.0);
+  EXPECT_DOUBLE_EQ(r.hi(), 300.0);
+  // The last point of 1.1:0.1:300 is 1.1 + 2989 * 0.1 = 300.00000000000006 in doubles; the range is still valid.
+  const auto fine = SnrSchedule::grid("1.1:0.1:300");
+  EXPECT_EQ(fine.values().size(), 2990u);
+  EXPECT_GT(fine.values().back(), 300.0);
+  EXPECT_NEAR(fine.values().back(), 300.0, 1e-9);
+}
+
 TEST(SnrSchedule, GridValueForCyclesAndBounds) {
   const auto s = SnrSchedule::grid("0:5:15");
   EXPECT_DOUBLE_EQ(s.lo(), 0.0);
