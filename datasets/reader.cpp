@@ -73,8 +73,20 @@ double read_real_attr(const H5::H5File& f, const char* name, const std::string& 
 std::string read_string_attr(const H5::H5File& f, const char* name, const std::string& path) {
   H5::Attribute a = open_scalar_attr(f, name, path);
   if (a.getTypeClass() != H5T_STRING) throw DatasetError(path + ": attribute " + quote(name) + " is not a string");
-  std::string v;
-  a.read(a.getStrType(), v);
+  const H5::StrType stored = a.getStrType();
+  if (!stored.isVariableStr()) {
+    std::string v;
+    a.read(stored, v);
+    return v;
+  }
+  // Read by hand: the C++ API calls strlen on the pointer HDF5 returns, and a stored null string is a null pointer.
+  H5::StrType memory(H5::PredType::C_S1, H5T_VARIABLE);
+  memory.setCset(stored.getCset());
+  char* raw = nullptr;
+  a.read(memory, &raw);
+  if (raw == nullptr) throw DatasetError(path + ": attribute " + quote(name) + " is a null string");
+  std::string v(raw);
+  H5free_memory(raw);
   return v;
 }
 

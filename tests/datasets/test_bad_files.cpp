@@ -178,6 +178,28 @@ TEST_F(BadFiles, AttributeOfTheWrongKind) {
     f.openAttribute("rho_tx").write(H5::PredType::NATIVE_DOUBLE, &v);
   }
   expect_error(nan, "attribute 'rho_tx' is not finite");
+
+  // A null variable-length string (found by fuzz_dataset_schema): HDF5's C++ API took its strlen and crashed.
+  const auto null_string = good_file("nullstr.h5", 10);
+  {
+    H5::H5File f(null_string, H5F_ACC_RDWR);
+    f.removeAttr("channel_model");
+    H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+    const char* null = nullptr;
+    f.createAttribute("channel_model", type, H5::DataSpace(H5S_SCALAR)).write(type, &null);
+  }
+  expect_error(null_string, "attribute 'channel_model' is a null string");
+
+  const auto strings = good_file("strarr.h5", 10);
+  {
+    H5::H5File f(strings, H5F_ACC_RDWR);
+    f.removeAttr("modulation");
+    H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+    const char* two[2] = {"qpsk", "qam16"};
+    const hsize_t n = 2;
+    f.createAttribute("modulation", type, H5::DataSpace(1, &n)).write(type, two);
+  }
+  expect_error(strings, "attribute 'modulation' must be a single value, not 2 values");
 }
 
 TEST_F(BadFiles, MissingOrInconsistentMetadata) {
