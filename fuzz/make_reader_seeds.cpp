@@ -36,7 +36,7 @@ std::string write_valid(const std::string& dir, mimo::Modulation modulation, dou
   options.compression = compression;
   options.chunk_bytes = 2 * 2 * 2 * 8;  // two samples per chunk: one full chunk and one partial
   const std::string path = dir + "/" + mimo::to_string(modulation) + (csi_error_var > 0 ? "_csi" : "") + "_c" +
-                           std::to_string(compression) + ".h5";
+                           std::to_string(compression) + ".seed";
   mimo::DatasetWriter writer(path, info, options);
   writer.append(batch);
   writer.commit();
@@ -70,14 +70,14 @@ int main(int argc, char** argv) {
   // Damaged copies of the first one: cut inside the metadata, and single flipped bits.
   const auto bytes = read_bytes(base);
   const size_t keep = bytes.size() / 3;
-  write_bytes(dir + "/truncated_" + std::to_string(keep) + ".h5", {bytes.begin(), bytes.begin() + keep});
+  write_bytes(dir + "/truncated_" + std::to_string(keep) + ".seed", {bytes.begin(), bytes.begin() + keep});
   // Single flipped bits in metadata the reader checks: the modulation and the channel model's names.
   for (const std::string text : {"qpsk", "rayleigh"}) {
     const auto at = std::search(bytes.begin(), bytes.end(), text.begin(), text.end());
     if (at == bytes.end()) return 1;
     auto flipped = bytes;
     flipped[static_cast<size_t>(at - bytes.begin()) + 1] ^= 0x01;
-    write_bytes(dir + "/bitflip_" + text + ".h5", flipped);
+    write_bytes(dir + "/bitflip_" + text + ".seed", flipped);
   }
   return 0;
 }
