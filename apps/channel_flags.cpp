@@ -49,8 +49,7 @@ GeneratorConfig generator_config(const DatasetInfo& data, uint64_t seed, StreamT
   g.channel = data.channel;
   g.modulation = data.modulation;
   g.snr_unit = data.snr_unit;
-  g.snr = data.snr_schedule.find(':') != std::string::npos ? SnrSchedule::range(data.snr_schedule)
-                                                           : SnrSchedule::grid(data.snr_schedule);
+  g.snr = SnrSchedule::from_description(data.snr_schedule);
   g.seed = seed;
   g.tag = tag;
   return g;

@@ -119,6 +119,10 @@ SnrSchedule SnrSchedule::range(const std::string& spec) {
   return s;
 }
 
+SnrSchedule SnrSchedule::from_description(const std::string& text) {
+  return text.find(':') != std::string::npos ? range(text) : grid(text);
+}
+
 std::string SnrSchedule::describe() const {
   std::ostringstream os;
   os.precision(10);

@@ -50,6 +50,8 @@ public:
   double hi() const { return range_ ? range_->second : values_.back(); }
   /// Text that parses back to the same schedule ("0:2:20" becomes "0,2,...,20"; a range stays "lo:hi").
   std::string describe() const;
+  /// Parses describe()'s text (as data sets store it): "lo:hi" is a range, anything else a grid.
+  static SnrSchedule from_description(const std::string& text);
 
   /// SNR (dB) of sample `index`; `uniform01` is a draw in [0, 1) used only for ranges.
   double value_for(uint64_t index, double uniform01) const {

@@ -169,11 +169,7 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
     }
     info_.snr_schedule = read_string_attr(f, "snr_schedule", p);
     try {
-      // Parsed, not only stored: commands rebuild the SNR points from it.
-      if (info_.snr_schedule.find(':') != std::string::npos)
-        SnrSchedule::range(info_.snr_schedule);
-      else
-        SnrSchedule::grid(info_.snr_schedule);
+      SnrSchedule::from_description(info_.snr_schedule);  // parsed, not only stored: commands rebuild SNRs from it
     } catch (const std::invalid_argument& e) {
       throw DatasetError(p + ": attribute 'snr_schedule': " + e.what());
     }
