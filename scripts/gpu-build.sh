@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--prepare" ]; then
   mkdir -p .gpu/include
   cp -r /usr/include/armadillo /usr/include/armadillo_bits .gpu/include/
+  # Google Highway is not on the GPU machine either: its headers, library and (relocatable) CMake package.
+  hwy_lib=$(dirname "$(readlink -f /usr/lib/*/libhwy.so)")
+  mkdir -p .gpu/hwy/include .gpu/hwy/lib/$(basename "$hwy_lib")
+  cp -r /usr/include/hwy .gpu/hwy/include/
+  cp -a "$hwy_lib"/libhwy.so* "$hwy_lib/cmake" .gpu/hwy/lib/$(basename "$hwy_lib")/
   echo "gpu-build: Armadillo headers copied to .gpu/include ($(du -sh .gpu | cut -f1)); carry .gpu"
   exit 0
 fi
@@ -14,7 +19,8 @@ fi
 torch_prefix=$(/opt/torch/.venv/bin/python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 BUILD_DIR=${BUILD_DIR:-build-gpu}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torch_prefix" \
-  -DARMADILLO_INCLUDE_DIR="$PWD/.gpu/include" -DCMAKE_CUDA_ARCHITECTURES=90
+  -DARMADILLO_INCLUDE_DIR="$PWD/.gpu/include" -Dhwy_DIR="$(echo "$PWD"/.gpu/hwy/lib/*/cmake/hwy)" \
+  -DCMAKE_CUDA_ARCHITECTURES=90
 cmake --build "$BUILD_DIR" -j "$(nproc)"
 # Results also go to $OUT when it is set (the device tool brings that folder back).
 results=${OUT:-$BUILD_DIR/gpu-results}

@@ -9,6 +9,7 @@ packages=(
   libtorch-dev
   libgtest-dev libbenchmark-dev
   libcli11-dev
+  libhwy-dev                  # Google Highway: the SIMD kernels
   clang libclang-rt-14-dev    # scripts/test.sh --sanitize: Clang with ASan, UBSan and libFuzzer
   python3 python3-matplotlib python3-h5py python3-numpy
 )
