@@ -9,10 +9,12 @@ if [ "${1:-}" = "--prepare" ]; then
   cp -r /usr/include/armadillo /usr/include/armadillo_bits .gpu/include/
   # Google Highway is not on the GPU machine either: its headers, library and (relocatable) CMake package.
   hwy_lib=$(dirname "$(readlink -f /usr/lib/*/libhwy.so)")
-  mkdir -p .gpu/hwy/include .gpu/hwy/lib/$(basename "$hwy_lib")
+  hwy_dest=.gpu/hwy/lib/$(basename "$hwy_lib")
+  mkdir -p .gpu/hwy/include "$hwy_dest/cmake"
   cp -r /usr/include/hwy .gpu/hwy/include/
-  cp -a "$hwy_lib"/libhwy.so* "$hwy_lib/cmake" .gpu/hwy/lib/$(basename "$hwy_lib")/
-  echo "gpu-build: Armadillo headers copied to .gpu/include ($(du -sh .gpu | cut -f1)); carry .gpu"
+  cp -a "$hwy_lib"/libhwy*.so* "$hwy_dest/"
+  cp -r "$hwy_lib/cmake/hwy" "$hwy_dest/cmake/"
+  echo "gpu-build: Armadillo and Highway copied to .gpu ($(du -sh .gpu | cut -f1)); carry .gpu"
   exit 0
 fi
 [ -d .gpu/include/armadillo_bits ] || { echo "gpu-build: error: .gpu/include missing (run --prepare where apt works)" >&2; exit 1; }
