@@ -1,5 +1,7 @@
 // The registry entries of the classical detectors: each line names a detector, reads its options and builds it.
 #include <mutex>
+#include <stdexcept>
+#include <string>
 
 #include "detectors/ep.hpp"
 #include "detectors/linear.hpp"
@@ -17,6 +19,18 @@ DetectorFactory plain(const char* name, Make make) {
   return [name, make](const DetectorOptions& options, Modulation m) -> std::unique_ptr<Detector> {
     OptionReader(name, options).finish();
     return make(m);
+  };
+}
+
+// mf, zf, mmse: float32 SIMD by default, `precision=64` for the float64 reference.
+DetectorFactory linear(const char* name, LinearDetector::Kind kind) {
+  return [name, kind](const DetectorOptions& options, Modulation m) -> std::unique_ptr<Detector> {
+    OptionReader o(name, options);
+    const long precision = o.integer("precision", 32, 32, 64);
+    o.finish();
+    if (precision != 32 && precision != 64)
+      throw std::invalid_argument(std::string("detector '") + name + "': precision must be 32 or 64");
+    return std::make_unique<LinearDetector>(kind, m, static_cast<int>(precision));
   };
 }
 
@@ -57,9 +71,9 @@ void register_builtin_detectors() {
   static std::once_flag once;
   std::call_once(once, [] {
     using K = LinearDetector::Kind;
-    register_detector("mf", plain("mf", [](Modulation m) { return std::make_unique<LinearDetector>(K::mf, m); }));
-    register_detector("zf", plain("zf", [](Modulation m) { return std::make_unique<LinearDetector>(K::zf, m); }));
-    register_detector("mmse", plain("mmse", [](Modulation m) { return std::make_unique<LinearDetector>(K::mmse, m); }));
+    register_detector("mf", linear("mf", K::mf));
+    register_detector("zf", linear("zf", K::zf));
+    register_detector("mmse", linear("mmse", K::mmse));
     register_detector("sic", plain("sic", [](Modulation m) { return std::make_unique<SicDetector>(m); }));
     register_detector("sphere", make_sphere);
     register_detector("ml", make_ml);

@@ -1,0 +1,121 @@
+// Hard decisions and max-log LLRs for a block of per-stream estimates held as structure-of-arrays (lane l of
+// element t at [t * N + l]), in float32: the vector form of Constellation::hard_index and llr_maxlog, per PAM
+// dimension (channel/modulation.hpp). Included by each SIMD detector kernel inside its Highway target.
+
+// Per-target include guard (Highway's -inl.h convention): this file is compiled once for every target.
+#if defined(MIMO_DETECTORS_SIMD_DEMAP_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MIMO_DETECTORS_SIMD_DEMAP_INL_H_
+#undef MIMO_DETECTORS_SIMD_DEMAP_INL_H_
+#else
+#define MIMO_DETECTORS_SIMD_DEMAP_INL_H_
+#endif
+
+#include <hwy/aligned_allocator.h>
+#include <hwy/highway.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "channel/modulation.hpp"
+#include "detectors/detector.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace mimo {
+namespace HWY_NAMESPACE {
+
+class Demapper {
+public:
+  Demapper(const Constellation& c, size_t lanes)
+      : N_(lanes),
+        m_(static_cast<size_t>(c.bits_per_symbol())),
+        bpd_(static_cast<size_t>(c.bits_per_dimension())),
+        real_(c.is_real()),
+        tmp_(hwy::AllocateAligned<float>(lanes)),
+        pos_(hwy::AllocateAligned<int32_t>(2 * lanes)) {
+    for (double a : c.pam_levels()) levels_.push_back(static_cast<float>(a));
+    const size_t L = levels_.size();
+    // Levels sorted by amplitude are uniformly spaced: the nearest is round((v - lo) / step), as pam_index.
+    std::vector<int> sorted(L);
+    for (size_t k = 0; k < L; ++k) sorted[k] = static_cast<int>(k);
+    std::sort(sorted.begin(), sorted.end(), [&](int a, int b) { return levels_[a] < levels_[b]; });
+    lo_ = levels_[sorted.front()];
+    step_ = L > 1 ? (levels_[sorted.back()] - lo_) / static_cast<float>(L - 1) : 1.0f;
+    const size_t L_im = real_ ? 1 : L;
+    symbol_.resize(L * L_im);
+    for (size_t a = 0; a < L; ++a)
+      for (size_t b = 0; b < L_im; ++b) symbol_[a * L_im + b] = c.compose(sorted[a], real_ ? 0 : sorted[b]);
+  }
+
+  /// Decides lanes [0, lanes) of streams 0..nt-1 of channel uses first, first+1, ...: estimates (re, im) with
+  /// complex noise variance var. Writes out.symbols, and out.llr when it is not empty.
+  void decide(const float* re, const float* im, const float* var, size_t nt, size_t first, size_t lanes,
+              Detection& out) {
+    namespace hn = hwy::HWY_NAMESPACE;
+    const hn::ScalableTag<float> d;
+    const hn::RebindToSigned<decltype(d)> di;
+    const size_t L = levels_.size(), L_im = real_ ? 1 : L;
+    const auto inv_step = hn::Set(d, 1.0f / step_), lo = hn::Set(d, lo_);
+    const auto top = hn::Set(d, static_cast<float>(L - 1)), zero = hn::Zero(d);
+    for (size_t t = 0; t < nt; ++t) {
+      const auto vr = hn::Load(d, re + t * N_), vi = hn::Load(d, im + t * N_);
+      // Hard decision per dimension (NaN lands on position 0: x86's max returns its second operand).
+      auto nearest = [&](auto v) {
+        const auto pos = hn::Min(hn::Max(hn::Round(hn::Mul(hn::Sub(v, lo), inv_step)), zero), top);
+        return hn::ConvertTo(di, pos);
+      };
+      hn::Store(nearest(vr), di, pos_.get());
+      hn::Store(nearest(vi), di, pos_.get() + N_);
+      for (size_t l = 0; l < lanes; ++l)
+        out.symbols[(first + l) * nt + t] =
+            symbol_[static_cast<size_t>(pos_[l]) * L_im + (real_ ? 0 : static_cast<size_t>(pos_[N_ + l]))];
+      if (out.llr.empty()) continue;
+      // Complex noise N0 puts N0 / 2 on each real dimension: ln p = -(v - a)^2 / N0, so the scale is 1 / N0.
+      const auto scale = hn::Div(hn::Set(d, 1.0f), hn::Max(hn::Load(d, var + t * N_), hn::Set(d, 1e-30f)));
+      pam_llrs(vr, scale, t, 0, real_ ? 1 : 2, first, lanes, out);
+      if (!real_) pam_llrs(vi, scale, t, 1, 2, first, lanes, out);
+    }
+  }
+
+private:
+  // LLRs of one dimension's bits: (min_{b=1} (v-a)^2 - min_{b=0} (v-a)^2) scale, clipped; bit j of the
+  // dimension is symbol bit offset + j * stride.
+  template <class Vec>
+  void pam_llrs(Vec v, Vec scale, size_t t, size_t offset, size_t stride, size_t first, size_t lanes, Detection& out) {
+    namespace hn = hwy::HWY_NAMESPACE;
+    const hn::ScalableTag<float> d;
+    const auto inf = hn::Set(d, INFINITY), clip = hn::Set(d, static_cast<float>(kLlrClip));
+    const size_t L = levels_.size();
+    for (size_t j = 0; j < bpd_; ++j) {
+      auto d0 = inf, d1 = inf;
+      for (size_t k = 0; k < L; ++k) {
+        const auto e = hn::Sub(v, hn::Set(d, levels_[k]));
+        const auto dist = hn::Mul(e, e);
+        if ((k >> (bpd_ - 1 - j)) & 1)
+          d1 = hn::Min(d1, dist);
+        else
+          d0 = hn::Min(d0, dist);
+      }
+      const auto llr = hn::Min(hn::Max(hn::Mul(hn::Sub(d1, d0), scale), hn::Neg(clip)), clip);
+      hn::Store(llr, d, tmp_.get());
+      float* dst = out.llr.data() + (first * out.nt + t) * m_ + offset + j * stride;
+      const size_t use_stride = out.nt * m_;
+      for (size_t l = 0; l < lanes; ++l) dst[l * use_stride] = tmp_[l];
+    }
+  }
+
+  size_t N_, m_, bpd_;
+  bool real_;
+  std::vector<float> levels_;  // by PAM label
+  float lo_ = 0, step_ = 1;
+  std::vector<int32_t> symbol_;  // symbol index by (sorted position re, sorted position im)
+  hwy::AlignedFreeUniquePtr<float[]> tmp_;
+  hwy::AlignedFreeUniquePtr<int32_t[]> pos_;
+};
+
+}  // namespace HWY_NAMESPACE
+}  // namespace mimo
+HWY_AFTER_NAMESPACE();
+
+#endif  // per-target include guard
