@@ -20,8 +20,8 @@ namespace mimo {
 
 enum class LinearKind { mf, zf, mmse };
 
-/// Cholesky pivot / original diagonal below which a channel use is redone in float64 (about 1 in 15 at 8x8 ZF,
-/// fewer with MMSE's loading).
+/// Cholesky pivot / original diagonal below which a channel use is redone in float64 (ZF on square i.i.d.
+/// Rayleigh channels: 7% of 8x8, 15% of 16x16; MMSE at those sizes: none up to 20 dB, 7% and 13% at 40 dB).
 inline constexpr float kRedoPivotRatio = 1e-2f;
 
 /// Detects samples [begin, end) of b into out (sized; LLRs when out.llr is not empty) and appends to `redo` the

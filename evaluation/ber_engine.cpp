@@ -1,6 +1,7 @@
 #include "evaluation/ber_engine.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -10,6 +11,7 @@
 
 #include "channel/parallel.hpp"
 #include "datasets/reader.hpp"
+#include "evaluation/information_loss.hpp"
 
 namespace mimo {
 
@@ -31,20 +33,6 @@ Interval ber_interval(const PointResult& r) {
   return wilson_interval(k / deff, n / deff);
 }
 
-namespace {
-
-// Sum of log(1 + e^-x), x = (1 - 2b) L, in double; stable for both signs of x.
-double information_loss(const uint8_t* bits, const float* llr, size_t count) {
-  double sum = 0;
-  for (size_t i = 0; i < count; ++i) {
-    const double x = (bits[i] ? -1.0 : 1.0) * static_cast<double>(llr[i]);  // > 0 when the LLR is right
-    if (x < 40) sum += x > 0 ? std::log1p(std::exp(-x)) : -x + std::log1p(std::exp(x));  // else < 1e-17
-  }
-  return sum;
-}
-
-}  // namespace
-
 double llr_information(const uint8_t* bits, const float* llr, size_t count, int threads) {
   if (count == 0) return 0.0;
   // Fixed blocks summed in order: the same value for every thread count.
@@ -54,7 +42,7 @@ double llr_information(const uint8_t* bits, const float* llr, size_t count, int 
   parallel_for(blocks, blocks > 4 ? threads : 1, [&](size_t first, size_t last, int) {
     for (size_t k = first; k < last; ++k) {
       const size_t begin = k * kBlock, n = std::min(kBlock, count - begin);
-      partial[k] = information_loss(bits + begin, llr + begin, n);
+      partial[k] = information_loss_simd(bits + begin, llr + begin, n);
     }
   });
   double sum = 0;
@@ -64,22 +52,19 @@ double llr_information(const uint8_t* bits, const float* llr, size_t count, int 
 
 void count_errors(const SampleBatch& batch, const Detection& det, PointResult& into, int threads) {
   const size_t m = batch.m;
+  const uint32_t label_mask = (1u << m) - 1;
   uint64_t bit_errors = 0, symbol_errors = 0;
   double squares = 0;  // of the per-use bit error counts, for the interval's design effect
+  const uint8_t* truth = batch.bits.data();
   for (size_t i = 0; i < batch.n; ++i) {
     uint64_t use_errors = 0;
-    for (size_t k = i * batch.nt; k < (i + 1) * batch.nt; ++k) {
-      const uint8_t* truth = batch.bits.data() + k * m;
-      const int32_t s = det.symbols[k];
-      bool wrong = false;
-      for (size_t j = 0; j < m; ++j) {
-        const int b = (s >> (m - 1 - j)) & 1;  // label bit j of symbol index s (b(0) is the MSB)
-        if (b != truth[j]) {
-          ++use_errors;
-          wrong = true;
-        }
-      }
-      symbol_errors += wrong;
+    for (size_t k = i * batch.nt; k < (i + 1) * batch.nt; ++k, truth += m) {
+      // The true label as a symbol index (b(0) is the MSB): its XOR with the decided index marks the wrong bits.
+      uint32_t label = 0;
+      for (size_t j = 0; j < m; ++j) label = (label << 1) | truth[j];
+      const uint32_t wrong = (static_cast<uint32_t>(det.symbols[k]) ^ label) & label_mask;
+      use_errors += static_cast<uint64_t>(std::popcount(wrong));
+      symbol_errors += wrong != 0;
     }
     bit_errors += use_errors;
     squares += static_cast<double>(use_errors) * static_cast<double>(use_errors);
