@@ -13,25 +13,21 @@ namespace mimo {
 
 namespace {
 
-// A factory for a detector without options.
+// mf, zf, mmse, sic: float32 SIMD by default, `precision=64` for the float64 reference.
 template <class Make>
-DetectorFactory plain(const char* name, Make make) {
+DetectorFactory with_precision(const char* name, Make make) {
   return [name, make](const DetectorOptions& options, Modulation m) -> std::unique_ptr<Detector> {
-    OptionReader(name, options).finish();
-    return make(m);
-  };
-}
-
-// mf, zf, mmse: float32 SIMD by default, `precision=64` for the float64 reference.
-DetectorFactory linear(const char* name, LinearDetector::Kind kind) {
-  return [name, kind](const DetectorOptions& options, Modulation m) -> std::unique_ptr<Detector> {
     OptionReader o(name, options);
     const long precision = o.integer("precision", 32, 32, 64);
     o.finish();
     if (precision != 32 && precision != 64)
       throw std::invalid_argument(std::string("detector '") + name + "': precision must be 32 or 64");
-    return std::make_unique<LinearDetector>(kind, m, static_cast<int>(precision));
+    return make(m, static_cast<int>(precision));
   };
+}
+
+DetectorFactory linear(const char* name, LinearDetector::Kind kind) {
+  return with_precision(name, [kind](Modulation m, int p) { return std::make_unique<LinearDetector>(kind, m, p); });
 }
 
 std::unique_ptr<Detector> make_ml(const DetectorOptions& options, Modulation m) {
@@ -74,7 +70,8 @@ void register_builtin_detectors() {
     register_detector("mf", linear("mf", K::mf));
     register_detector("zf", linear("zf", K::zf));
     register_detector("mmse", linear("mmse", K::mmse));
-    register_detector("sic", plain("sic", [](Modulation m) { return std::make_unique<SicDetector>(m); }));
+    register_detector("sic",
+                      with_precision("sic", [](Modulation m, int p) { return std::make_unique<SicDetector>(m, p); }));
     register_detector("sphere", make_sphere);
     register_detector("ml", make_ml);
     register_detector("kbest", make_kbest);

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "channel/modulation.hpp"
@@ -33,7 +34,8 @@ public:
         bpd_(static_cast<size_t>(c.bits_per_dimension())),
         real_(c.is_real()),
         tmp_(hwy::AllocateAligned<float>(lanes)),
-        pos_(hwy::AllocateAligned<int32_t>(2 * lanes)) {
+        pos_(hwy::AllocateAligned<int32_t>(2 * lanes)),
+        slot_(lanes) {
     for (double a : c.pam_levels()) levels_.push_back(static_cast<float>(a));
     const size_t L = levels_.size();
     // Levels sorted by amplitude are uniformly spaced: the nearest is round((v - lo) / step), as pam_index.
@@ -50,39 +52,48 @@ public:
 
   /// Decides lanes [0, lanes) of streams 0..nt-1 of channel uses first, first+1, ...: estimates (re, im) with
   /// complex noise variance var. Writes out.symbols, and out.llr when it is not empty.
-  void decide(const float* re, const float* im, const float* var, size_t nt, size_t first, size_t lanes,
-              Detection& out) {
+  void decide_block(const float* re, const float* im, const float* var, size_t nt, size_t first, size_t lanes,
+                    Detection& out) {
+    namespace hn = hwy::HWY_NAMESPACE;
+    const hn::ScalableTag<float> d;
+    for (size_t t = 0; t < nt; ++t) {
+      for (size_t l = 0; l < lanes; ++l) slot_[l] = (first + l) * nt + t;
+      decide(hn::Load(d, re + t * N_), hn::Load(d, im + t * N_), hn::Load(d, var + t * N_), slot_.data(), lanes, out);
+    }
+  }
+
+  /// Decides one estimate (vr, vi) with complex noise variance var per lane into out's (channel use, stream) slot
+  /// slot[l] = use * nt + stream, for lanes [0, lanes). Returns the decided points' real and imaginary parts.
+  template <class Vec>
+  std::pair<Vec, Vec> decide(Vec vr, Vec vi, Vec var, const size_t* slot, size_t lanes, Detection& out) {
     namespace hn = hwy::HWY_NAMESPACE;
     const hn::ScalableTag<float> d;
     const hn::RebindToSigned<decltype(d)> di;
-    const size_t L = levels_.size(), L_im = real_ ? 1 : L;
-    const auto inv_step = hn::Set(d, 1.0f / step_), lo = hn::Set(d, lo_);
-    const auto top = hn::Set(d, static_cast<float>(L - 1)), zero = hn::Zero(d);
-    for (size_t t = 0; t < nt; ++t) {
-      const auto vr = hn::Load(d, re + t * N_), vi = hn::Load(d, im + t * N_);
-      // Hard decision per dimension (NaN lands on position 0: x86's max returns its second operand).
-      auto nearest = [&](auto v) {
-        const auto pos = hn::Min(hn::Max(hn::Round(hn::Mul(hn::Sub(v, lo), inv_step)), zero), top);
-        return hn::ConvertTo(di, pos);
-      };
-      hn::Store(nearest(vr), di, pos_.get());
-      hn::Store(nearest(vi), di, pos_.get() + N_);
-      for (size_t l = 0; l < lanes; ++l)
-        out.symbols[(first + l) * nt + t] =
-            symbol_[static_cast<size_t>(pos_[l]) * L_im + (real_ ? 0 : static_cast<size_t>(pos_[N_ + l]))];
-      if (out.llr.empty()) continue;
+    const size_t L_im = real_ ? 1 : levels_.size();
+    const auto inv_step = hn::Set(d, 1.0f / step_), lo = hn::Set(d, lo_), step = hn::Set(d, step_);
+    const auto top = hn::Set(d, static_cast<float>(levels_.size() - 1)), zero = hn::Zero(d);
+    // Hard decision per dimension: the nearest of the uniformly spaced sorted levels (NaN lands on position 0:
+    // x86's max returns its second operand).
+    auto nearest = [&](Vec v) { return hn::Min(hn::Max(hn::Round(hn::Mul(hn::Sub(v, lo), inv_step)), zero), top); };
+    const auto pos_re = nearest(vr), pos_im = real_ ? zero : nearest(vi);
+    hn::Store(hn::ConvertTo(di, pos_re), di, pos_.get());
+    hn::Store(hn::ConvertTo(di, pos_im), di, pos_.get() + N_);
+    for (size_t l = 0; l < lanes; ++l)
+      out.symbols[slot[l]] = symbol_[static_cast<size_t>(pos_[l]) * L_im + static_cast<size_t>(pos_[N_ + l])];
+    if (!out.llr.empty()) {
       // Complex noise N0 puts N0 / 2 on each real dimension: ln p = -(v - a)^2 / N0, so the scale is 1 / N0.
-      const auto scale = hn::Div(hn::Set(d, 1.0f), hn::Max(hn::Load(d, var + t * N_), hn::Set(d, 1e-30f)));
-      pam_llrs(vr, scale, t, 0, real_ ? 1 : 2, first, lanes, out);
-      if (!real_) pam_llrs(vi, scale, t, 1, 2, first, lanes, out);
+      const auto scale = hn::Div(hn::Set(d, 1.0f), hn::Max(var, hn::Set(d, 1e-30f)));
+      pam_llrs(vr, scale, 0, real_ ? 1 : 2, slot, lanes, out);
+      if (!real_) pam_llrs(vi, scale, 1, 2, slot, lanes, out);
     }
+    return {hn::MulAdd(pos_re, step, lo), real_ ? zero : hn::MulAdd(pos_im, step, lo)};
   }
 
 private:
   // LLRs of one dimension's bits: (min_{b=1} (v-a)^2 - min_{b=0} (v-a)^2) scale, clipped; bit j of the
   // dimension is symbol bit offset + j * stride.
   template <class Vec>
-  void pam_llrs(Vec v, Vec scale, size_t t, size_t offset, size_t stride, size_t first, size_t lanes, Detection& out) {
+  void pam_llrs(Vec v, Vec scale, size_t offset, size_t stride, const size_t* slot, size_t lanes, Detection& out) {
     namespace hn = hwy::HWY_NAMESPACE;
     const hn::ScalableTag<float> d;
     const auto inf = hn::Set(d, INFINITY), clip = hn::Set(d, static_cast<float>(kLlrClip));
@@ -99,9 +110,8 @@ private:
       }
       const auto llr = hn::Min(hn::Max(hn::Mul(hn::Sub(d1, d0), scale), hn::Neg(clip)), clip);
       hn::Store(llr, d, tmp_.get());
-      float* dst = out.llr.data() + (first * out.nt + t) * m_ + offset + j * stride;
-      const size_t use_stride = out.nt * m_;
-      for (size_t l = 0; l < lanes; ++l) dst[l * use_stride] = tmp_[l];
+      float* dst = out.llr.data() + offset + j * stride;
+      for (size_t l = 0; l < lanes; ++l) dst[slot[l] * m_] = tmp_[l];
     }
   }
 
@@ -112,6 +122,7 @@ private:
   std::vector<int32_t> symbol_;  // symbol index by (sorted position re, sorted position im)
   hwy::AlignedFreeUniquePtr<float[]> tmp_;
   hwy::AlignedFreeUniquePtr<int32_t[]> pos_;
+  std::vector<size_t> slot_;
 };
 
 }  // namespace HWY_NAMESPACE

@@ -84,7 +84,7 @@ TEST_P(OnTarget, AgreesWithFloat64) {
   for (const Case& c : kCases) {
     const size_t n = c.nt >= 16 ? 500 : 3000;
     const SampleBatch b = make_batch(c.nt, c.nr, c.mod, c.snr_db, n, 7);
-    for (const char* kind : {"mf", "zf", "mmse"}) {
+    for (const char* kind : {"mf", "zf", "mmse", "sic"}) {
       const Detection f32 = run(kind, c.mod, b), f64 = run(std::string(kind) + ":precision=64", c.mod, b);
       const Agreement a = compare(f32, f64);
       EXPECT_LE(a.symbols_off, a.symbols / 1000) << kind << " " << c;
@@ -109,7 +109,7 @@ TEST_P(OnTarget, HardCasesTakeTheFloat64Path) {
   b.y[17 * b.nr + 2] = cfloat(NAN, 0);
   H(40, 1, 1) = cfloat(INFINITY, 0);
   b.noise_var[33] = 0;  // floored at 1e-12 by both paths
-  for (const char* kind : {"zf", "mmse"}) {
+  for (const char* kind : {"zf", "mmse", "sic"}) {
     const Detection f32 = run(kind, Modulation::qam16, b),
                     f64 = run(std::string(kind) + ":precision=64", Modulation::qam16, b);
     // ZF cannot resolve the (nearly) singular channels in float32; MMSE's loading (N0 ~ 1e-3 of the diagonal
