@@ -7,6 +7,7 @@
 
 #include "apps/channel_flags.hpp"
 #include "apps/commands.hpp"
+#include "simd/target.hpp"
 #include "apps/json.hpp"
 #include "apps/outputs.hpp"
 #include "apps/terminal.hpp"
@@ -49,6 +50,8 @@ JsonObject configuration(const EvaluateFlags& f, const GeneratorConfig& g, const
   JsonObject j;
   j.add("tool", "mimo").add("tool_version", std::string(kToolVersion)).add("created", now_utc());
   j.add("command", command_line()).add("complete", complete);
+  // float32 kernels round alike on every FMA instruction set, differently without FMA (README.md, "Detectors").
+  j.add("simd_target", std::string(simd::dispatched_target()));
   j.add("detectors", specs).add("modulation", to_string(g.modulation)).add("channel", channel);
   j.add("snr_unit", to_string(g.snr_unit));
   if (f.data.empty()) {

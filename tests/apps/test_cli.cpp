@@ -11,6 +11,7 @@
 #include "datasets/detection_file.hpp"
 #include "datasets/reader.hpp"
 #include "evaluation/ber_engine.hpp"
+#include "simd/target.hpp"
 
 namespace mimo {
 namespace {
@@ -116,6 +117,8 @@ TEST_F(Cli, EvaluateWritesCsvJsonAndSummary) {
   const auto json = test::slurp(dir_ / "res.json");
   EXPECT_NE(json.find("\"complete\": true"), std::string::npos) << json;
   EXPECT_NE(json.find("\"seed\": 3"), std::string::npos) << json;
+  // The instruction set the float32 kernels ran on (rounding differs without FMA).
+  EXPECT_NE(json.find("\"simd_target\": \"" + std::string(simd::dispatched_target()) + "\""), std::string::npos) << json;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "res.csv.partial"));
 
   // The same run on a stored grid data set, and a plot of the result.
