@@ -88,13 +88,7 @@ void LinearDetectSimd(LinearKind kind, const Constellation& c, const SampleBatch
     }
     const size_t lanes = std::min(N, end - first);
     demap.decide_block(k.zr, k.zi, k.dinv, k.nt, first, lanes, out);
-    // Lanes to redo in float64: ill-conditioned, or anything non-finite on the way.
-    for (size_t l = 0; l < lanes; ++l) {
-      bool ok = k.worst[l] >= kRedoPivotRatio;
-      for (size_t t = 0; t < k.nt && ok; ++t)
-        ok = std::isfinite(k.zr[t * N + l]) && std::isfinite(k.zi[t * N + l]) && std::isfinite(k.dinv[t * N + l]);
-      if (!ok) redo.push_back(first + l);
-    }
+    append_unresolved(k, {k.zr, k.zi, k.dinv}, first, lanes, redo);
   }
 }
 

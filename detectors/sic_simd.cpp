@@ -186,12 +186,7 @@ void SicDetectSimd(const Constellation& c, const SampleBatch& b, size_t begin, s
     inverse(k, s);
     const size_t lanes = std::min(N, end - first);
     cancel_successively(k, s, demap, first, lanes, out);
-    // Redo in float64 what float32 cannot resolve (linear_simd.hpp's criterion), or anything non-finite.
-    for (size_t l = 0; l < lanes; ++l) {
-      bool ok = k.worst[l] >= kRedoPivotRatio;
-      for (size_t t = 0; t < k.nt && ok; ++t) ok = std::isfinite(k.zr[t * N + l]) && std::isfinite(k.zi[t * N + l]);
-      if (!ok) redo.push_back(first + l);
-    }
+    append_unresolved(k, {k.zr, k.zi}, first, lanes, redo);
   }
 }
 

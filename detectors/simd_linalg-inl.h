@@ -15,9 +15,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <iterator>
+#include <vector>
 
 #include "channel/sample_batch.hpp"
+#include "detectors/linear_simd.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace mimo {
@@ -194,6 +197,18 @@ inline void inverse_diagonal(Block& k) {
       }
     }
     hn::Store(acc, d, k.at(k.dinv, t));
+  }
+}
+
+// Appends to `redo` the lanes float32 cannot be trusted with: an ill-conditioned Gram matrix (a pivot below
+// kRedoPivotRatio of its diagonal; NaN compares false) or a non-finite value in any of `results` (nt each).
+inline void append_unresolved(const Block& k, std::initializer_list<const float*> results, size_t first, size_t lanes,
+                              std::vector<size_t>& redo) {
+  for (size_t l = 0; l < lanes; ++l) {
+    bool ok = k.worst[l] >= kRedoPivotRatio;
+    for (const float* r : results)
+      for (size_t t = 0; t < k.nt && ok; ++t) ok = std::isfinite(r[t * k.N + l]);
+    if (!ok) redo.push_back(first + l);
   }
 }
 

@@ -8,27 +8,21 @@
 
 #include "channel/generator.hpp"
 #include "detectors/detector.hpp"
+#include "tests/detectors/batches.hpp"
 #include "detectors/tree_search.hpp"
 #include "evaluation/ber_engine.hpp"
 
 namespace mimo {
 namespace {
 
-SampleBatch make_batch(int nt, int nr, Modulation mod, double snr_db, size_t n, uint64_t seed) {
-  GeneratorConfig g;
-  g.channel.nt = nt;
-  g.channel.nr = nr;
-  g.modulation = mod;
-  g.snr = SnrSchedule::grid(std::vector<double>{snr_db});
-  g.seed = seed;
-  SampleBatch b;
-  Generator(g).generate(0, n, b, 2);
-  return b;
-}
+using test::make_batch;
 
 Detection run(const std::string& spec, const SampleBatch& b, int threads = 2) {
-  const Modulation mod = b.m == 1 ? Modulation::bpsk : b.m == 2 ? Modulation::qpsk : b.m == 4 ? Modulation::qam16
-                         : b.m == 6 ? Modulation::qam64 : Modulation::qam256;
+  const Modulation mod = b.m == 1   ? Modulation::bpsk
+                         : b.m == 2 ? Modulation::qpsk
+                         : b.m == 4 ? Modulation::qam16
+                         : b.m == 6 ? Modulation::qam64
+                                    : Modulation::qam256;
   Detection d;
   make_detector(spec, mod)->detect(b, d, threads);
   return d;
@@ -85,17 +79,16 @@ TEST_P(ZfTheory, MatchesClosedForm) {
   EXPECT_NEAR(r.ber() / theory, 1.0, 0.08) << "simulated " << r.ber() << " theory " << theory;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Rayleigh, ZfTheory,
-    ::testing::Values(ZfCase{Modulation::bpsk, 1, 1, 10}, ZfCase{Modulation::bpsk, 2, 4, 6},
-                      ZfCase{Modulation::bpsk, 4, 4, 10}, ZfCase{Modulation::qpsk, 4, 4, 10},
-                      ZfCase{Modulation::qpsk, 2, 3, 8}, ZfCase{Modulation::qpsk, 2, 4, 4},
-                      ZfCase{Modulation::qpsk, 4, 8, 2}),
-    [](const auto& info) {
-      const auto& c = info.param;
-      return to_string(c.mod) + "_" + std::to_string(c.nt) + "x" + std::to_string(c.nr) + "_" +
-             std::to_string(static_cast<int>(c.ebn0_db)) + "dB";
-    });
+INSTANTIATE_TEST_SUITE_P(Rayleigh, ZfTheory,
+                         ::testing::Values(ZfCase{Modulation::bpsk, 1, 1, 10}, ZfCase{Modulation::bpsk, 2, 4, 6},
+                                           ZfCase{Modulation::bpsk, 4, 4, 10}, ZfCase{Modulation::qpsk, 4, 4, 10},
+                                           ZfCase{Modulation::qpsk, 2, 3, 8}, ZfCase{Modulation::qpsk, 2, 4, 4},
+                                           ZfCase{Modulation::qpsk, 4, 8, 2}),
+                         [](const auto& info) {
+                           const auto& c = info.param;
+                           return to_string(c.mod) + "_" + std::to_string(c.nt) + "x" + std::to_string(c.nr) + "_" +
+                                  std::to_string(static_cast<int>(c.ebn0_db)) + "dB";
+                         });
 
 TEST(Detectors, MmseNeverWorseThanZfAndSicEpBetterThanMmse) {
   for (double snr : {5.0, 15.0, 25.0}) {
@@ -160,17 +153,16 @@ TEST_P(TreeSearch, SphereAndFullKBestEqualExhaustiveMl) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Instances, TreeSearch,
-    ::testing::Values(TreeCase{Modulation::bpsk, 4, 2, 8}, TreeCase{Modulation::bpsk, 4, 4, 20},
-                      TreeCase{Modulation::qpsk, 3, 3, 5}, TreeCase{Modulation::qpsk, 4, 4, 25},
-                      TreeCase{Modulation::qam16, 2, 2, 10}, TreeCase{Modulation::qam16, 3, 4, 30},
-                      TreeCase{Modulation::qam64, 2, 3, 20}),
-    [](const auto& info) {
-      const auto& c = info.param;
-      return to_string(c.mod) + "_" + std::to_string(c.nt) + "x" + std::to_string(c.nr) + "_" +
-             std::to_string(static_cast<int>(c.snr_db)) + "dB";
-    });
+INSTANTIATE_TEST_SUITE_P(Instances, TreeSearch,
+                         ::testing::Values(TreeCase{Modulation::bpsk, 4, 2, 8}, TreeCase{Modulation::bpsk, 4, 4, 20},
+                                           TreeCase{Modulation::qpsk, 3, 3, 5}, TreeCase{Modulation::qpsk, 4, 4, 25},
+                                           TreeCase{Modulation::qam16, 2, 2, 10}, TreeCase{Modulation::qam16, 3, 4, 30},
+                                           TreeCase{Modulation::qam64, 2, 3, 20}),
+                         [](const auto& info) {
+                           const auto& c = info.param;
+                           return to_string(c.mod) + "_" + std::to_string(c.nt) + "x" + std::to_string(c.nr) + "_" +
+                                  std::to_string(static_cast<int>(c.snr_db)) + "dB";
+                         });
 
 // Max-log LLRs by brute force: enumerate every candidate vector with Armadillo, independently of ml.cpp.
 TEST(Detectors, MlLlrsEqualBruteForce) {
@@ -216,7 +208,8 @@ TEST(Detectors, MmseEstimateAndLlrsMatchArmadillo) {
       const double sinr = mu / (1 - mu);
       double llr[4];
       c.llr_maxlog(xt[t] / mu, 1 / sinr, llr);
-      for (size_t j = 0; j < 4; ++j) ASSERT_NEAR(d.llr[(i * 3 + t) * 4 + j], llr[j], 1e-3 * std::max(1.0, std::abs(llr[j])));
+      for (size_t j = 0; j < 4; ++j)
+        ASSERT_NEAR(d.llr[(i * 3 + t) * 4 + j], llr[j], 1e-3 * std::max(1.0, std::abs(llr[j])));
       EXPECT_EQ(d.symbols[i * 3 + t], c.hard_index(xt[t] / mu));
     }
   }
@@ -278,8 +271,8 @@ TEST(Detectors, DegenerateInputNeverCrashes) {
   auto b = make_batch(3, 3, Modulation::qpsk, 10, 8, 37);
   for (size_t i = 0; i < b.n; ++i) b.noise_var[i] = i % 2 ? 0.0f : -1.0f;  // zero and negative noise
   for (size_t r = 0; r < b.nr; ++r) b.H[(1 * b.nr + r) * b.nt + 2] = b.H[(1 * b.nr + r) * b.nt + 1];  // singular
-  for (size_t t = 0; t < b.nt; ++t) b.H[(2 * b.nr + 0) * b.nt + t] = 0;                            // zero row
-  b.y[3 * b.nr + 1] = {NAN, 0.0f};  // NaN observation
+  for (size_t t = 0; t < b.nt; ++t) b.H[(2 * b.nr + 0) * b.nt + t] = 0;                               // zero row
+  b.y[3 * b.nr + 1] = {NAN, 0.0f};                                                                    // NaN observation
   for (const auto& name : detector_names()) {
     const std::string spec = name == "kbest" ? "kbest:k=4" : name;
     Detection d;
@@ -451,7 +444,8 @@ TEST(Registry, RefusesProblemsItCannotSolve) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("use sphere"), std::string::npos) << e.what();
   }
-  EXPECT_NO_THROW(make_detector("ml:max=1e8", Modulation::qam16)->detect(make_batch(2, 2, Modulation::qam16, 10, 2, 1), d));
+  EXPECT_NO_THROW(
+      make_detector("ml:max=1e8", Modulation::qam16)->detect(make_batch(2, 2, Modulation::qam16, 10, 2, 1), d));
   const auto wide = make_batch(4, 2, Modulation::qpsk, 10, 2, 43);
   EXPECT_THROW(make_detector("sphere", Modulation::qpsk)->detect(wide, d), std::invalid_argument);
   EXPECT_THROW(make_detector("kbest", Modulation::qpsk)->detect(wide, d), std::invalid_argument);

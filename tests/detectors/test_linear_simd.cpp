@@ -10,22 +10,13 @@
 
 #include "channel/generator.hpp"
 #include "detectors/detector.hpp"
+#include "tests/detectors/batches.hpp"
 #include "evaluation/ber_engine.hpp"
 
 namespace mimo {
 namespace {
 
-SampleBatch make_batch(int nt, int nr, Modulation mod, double snr_db, size_t n, uint64_t seed) {
-  GeneratorConfig g;
-  g.channel.nt = nt;
-  g.channel.nr = nr;
-  g.modulation = mod;
-  g.snr = SnrSchedule::grid(std::vector<double>{snr_db});
-  g.seed = seed;
-  SampleBatch b;
-  Generator(g).generate(0, n, b, 2);
-  return b;
-}
+using test::make_batch;
 
 Detection run(const std::string& spec, Modulation mod, const SampleBatch& b, int threads = 1) {
   Detection d;
