@@ -1,6 +1,7 @@
 // Detector throughput in channel uses per second, one thread, on pre-generated i.i.d. Rayleigh QAM16 batches
 // at two receive SNRs; the sphere decoder also reports its average visited nodes per channel use. Exhaustive
 // ML runs only where it is feasible: 4x4 QPSK (256 candidates), beside sphere and K-best on the same batch.
+// Large systems (32 streams, 64 receive antennas) only for the detectors whose cost is polynomial.
 #include <benchmark/benchmark.h>
 
 #include <map>
@@ -12,16 +13,19 @@
 
 namespace {
 
-const mimo::SampleBatch& batch(int n, int snr_db, mimo::Modulation mod = mimo::Modulation::qam16) {
-  static std::map<std::tuple<int, int, mimo::Modulation>, mimo::SampleBatch> cache;
-  auto& b = cache[{n, snr_db, mod}];
+// nt x nr channel uses (square by default); `uses` per batch.
+const mimo::SampleBatch& batch(int n, int snr_db, mimo::Modulation mod = mimo::Modulation::qam16, int nr = 0,
+                               size_t uses = 4096) {
+  if (nr == 0) nr = n;
+  static std::map<std::tuple<int, int, int, mimo::Modulation>, mimo::SampleBatch> cache;
+  auto& b = cache[{n, nr, snr_db, mod}];
   if (b.n == 0) {
     mimo::GeneratorConfig g;
     g.channel.nt = n;
-    g.channel.nr = n;
+    g.channel.nr = nr;
     g.modulation = mod;
     g.snr = mimo::SnrSchedule::grid(std::vector<double>{static_cast<double>(snr_db)});
-    mimo::Generator(g).generate(0, 4096, b, 2);
+    mimo::Generator(g).generate(0, uses, b, 2);
   }
   return b;
 }
@@ -70,6 +74,15 @@ void BM_DetectSmall(benchmark::State& state) {
                 "4x4 qpsk " + std::to_string(snr) + "dB");
 }
 
+const char* const kLargeSpecs[] = {"mmse", "ep"};
+
+// 32x64 QAM16 (a massive-MIMO uplink): 512 uses per batch, EP takes about a second per batch at float64.
+void BM_DetectLarge(benchmark::State& state) {
+  const int snr = static_cast<int>(state.range(1));
+  time_detector(state, kLargeSpecs[state.range(0)], mimo::Modulation::qam16,
+                batch(32, snr, mimo::Modulation::qam16, 64, 512), "32x64 qam16 " + std::to_string(snr) + "dB");
+}
+
 }  // namespace
 
 BENCHMARK(BM_DetectSmall)->ArgsProduct({{0, 1, 2, 3}, {10, 20}})->ArgNames({"detector", "snr"})
@@ -77,5 +90,8 @@ BENCHMARK(BM_DetectSmall)->ArgsProduct({{0, 1, 2, 3}, {10, 20}})->ArgNames({"det
 
 BENCHMARK(BM_Detect)->Apply(Args)->ArgNames({"detector", "n", "snr"})->Unit(benchmark::kMicrosecond)
     ->MinTime(0.2);
+
+BENCHMARK(BM_DetectLarge)->ArgsProduct({{0, 1}, {20, 30}})->ArgNames({"detector", "snr"})
+    ->Unit(benchmark::kMicrosecond)->MinTime(0.5);
 
 BENCHMARK_MAIN();
