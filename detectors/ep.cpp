@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "detectors/demap.hpp"
-#include "detectors/real_model.hpp"
+#include "detectors/ep_fast.hpp"
 #include "detectors/small_linalg.hpp"
 
 namespace mimo {
@@ -106,17 +106,11 @@ void EpSolver::solve(const double* G, const double* Hty, size_t n, double s2) {
 
 void EpDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
   const Constellation& c = constellation();
-  RealSystem sys;
-  sys.shape(b, c);
-  const size_t n = sys.cols, rows = sys.rows, nt = b.nt, m = b.m;
-  std::vector<double> G(n * n), Hty(n);
-  EpSolver ep(c.pam_levels(), c.is_real() ? 1.0 : 0.5, iterations_, beta_);  // energy per real unknown
+  const size_t nt = b.nt, m = b.m;
+  EpFast ep(c, iterations_, beta_, arithmetic_);
   for (size_t i = begin; i < end; ++i) {
-    sys.load(b, i);
-    linalg::gram(sys.H.data(), rows, n, 0.0, G.data());
-    linalg::matched_filter(sys.H.data(), rows, n, sys.y.data(), Hty.data());
-    ep.solve(G.data(), Hty.data(), n, 0.5 * usable_noise_var(b.noise_var[i]));
-    const auto &t = ep.t(), &h2 = ep.h2();
+    ep.solve(b, i, 0.5 * usable_noise_var(b.noise_var[i]));
+    const double *t = ep.t(), *h2 = ep.h2();
     for (size_t u = 0; u < nt; ++u) {
       out.symbols[i * nt + u] = c.hard_index({t[u], c.is_real() ? 0.0 : t[nt + u]});
       double llr[8];

@@ -30,6 +30,7 @@
 // (1 - Sigma_ii Lambda_i <= 1e-12) is taken as uninformative: variance 1e12 Es_dim, mean the posterior mean;
 // so even NaN input yields a valid symbol index and finite LLRs.
 #include "detectors/detector.hpp"
+#include "detectors/ep_fast.hpp"
 
 #include <vector>
 
@@ -73,8 +74,9 @@ public:
   static constexpr int kDefaultIterations = 10;
   static constexpr double kDefaultBeta = 0.2;
 
-  EpDetector(Modulation modulation, int iterations = kDefaultIterations, double beta = kDefaultBeta)
-      : Detector(modulation), iterations_(iterations), beta_(beta) {}
+  EpDetector(Modulation modulation, int iterations = kDefaultIterations, double beta = kDefaultBeta,
+             EpFast::Arithmetic arithmetic = EpFast::Arithmetic::mixed)
+      : Detector(modulation), iterations_(iterations), beta_(beta), arithmetic_(arithmetic) {}
   /// "ep", plus the options that differ from the defaults ("ep:iters=20,beta=0.5").
   std::string name() const override;
   bool provides_llr() const override { return true; }
@@ -85,6 +87,7 @@ protected:
 private:
   int iterations_;
   double beta_;
+  EpFast::Arithmetic arithmetic_;
 };
 
 }  // namespace mimo

@@ -1,0 +1,116 @@
+#include "detectors/ep_fast.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "detectors/ep.hpp"
+#include "detectors/ep_kernels.hpp"
+
+namespace mimo {
+
+using ep_kernels::padded_size;
+
+EpFast::EpFast(const Constellation& c, int iterations, double beta, Arithmetic arithmetic)
+    : levels_(c.pam_levels()),
+      real_symbols_(c.is_real()),
+      es_dim_(c.is_real() ? 1.0 : 0.5),  // energy per real unknown
+      min_variance_(EpSolver::kMinRelativeVariance * es_dim_),
+      uninformative_(EpSolver::kUninformativeRelativeVariance * es_dim_),
+      iterations_(iterations),
+      beta_(beta),
+      arithmetic_(arithmetic) {}
+
+template <class T>
+void EpFast::Space<T>::shape(size_t unknowns) {
+  if (unknowns == n) return;
+  n = unknowns;
+  const size_t N = padded_size(n);
+  for (auto* p : {&G, &L, &U}) {
+    *p = hwy::AllocateAligned<T>(N * N);
+    std::fill(p->get(), p->get() + N * N, T(0));  // padding rows stay zero
+  }
+  for (auto* p : {&z, &b, &lambda, &sigma, &mu}) {
+    *p = hwy::AllocateAligned<T>(N);
+    std::fill(p->get(), p->get() + N, T(0));
+  }
+}
+
+// Cavity marginals from the current factors, as EpSolver::cavity (see ep.hpp, "Scales" and "Degenerate input").
+template <class T>
+double EpFast::cavity(Space<T>& s) {
+  const size_t n = n_;
+  double least = lambda_[0];
+  for (size_t k = 0; k < n; ++k) {
+    s.lambda[k] = static_cast<T>(lambda_[k]);
+    s.b[k] = static_cast<T>(s.z[k] + gamma_[k]);
+    least = std::min(least, lambda_[k]);
+  }
+  // Every pivot of G / s2 + diag(Lambda) is at least the least Lambda_i: a smaller one is rounding.
+  const double growth = ep_kernels::cavity_linear<T>(s.G.get(), s.lambda.get(), s.b.get(), n, static_cast<T>(least),
+                                                     s.L.get(), s.U.get(), s.sigma.get(), s.mu.get());
+  for (size_t k = 0; k < n; ++k) {
+    const double sigma = s.sigma[k], mu = s.mu[k];
+    const double denom = 1.0 - sigma * lambda_[k];  // Sigma_kk / h2_k, in (0, 1] in exact arithmetic
+    if (denom > EpSolver::kVanishedCavity && sigma > 0) {
+      h2_[k] = std::min(sigma / denom, uninformative_);
+      t_[k] = (mu - sigma * gamma_[k]) / denom;
+    } else {  // the factor alone makes the marginal (or the input was NaN): the likelihood says nothing
+      h2_[k] = uninformative_;
+      t_[k] = std::isfinite(mu) ? mu : 0.0;
+    }
+  }
+  return growth;
+}
+
+// EpSolver::solve's iterations up to (not including) the final cavity.
+template <class T>
+double EpFast::iterate(Space<T>& s) {
+  std::fill(lambda_.get(), lambda_.get() + n_, 1.0 / es_dim_);
+  std::fill(gamma_.get(), gamma_.get() + n_, 0.0);
+  double growth = 1;
+  for (int it = 0; it < iterations_; ++it) {
+    growth = std::max(growth, cavity(s));
+    ep_kernels::tilted_moments(t_.get(), h2_.get(), n_, levels_.data(), levels_.size(), min_variance_, mean_.get(),
+                               var_.get());
+    for (size_t k = 0; k < n_; ++k) {
+      const double new_lambda = 1.0 / var_[k] - 1.0 / h2_[k];
+      const double new_gamma = mean_[k] / var_[k] - t_[k] / h2_[k];
+      if (new_lambda > 0 && std::isfinite(new_lambda) && std::isfinite(new_gamma)) {
+        lambda_[k] = beta_ * new_lambda + (1 - beta_) * lambda_[k];
+        gamma_[k] = beta_ * new_gamma + (1 - beta_) * gamma_[k];
+      }
+    }
+  }
+  return growth;
+}
+
+void EpFast::solve(const SampleBatch& b, size_t i, double s2) {
+  const size_t nr = b.nr, nt = b.nt, n = real_symbols_ ? nt : 2 * nt, N = padded_size(n);
+  if (n != n_) {
+    n_ = n;
+    for (auto* p : {&lambda_, &gamma_, &t_, &h2_, &mean_, &var_}) {
+      *p = hwy::AllocateAligned<double>(N);
+      std::fill(p->get(), p->get() + N, 0.0);
+    }
+    std::fill(h2_.get() + n, h2_.get() + N, 1.0);  // the moments kernel reads whole vectors
+    double_.shape(n);
+    if (arithmetic_ == Arithmetic::mixed) single_.shape(n);
+  }
+  if (nr != nr_) {
+    nr_ = nr;
+    gram_work_ = hwy::AllocateAligned<double>(2 * nr * padded_size(nt));
+  }
+  const auto* H = (b.has_h_est() ? b.H_est.data() : b.H.data()) + i * nr * nt;
+  ep_kernels::real_gram(H, b.y.data() + i * nr, nr, nt, real_symbols_, 1.0 / s2, double_.G.get(),
+                                double_.z.get(), gram_work_.get());
+  float64_ = true;
+  if (arithmetic_ == Arithmetic::mixed) {
+    ep_kernels::demote(double_.G.get(), single_.G.get(), N * N);
+    ep_kernels::demote(double_.z.get(), single_.z.get(), N);
+    float64_ = !(iterate(single_) <= kMaxFloatGrowth);
+  }
+  if (float64_) iterate(double_);
+  cavity(double_);
+}
+
+}  // namespace mimo
