@@ -29,6 +29,19 @@
 // which bounds them from below in exact arithmetic. A cavity whose precision vanishes against rounding
 // (1 - Sigma_ii Lambda_i <= 1e-12) is taken as uninformative: variance 1e12 Es_dim, mean the posterior mean;
 // so even NaN input yields a valid symbol index and finite LLRs.
+//
+// Arithmetic: EpDetector runs these iterations on EpFast (detectors/ep_fast.hpp), SIMD kernels with the same rules:
+// the Gram matrix, the per-unknown updates and the final cavity (the decisions and LLRs) in float64, the
+// iterations' matrix work in float32, and float64 throughout for a channel use whose float32 pivots lose more than
+// 3 digits (pivot growth above 1e3: ill-conditioned channels at high SNR, singular H). EpSolver below is the
+// float64 reference (and the transformer's EP start). Against it, on i.i.d. Rayleigh channels (8x8 QPSK 15 dB,
+// 16x16 QAM16 25 dB, 32x64 QAM16 10/20/30 dB; 2000-20000 uses each): the same decisions and bit errors; LLRs within
+// 1e-4 relative (|dL| / max(|L|, 1)) for 99.9% of the bits (1.3e-6 at 32x64) and within 2e-2 for all (measured
+// 1.0e-2 at most; 4e-6 at 32x64). That is what the reference itself moves when H is perturbed by 1e-5 relative
+// (16x16 QAM16: 1.2e-4 and 1.3e-2). Where EP's fixed point is that sensitive, a use can settle elsewhere: on a
+// correlated 16x16 QAM64 channel at 35 dB (rho 0.5), 5 of 48000 symbols differ, against 1 and 16 when H is
+// perturbed by 1e-6 and 1e-5 (bit errors 533 against 538). Float64 throughout (EpFast::Arithmetic::float64) matches
+// EpSolver to rounding.
 #include "detectors/detector.hpp"
 #include "detectors/ep_fast.hpp"
 
