@@ -57,8 +57,10 @@ std::unique_ptr<Detector> make_ep(const DetectorOptions& options, Modulation m) 
   OptionReader o("ep", options);
   const long iters = o.integer("iters", EpDetector::kDefaultIterations, 1, 1000);
   const double beta = o.real("beta", EpDetector::kDefaultBeta, 1e-3, 1.0);
+  const long precision = o.integer("precision", 32, 32, 64);
   o.finish();
-  return std::make_unique<EpDetector>(m, static_cast<int>(iters), beta);
+  if (precision != 32 && precision != 64) throw std::invalid_argument("detector 'ep': precision must be 32 or 64");
+  return std::make_unique<EpDetector>(m, static_cast<int>(iters), beta, static_cast<int>(precision));
 }
 
 }  // namespace

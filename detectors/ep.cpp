@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "detectors/demap.hpp"
@@ -10,6 +12,12 @@
 #include "detectors/small_linalg.hpp"
 
 namespace mimo {
+
+EpDetector::EpDetector(Modulation modulation, int iterations, double beta, int precision)
+    : Detector(modulation), iterations_(iterations), beta_(beta), precision_(precision) {
+  if (precision != 32 && precision != 64)
+    throw std::invalid_argument("precision must be 32 or 64 (precision = " + std::to_string(precision) + ")");
+}
 
 std::string EpDetector::name() const {
   std::string name = "ep";
@@ -24,6 +32,11 @@ std::string EpDetector::name() const {
     std::snprintf(buf, sizeof buf, "beta=%g", beta_);
     name += sep;
     name += buf;
+    sep = ',';
+  }
+  if (precision_ != 32) {
+    name += sep;
+    name += "precision=64";
   }
   return name;
 }
@@ -107,7 +120,7 @@ void EpSolver::solve(const double* G, const double* Hty, size_t n, double s2) {
 void EpDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
   const Constellation& c = constellation();
   const size_t nt = b.nt, m = b.m;
-  EpFast ep(c, iterations_, beta_, arithmetic_);
+  EpFast ep(c, iterations_, beta_, precision_);
   for (size_t i = begin; i < end; ++i) {
     ep.solve(b, i, 0.5 * usable_noise_var(b.noise_var[i]));
     const double *t = ep.t(), *h2 = ep.h2();

@@ -2,15 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "detectors/ep.hpp"
-#include "detectors/ep_kernels.hpp"
 
 namespace mimo {
 
 using ep_kernels::padded_size;
 
-EpFast::EpFast(const Constellation& c, int iterations, double beta, Arithmetic arithmetic)
+EpFast::EpFast(const Constellation& c, int iterations, double beta, int precision)
     : levels_(c.pam_levels()),
       real_symbols_(c.is_real()),
       es_dim_(c.is_real() ? 1.0 : 0.5),  // energy per real unknown
@@ -18,21 +20,16 @@ EpFast::EpFast(const Constellation& c, int iterations, double beta, Arithmetic a
       uninformative_(EpSolver::kUninformativeRelativeVariance * es_dim_),
       iterations_(iterations),
       beta_(beta),
-      arithmetic_(arithmetic) {}
+      precision_(precision) {
+  if (precision != 32 && precision != 64)
+    throw std::invalid_argument("precision must be 32 or 64 (precision = " + std::to_string(precision) + ")");
+}
 
 template <class T>
-void EpFast::Space<T>::shape(size_t unknowns) {
-  if (unknowns == n) return;
-  n = unknowns;
+void EpFast::Space<T>::shape(size_t n) {
   const size_t N = padded_size(n);
-  for (auto* p : {&G, &L, &U}) {
-    *p = hwy::AllocateAligned<T>(N * N);
-    std::fill(p->get(), p->get() + N * N, T(0));  // padding rows stay zero
-  }
-  for (auto* p : {&z, &b, &lambda, &sigma, &mu}) {
-    *p = hwy::AllocateAligned<T>(N);
-    std::fill(p->get(), p->get() + N, T(0));
-  }
+  for (auto* a : {&G, &L, &U}) a->reset(N * N);  // zeros: padding rows, and G's upper triangle finite
+  for (auto* a : {&z, &b, &lambda, &sigma, &mu}) a->reset(N);
 }
 
 // Cavity marginals from the current factors, as EpSolver::cavity (see ep.hpp, "Scales" and "Degenerate input").
@@ -46,10 +43,11 @@ double EpFast::cavity(Space<T>& s) {
     least = std::min(least, lambda_[k]);
   }
   // Every pivot of G / s2 + diag(Lambda) is at least the least Lambda_i: a smaller one is rounding.
-  const double growth = ep_kernels::cavity_linear<T>(s.G.get(), s.lambda.get(), s.b.get(), n, static_cast<T>(least),
-                                                     s.L.get(), s.U.get(), s.sigma.get(), s.mu.get());
+  double growth = ep_kernels::cavity_linear<T>(s.G.get(), s.lambda.get(), s.b.get(), n, static_cast<T>(least),
+                                               s.L.get(), s.U.get(), s.sigma.get(), s.mu.get());
   for (size_t k = 0; k < n; ++k) {
     const double sigma = s.sigma[k], mu = s.mu[k];
+    if (!std::isfinite(sigma) || !std::isfinite(mu)) growth = std::numeric_limits<double>::infinity();
     const double denom = 1.0 - sigma * lambda_[k];  // Sigma_kk / h2_k, in (0, 1] in exact arithmetic
     if (denom > EpSolver::kVanishedCavity && sigma > 0) {
       h2_[k] = std::min(sigma / denom, uninformative_);
@@ -62,7 +60,6 @@ double EpFast::cavity(Space<T>& s) {
   return growth;
 }
 
-// EpSolver::solve's iterations up to (not including) the final cavity.
 template <class T>
 double EpFast::iterate(Space<T>& s) {
   std::fill(lambda_.get(), lambda_.get() + n_, 1.0 / es_dim_);
@@ -88,23 +85,20 @@ void EpFast::solve(const SampleBatch& b, size_t i, double s2) {
   const size_t nr = b.nr, nt = b.nt, n = real_symbols_ ? nt : 2 * nt, N = padded_size(n);
   if (n != n_) {
     n_ = n;
-    for (auto* p : {&lambda_, &gamma_, &t_, &h2_, &mean_, &var_}) {
-      *p = hwy::AllocateAligned<double>(N);
-      std::fill(p->get(), p->get() + N, 0.0);
-    }
+    for (auto* a : {&lambda_, &gamma_, &t_, &h2_, &mean_, &var_}) a->reset(N);
     std::fill(h2_.get() + n, h2_.get() + N, 1.0);  // the moments kernel reads whole vectors
     double_.shape(n);
-    if (arithmetic_ == Arithmetic::mixed) single_.shape(n);
+    if (precision_ == 32) single_.shape(n);
   }
   if (nr != nr_) {
     nr_ = nr;
-    gram_work_ = hwy::AllocateAligned<double>(2 * nr * padded_size(nt));
+    gram_work_.reset(2 * nr * padded_size(nt));
   }
   const auto* H = (b.has_h_est() ? b.H_est.data() : b.H.data()) + i * nr * nt;
-  ep_kernels::real_gram(H, b.y.data() + i * nr, nr, nt, real_symbols_, 1.0 / s2, double_.G.get(),
-                                double_.z.get(), gram_work_.get());
+  ep_kernels::real_gram(H, b.y.data() + i * nr, nr, nt, real_symbols_, 1.0 / s2, double_.G.get(), double_.z.get(),
+                        gram_work_.get());
   float64_ = true;
-  if (arithmetic_ == Arithmetic::mixed) {
+  if (precision_ == 32) {
     ep_kernels::demote(double_.G.get(), single_.G.get(), N * N);
     ep_kernels::demote(double_.z.get(), single_.z.get(), N);
     float64_ = !(iterate(single_) <= kMaxFloatGrowth);

@@ -16,21 +16,57 @@ namespace mimo::ep_kernels {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// acc - sum_{k0 <= k < k1} X(r, k) * Lj[k N] over the rows of one vector starting at x = X + r: the inner loop
-// of both halves of the left-looking factorization. Four accumulators hide the latency of the multiply-adds.
+// acc - sum_{k0 <= k < k1} x[k N] * Lj[k N] for one vector of rows: the inner loop of both halves of the
+// left-looking factorization. Term k goes to accumulator k mod 4 (four chains hide the multiply-add latency),
+// each in increasing k, then (a0 + a1) + (a2 + a3): the same order for a row whatever vector holds it, so the
+// vector length does not change results. k0 is a multiple of 4 whenever vectors have 4 or more lanes.
 template <class D, class T = hn::TFromD<D>>
-HWY_INLINE hn::Vec<D> Eliminate(D d, hn::Vec<D> acc, const T* HWY_RESTRICT x, const T* HWY_RESTRICT Lj, size_t k0,
+HWY_INLINE hn::Vec<D> Eliminate(D d, hn::Vec<D> a0, const T* HWY_RESTRICT x, const T* HWY_RESTRICT Lj, size_t k0,
                                size_t k1, size_t N) {
   auto a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+  const auto step = [&](hn::Vec<D>& a, size_t k) { a = hn::NegMulAdd(hn::Load(d, x + k * N), hn::Set(d, Lj[k * N]), a); };
   size_t k = k0;
-  for (; k + 4 <= k1; k += 4) {
-    acc = hn::NegMulAdd(hn::Load(d, x + k * N), hn::Set(d, Lj[k * N]), acc);
-    a1 = hn::NegMulAdd(hn::Load(d, x + (k + 1) * N), hn::Set(d, Lj[(k + 1) * N]), a1);
-    a2 = hn::NegMulAdd(hn::Load(d, x + (k + 2) * N), hn::Set(d, Lj[(k + 2) * N]), a2);
-    a3 = hn::NegMulAdd(hn::Load(d, x + (k + 3) * N), hn::Set(d, Lj[(k + 3) * N]), a3);
+  for (; k < k1 && k % 4 != 0; ++k) {
+    if (k % 4 == 1) step(a1, k);
+    else if (k % 4 == 2) step(a2, k);
+    else step(a3, k);
   }
-  for (; k < k1; ++k) acc = hn::NegMulAdd(hn::Load(d, x + k * N), hn::Set(d, Lj[k * N]), acc);
-  return hn::Add(hn::Add(acc, a1), hn::Add(a2, a3));
+  for (; k + 4 <= k1; k += 4) {
+    step(a0, k);
+    step(a1, k + 1);
+    step(a2, k + 2);
+    step(a3, k + 3);
+  }
+  if (k < k1) step(a0, k);
+  if (k + 1 < k1) step(a1, k + 1);
+  if (k + 2 < k1) step(a2, k + 2);
+  return hn::Add(hn::Add(a0, a1), hn::Add(a2, a3));
+}
+
+// Eliminate from k = 0 on the two vectors at x and x + V at once, sharing each broadcast of L(j, k); the same
+// order of terms per row as Eliminate.
+template <class D, class T = hn::TFromD<D>>
+HWY_INLINE void Eliminate2(D d, hn::Vec<D>& p0, hn::Vec<D>& q0, const T* HWY_RESTRICT x, const T* HWY_RESTRICT Lj,
+                           size_t k1, size_t N) {
+  const size_t V = hn::Lanes(d);
+  auto p1 = hn::Zero(d), p2 = hn::Zero(d), p3 = hn::Zero(d), q1 = hn::Zero(d), q2 = hn::Zero(d), q3 = hn::Zero(d);
+  const auto step = [&](hn::Vec<D>& p, hn::Vec<D>& q, size_t k) {
+    const auto s = hn::Set(d, Lj[k * N]);
+    p = hn::NegMulAdd(hn::Load(d, x + k * N), s, p);
+    q = hn::NegMulAdd(hn::Load(d, x + k * N + V), s, q);
+  };
+  size_t k = 0;
+  for (; k + 4 <= k1; k += 4) {
+    step(p0, q0, k);
+    step(p1, q1, k + 1);
+    step(p2, q2, k + 2);
+    step(p3, q3, k + 3);
+  }
+  if (k < k1) step(p0, q0, k);
+  if (k + 1 < k1) step(p1, q1, k + 1);
+  if (k + 2 < k1) step(p2, q2, k + 2);
+  p0 = hn::Add(hn::Add(p0, p1), hn::Add(p2, p3));
+  q0 = hn::Add(hn::Add(q0, q1), hn::Add(q2, q3));
 }
 
 // Lane i of v, as a scalar (a lane permute instead of a store and a reload, which stalls store forwarding).
@@ -41,31 +77,8 @@ HWY_INLINE hn::TFromD<D> ExtractLane(D d, hn::Vec<D> v, size_t i) {
   return hn::GetLane(hn::TableLookupLanes(v, hn::IndicesFromVec(d, hn::Set(di, static_cast<TI>(i)))));
 }
 
-// Eliminate on the two vectors at x and x + V at once, sharing each broadcast of L(j, k).
-template <class D, class T = hn::TFromD<D>>
-HWY_INLINE void Eliminate2(D d, hn::Vec<D>& acc0, hn::Vec<D>& acc1, const T* HWY_RESTRICT x,
-                           const T* HWY_RESTRICT Lj, size_t k1, size_t N) {
-  const size_t V = hn::Lanes(d);
-  auto b0 = hn::Zero(d), b1 = hn::Zero(d);
-  size_t k = 0;
-  for (; k + 2 <= k1; k += 2) {
-    const auto s0 = hn::Set(d, Lj[k * N]), s1 = hn::Set(d, Lj[(k + 1) * N]);
-    acc0 = hn::NegMulAdd(hn::Load(d, x + k * N), s0, acc0);
-    acc1 = hn::NegMulAdd(hn::Load(d, x + k * N + V), s0, acc1);
-    b0 = hn::NegMulAdd(hn::Load(d, x + (k + 1) * N), s1, b0);
-    b1 = hn::NegMulAdd(hn::Load(d, x + (k + 1) * N + V), s1, b1);
-  }
-  if (k < k1) {
-    const auto s0 = hn::Set(d, Lj[k * N]);
-    acc0 = hn::NegMulAdd(hn::Load(d, x + k * N), s0, acc0);
-    acc1 = hn::NegMulAdd(hn::Load(d, x + k * N + V), s0, acc1);
-  }
-  acc0 = hn::Add(acc0, b0);
-  acc1 = hn::Add(acc1, b1);
-}
-
 template <class T>
-T CavityLinearT(const T* HWY_RESTRICT G, const T* HWY_RESTRICT lambda, const T* HWY_RESTRICT b, size_t n, T floor,
+T CavityLinearT(const T* HWY_RESTRICT G, const T* HWY_RESTRICT lambda, T* HWY_RESTRICT b, size_t n, T floor,
                 T* HWY_RESTRICT L, T* HWY_RESTRICT U, T* HWY_RESTRICT sigma, T* HWY_RESTRICT mu) {
   const hn::ScalableTag<T> d;
   const size_t V = hn::Lanes(d), N = padded_size(n);
@@ -82,46 +95,47 @@ T CavityLinearT(const T* HWY_RESTRICT G, const T* HWY_RESTRICT lambda, const T* 
     const T* Lj = L + j;          // row j of L: L(j, k) = Lj[k N]
     const size_t jb = j / V * V;  // first row of the vector holding row j
     const size_t jl = j - jb;
-    // Column j of L (rows >= j) before scaling: A(:, j) - sum_{k<j} L(:, k) L(j, k). Rows jb..j of the first
-    // vector are computed too and stored as zeros (L above its diagonal is never read as such).
+    // Column j of L (rows > j): (A(:, j) - sum_{k<j} L(:, k) L(j, k)) / L(j, j). Rows jb..j of the first vector
+    // are computed too and stored as zeros, so that they add nothing below.
     const auto head = Eliminate(d, hn::Load(d, gj + jb), L + jb, Lj, 0, j, N);
     T pivot = ExtractLane(d, head, jl) + lambda[j];
     if (!(pivot > floor)) pivot = floor;  // also catches NaN
     const T diag = gj[j] + lambda[j];
     if (diag > growth * pivot) growth = diag / pivot;  // false for NaN
-    const auto inv = hn::Set(d, T(1) / std::sqrt(pivot));
-    hn::Store(hn::IfThenZeroElse(hn::FirstN(d, jl + 1), hn::Mul(head, inv)), d, lj + jb);
+    const T inv = T(1) / std::sqrt(pivot);
+    const auto vinv = hn::Set(d, inv);
+    hn::Store(hn::IfThenZeroElse(hn::FirstN(d, jl + 1), hn::Mul(head, vinv)), d, lj + jb);
     size_t r = jb + V;
     for (; r + 2 * V <= N; r += 2 * V) {
       auto a0 = hn::Load(d, gj + r), a1 = hn::Load(d, gj + r + V);
       Eliminate2(d, a0, a1, L + r, Lj, j, N);
-      hn::Store(hn::Mul(a0, inv), d, lj + r);
-      hn::Store(hn::Mul(a1, inv), d, lj + r + V);
+      hn::Store(hn::Mul(a0, vinv), d, lj + r);
+      hn::Store(hn::Mul(a1, vinv), d, lj + r + V);
     }
-    if (r < N) hn::Store(hn::Mul(Eliminate(d, hn::Load(d, gj + r), L + r, Lj, 0, j, N), inv), d, lj + r);
-    // Column j of U = L^{-T}: row j of L^{-1}, (e_j - sum_{k<j} U(:, k) L(j, k)) / L(j, j). U(r, k) = 0 for
-    // r > k, so the vector at row r needs only k >= r. Then sigma += u o u and z_j = u . b.
-    auto zacc = hn::Zero(d);
-    for (size_t r = 0; r <= jb; r += V) {
+    if (r < N) hn::Store(hn::Mul(Eliminate(d, hn::Load(d, gj + r), L + r, Lj, 0, j, N), vinv), d, lj + r);
+    // Forward substitution L w = b by columns: w_j from the updated b_j, then b -= L(:, j) w_j below row j.
+    const T w = b[j] * inv;
+    const auto vw = hn::Set(d, w);
+    for (r = jb; r < N; r += V) hn::Store(hn::NegMulAdd(hn::Load(d, lj + r), vw, hn::Load(d, b + r)), d, b + r);
+    // Column j of U = L^{-T}, i.e. row j of L^{-1}: (e_j - sum_{k<j} U(:, k) L(j, k)) / L(j, j). U(i, k) = 0 for
+    // i > k, so the vector at row r needs only k >= r. Then sigma += u o u and mu += u w_j (mu = U w).
+    for (r = 0; r <= jb; r += V) {
       auto u = Eliminate(d, hn::Zero(d), U + r, Lj, r, j, N);
       if (r == jb) u = hn::Add(u, hn::IfThenElseZero(hn::Eq(lane, hn::Set(d, static_cast<T>(jl))), hn::Set(d, T(1))));
-      u = hn::Mul(u, inv);
+      u = hn::Mul(u, vinv);
       hn::Store(u, d, uj + r);
       hn::Store(hn::MulAdd(u, u, hn::Load(d, sigma + r)), d, sigma + r);
-      zacc = hn::MulAdd(u, hn::Load(d, b + r), zacc);
+      hn::Store(hn::MulAdd(u, vw, hn::Load(d, mu + r)), d, mu + r);
     }
-    // mu = U U^T b accumulates column by column: mu += U(:, j) z_j.
-    const auto z = hn::SumOfLanes(d, zacc);
-    for (size_t r = 0; r <= jb; r += V) hn::Store(hn::MulAdd(hn::Load(d, uj + r), z, hn::Load(d, mu + r)), d, mu + r);
   }
   return growth;
 }
 
-float CavityLinearF32(const float* G, const float* lambda, const float* b, size_t n, float floor, float* L, float* U,
+float CavityLinearF32(const float* G, const float* lambda, float* b, size_t n, float floor, float* L, float* U,
                       float* sigma, float* mu) {
   return CavityLinearT(G, lambda, b, n, floor, L, U, sigma, mu);
 }
-double CavityLinearF64(const double* G, const double* lambda, const double* b, size_t n, double floor, double* L,
+double CavityLinearF64(const double* G, const double* lambda, double* b, size_t n, double floor, double* L,
                        double* U, double* sigma, double* mu) {
   return CavityLinearT(G, lambda, b, n, floor, L, U, sigma, mu);
 }
@@ -184,10 +198,14 @@ void RealGramT(const std::complex<float>* HWY_RESTRICT H, const std::complex<flo
       const size_t count = std::min(V, nt - q);
       StorePart(d, cr, count, G + j * N + q);
       if (real_symbols) continue;
-      StorePart(d, ci, count, G + j * N + nt + q);
       StorePart(d, cr, count, G + (nt + j) * N + nt + q);
+      // Im C(t, j) for t > j into column j, and Im C(j, t) = -Im C(t, j) into column t: every entry of the
+      // lower-left block from the one computation below C's diagonal, whatever the vector length.
       hn::Store(ci, d, cim);
-      for (size_t t = std::max(q, j + 1); t < q + count; ++t) G[nt + j + t * N] = -cim[t - q];
+      for (size_t t = std::max(q, j + 1); t < q + count; ++t) {
+        G[nt + t + j * N] = cim[t - q];
+        G[nt + j + t * N] = -cim[t - q];
+      }
     }
     if (!real_symbols) G[nt + j + j * N] = 0;  // Im C(j, j), exactly
   }
@@ -263,12 +281,12 @@ HWY_EXPORT(TiltedMoments);
 HWY_EXPORT(Demote);
 
 template <>
-float cavity_linear<float>(const float* G, const float* lambda, const float* b, size_t n, float floor, float* L,
-                           float* U, float* sigma, float* mu) {
+float cavity_linear<float>(const float* G, const float* lambda, float* b, size_t n, float floor, float* L, float* U,
+                           float* sigma, float* mu) {
   return HWY_DYNAMIC_DISPATCH(CavityLinearF32)(G, lambda, b, n, floor, L, U, sigma, mu);
 }
 template <>
-double cavity_linear<double>(const double* G, const double* lambda, const double* b, size_t n, double floor,
+double cavity_linear<double>(const double* G, const double* lambda, double* b, size_t n, double floor,
                              double* L, double* U, double* sigma, double* mu) {
   return HWY_DYNAMIC_DISPATCH(CavityLinearF64)(G, lambda, b, n, floor, L, U, sigma, mu);
 }
