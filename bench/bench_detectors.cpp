@@ -1,14 +1,17 @@
 // Detector throughput in channel uses per second, one thread, on pre-generated i.i.d. Rayleigh QAM16 batches
 // at two receive SNRs; the sphere decoder also reports its average visited nodes per channel use. Exhaustive
 // ML runs only where it is feasible: 4x4 QPSK (256 candidates), beside sphere and K-best on the same batch.
-// Large systems (32 streams, 64 receive antennas) only for the detectors whose cost is polynomial.
+// Large systems (32 streams, 64 receive antennas) only for the detectors whose cost is polynomial. EP's matrix
+// kernel alone (one cavity: Cholesky, L^-T, diag of the inverse, mean; n^3 flops) in GFLOP/s, for the roofline.
 #include <benchmark/benchmark.h>
 
 #include <map>
 #include <tuple>
 
 #include "channel/generator.hpp"
+#include "channel/random.hpp"
 #include "detectors/detector.hpp"
+#include "detectors/ep_kernels.hpp"
 #include "detectors/tree_search.hpp"
 
 namespace {
@@ -83,6 +86,33 @@ void BM_DetectLarge(benchmark::State& state) {
                 batch(32, snr, mimo::Modulation::qam16, 64, 512), "32x64 qam16 " + std::to_string(snr) + "dB");
 }
 
+// One EP cavity on an n x n system G + diag(lambda), G = H^T H for a (n + 8) x n Gaussian H.
+template <class T>
+void BM_EpKernel(benchmark::State& state) {
+  namespace k = mimo::ep_kernels;
+  const size_t n = static_cast<size_t>(state.range(0)), N = k::padded_size(n);
+  k::AlignedArray<T> G(N * N), L(N * N), U(N * N), lambda(N), b(N), sigma(N), mu(N);
+  mimo::Rng rng(7);
+  std::vector<double> H((n + 8) * n);
+  for (auto& h : H) h = rng.normal();
+  for (size_t i = 0; i < n; ++i) {
+    lambda[i] = 2;
+    for (size_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (size_t r = 0; r < n + 8; ++r) acc += H[r + i * (n + 8)] * H[r + j * (n + 8)];
+      G[i + j * N] = static_cast<T>(acc * 100);
+    }
+  }
+  for (auto _ : state) {
+    for (size_t i = 0; i < n; ++i) b[i] = 1;
+    benchmark::DoNotOptimize(k::cavity_linear<T>(G.get(), lambda.get(), b.get(), n, T(1), L.get(), U.get(), sigma.get(),
+                                                 mu.get()));
+  }
+  state.counters["GFLOP"] =
+      benchmark::Counter(static_cast<double>(n * n * n) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::string(sizeof(T) == 4 ? "float32" : "float64") + " n=" + std::to_string(n));
+}
+
 }  // namespace
 
 BENCHMARK(BM_DetectSmall)->ArgsProduct({{0, 1, 2, 3}, {10, 20}})->ArgNames({"detector", "snr"})
@@ -93,5 +123,8 @@ BENCHMARK(BM_Detect)->Apply(Args)->ArgNames({"detector", "n", "snr"})->Unit(benc
 
 BENCHMARK(BM_DetectLarge)->ArgsProduct({{0, 1}, {20, 30}})->ArgNames({"detector", "snr"})
     ->Unit(benchmark::kMicrosecond)->MinTime(0.5);
+
+BENCHMARK(BM_EpKernel<float>)->Arg(16)->Arg(64)->ArgName("n")->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_EpKernel<double>)->Arg(16)->Arg(64)->ArgName("n")->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();
