@@ -105,8 +105,8 @@ void BM_EpKernel(benchmark::State& state) {
   }
   for (auto _ : state) {
     for (size_t i = 0; i < n; ++i) b[i] = 1;
-    benchmark::DoNotOptimize(k::cavity_linear<T>(G.get(), lambda.get(), b.get(), n, T(1), L.get(), U.get(), sigma.get(),
-                                                 mu.get()));
+    benchmark::DoNotOptimize(
+        k::cavity_linear<T>(G.get(), lambda.get(), b.get(), n, T(1), L.get(), U.get(), sigma.get(), mu.get()));
   }
   state.counters["GFLOP"] =
       benchmark::Counter(static_cast<double>(n * n * n) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);

@@ -46,7 +46,7 @@ private:
   template <class T>
   double iterate(Space<T>& s);  // the iterations before the final cavity; returns the largest pivot growth
   template <class T>
-  double cavity(Space<T>& s);   // returns the pivot growth, infinite if a result is not finite
+  double cavity(Space<T>& s);  // returns the pivot growth, infinite if a result is not finite
 
   std::vector<double> levels_;
   bool real_symbols_;

@@ -22,14 +22,19 @@ namespace hn = hwy::HWY_NAMESPACE;
 // vector length does not change results. k0 is a multiple of 4 whenever vectors have 4 or more lanes.
 template <class D, class T = hn::TFromD<D>>
 HWY_INLINE hn::Vec<D> Eliminate(D d, hn::Vec<D> a0, const T* HWY_RESTRICT x, const T* HWY_RESTRICT Lj, size_t k0,
-                               size_t k1, size_t N) {
+                                size_t k1, size_t N) {
   auto a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
-  const auto step = [&](hn::Vec<D>& a, size_t k) { a = hn::NegMulAdd(hn::Load(d, x + k * N), hn::Set(d, Lj[k * N]), a); };
+  const auto step = [&](hn::Vec<D>& a, size_t k) {
+    a = hn::NegMulAdd(hn::Load(d, x + k * N), hn::Set(d, Lj[k * N]), a);
+  };
   size_t k = k0;
   for (; k < k1 && k % 4 != 0; ++k) {
-    if (k % 4 == 1) step(a1, k);
-    else if (k % 4 == 2) step(a2, k);
-    else step(a3, k);
+    if (k % 4 == 1)
+      step(a1, k);
+    else if (k % 4 == 2)
+      step(a2, k);
+    else
+      step(a3, k);
   }
   for (; k + 4 <= k1; k += 4) {
     step(a0, k);
@@ -135,8 +140,8 @@ float CavityLinearF32(const float* G, const float* lambda, float* b, size_t n, f
                       float* sigma, float* mu) {
   return CavityLinearT(G, lambda, b, n, floor, L, U, sigma, mu);
 }
-double CavityLinearF64(const double* G, const double* lambda, double* b, size_t n, double floor, double* L,
-                       double* U, double* sigma, double* mu) {
+double CavityLinearF64(const double* G, const double* lambda, double* b, size_t n, double floor, double* L, double* U,
+                       double* sigma, double* mu) {
   return CavityLinearT(G, lambda, b, n, floor, L, U, sigma, mu);
 }
 
@@ -286,8 +291,8 @@ float cavity_linear<float>(const float* G, const float* lambda, float* b, size_t
   return HWY_DYNAMIC_DISPATCH(CavityLinearF32)(G, lambda, b, n, floor, L, U, sigma, mu);
 }
 template <>
-double cavity_linear<double>(const double* G, const double* lambda, double* b, size_t n, double floor,
-                             double* L, double* U, double* sigma, double* mu) {
+double cavity_linear<double>(const double* G, const double* lambda, double* b, size_t n, double floor, double* L,
+                             double* U, double* sigma, double* mu) {
   return HWY_DYNAMIC_DISPATCH(CavityLinearF64)(G, lambda, b, n, floor, L, U, sigma, mu);
 }
 void real_gram(const std::complex<float>* H, const std::complex<float>* y, size_t nr, size_t nt, bool real_symbols,

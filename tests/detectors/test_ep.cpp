@@ -78,8 +78,7 @@ Cavities reference(const SampleBatch& b, const Constellation& c) {
   return out;
 }
 
-Cavities fast(const SampleBatch& b, const Constellation& c, int precision,
-              size_t* float64_uses = nullptr) {
+Cavities fast(const SampleBatch& b, const Constellation& c, int precision, size_t* float64_uses = nullptr) {
   EpFast ep(c, EpDetector::kDefaultIterations, EpDetector::kDefaultBeta, precision);
   const size_t n = c.is_real() ? b.nt : 2 * b.nt;
   Cavities out{n, {}, {}};
@@ -145,8 +144,8 @@ void expect_cavity_matches_inverse(double tolerance) {
       rhs[j] = static_cast<T>(b[j]);
       for (size_t i = j; i < n; ++i) g[i + j * N] = static_cast<T>(G(i, j));  // the lower triangle alone
     }
-    const T growth = ep_kernels::cavity_linear<T>(g.get(), lam.get(), rhs.get(), n, T(0.5), L.get(), U.get(),
-                                                  sigma.get(), mu.get());
+    const T growth =
+        ep_kernels::cavity_linear<T>(g.get(), lam.get(), rhs.get(), n, T(0.5), L.get(), U.get(), sigma.get(), mu.get());
     arma::mat A = G;
     A.diag() += lambda;
     const arma::mat inv = arma::inv_sympd(A);
@@ -210,8 +209,8 @@ void expect_gram_matches_real_model() {
       sys.load(b, i);
       linalg::gram(sys.H.data(), sys.rows, n, 0.0, G.data());
       linalg::matched_filter(sys.H.data(), sys.rows, n, sys.y.data(), Hty.data());
-      ep_kernels::real_gram(b.H.data() + i * b.nr * b.nt, b.y.data() + i * b.nr, b.nr, b.nt, c.is_real(), 4.0,
-                            g.get(), z.get(), work.get());
+      ep_kernels::real_gram(b.H.data() + i * b.nr * b.nt, b.y.data() + i * b.nr, b.nr, b.nt, c.is_real(), 4.0, g.get(),
+                            z.get(), work.get());
       for (size_t j = 0; j < n; ++j) {
         for (size_t r = j; r < n; ++r)
           ASSERT_NEAR(g[r + j * N], 4.0 * G[r + j * n], 1e-12 * (1 + std::abs(G[r + j * n])))
@@ -251,20 +250,19 @@ TEST_P(EpFastShapes, MixedDecidesAsReference) {
   EXPECT_LT(e[e.size() * 99 / 100], 1e-4);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, EpFastShapes,
-    ::testing::Values(Shape{Modulation::qam16, 3, 5, 15}, Shape{Modulation::qam16, 6, 3, 25},
-                      Shape{Modulation::bpsk, 5, 4, 8}, Shape{Modulation::bpsk, 20, 24, 8},
-                      Shape{Modulation::qpsk, 9, 9, 12}, Shape{Modulation::qam64, 17, 20, 28},
-                      Shape{Modulation::qam16, 32, 64, 10}, Shape{Modulation::qam256, 4, 6, 35},
-                      Shape{Modulation::qam16, 8, 8, 20, "rayleigh", 0, 0.01},
-                      Shape{Modulation::qam16, 8, 12, 20, "kronecker", 0.6}),
-    [](const auto& info) {
-      const auto& s = info.param;
-      return to_string(s.mod) + "_" + std::to_string(s.nt) + "x" + std::to_string(s.nr) + "_" +
-             std::to_string(static_cast<int>(s.snr_db)) + "dB_" + s.channel +
-             (s.csi_error_var > 0 ? "_csi" : "");
-    });
+INSTANTIATE_TEST_SUITE_P(Shapes, EpFastShapes,
+                         ::testing::Values(Shape{Modulation::qam16, 3, 5, 15}, Shape{Modulation::qam16, 6, 3, 25},
+                                           Shape{Modulation::bpsk, 5, 4, 8}, Shape{Modulation::bpsk, 20, 24, 8},
+                                           Shape{Modulation::qpsk, 9, 9, 12}, Shape{Modulation::qam64, 17, 20, 28},
+                                           Shape{Modulation::qam16, 32, 64, 10}, Shape{Modulation::qam256, 4, 6, 35},
+                                           Shape{Modulation::qam16, 8, 8, 20, "rayleigh", 0, 0.01},
+                                           Shape{Modulation::qam16, 8, 12, 20, "kronecker", 0.6}),
+                         [](const auto& info) {
+                           const auto& s = info.param;
+                           return to_string(s.mod) + "_" + std::to_string(s.nt) + "x" + std::to_string(s.nr) + "_" +
+                                  std::to_string(static_cast<int>(s.snr_db)) + "dB_" + s.channel +
+                                  (s.csi_error_var > 0 ? "_csi" : "");
+                         });
 
 struct AccuracyCase {
   Shape shape;
@@ -293,18 +291,17 @@ TEST_P(EpFastAccuracy, MatchesReferenceWithinStatedError) {
   EXPECT_LT(e.back(), 5e-2);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Rayleigh, EpFastAccuracy,
-    ::testing::Values(AccuracyCase{{Modulation::qpsk, 8, 8, 15}, 3000},
-                      AccuracyCase{{Modulation::qam16, 16, 16, 25}, 1000},
-                      AccuracyCase{{Modulation::qam16, 32, 64, 10}, 200},
-                      AccuracyCase{{Modulation::qam16, 32, 64, 20}, 200},
-                      AccuracyCase{{Modulation::qam256, 8, 8, 45}, 1000}),
-    [](const auto& info) {
-      const auto& s = info.param.shape;
-      return to_string(s.mod) + "_" + std::to_string(s.nt) + "x" + std::to_string(s.nr) + "_" +
-             std::to_string(static_cast<int>(s.snr_db)) + "dB";
-    });
+INSTANTIATE_TEST_SUITE_P(Rayleigh, EpFastAccuracy,
+                         ::testing::Values(AccuracyCase{{Modulation::qpsk, 8, 8, 15}, 3000},
+                                           AccuracyCase{{Modulation::qam16, 16, 16, 25}, 1000},
+                                           AccuracyCase{{Modulation::qam16, 32, 64, 10}, 200},
+                                           AccuracyCase{{Modulation::qam16, 32, 64, 20}, 200},
+                                           AccuracyCase{{Modulation::qam256, 8, 8, 45}, 1000}),
+                         [](const auto& info) {
+                           const auto& s = info.param.shape;
+                           return to_string(s.mod) + "_" + std::to_string(s.nt) + "x" + std::to_string(s.nr) + "_" +
+                                  std::to_string(static_cast<int>(s.snr_db)) + "dB";
+                         });
 
 // Every instruction set the kernels were compiled for that this machine runs (AVX-512, AVX2, SSE4, SSSE3,
 // scalar on x86), not only the one dispatch picks: kernels against Armadillo and the real model, the whole
@@ -378,7 +375,8 @@ TEST(EpDetector, PrecisionOption) {
   const auto b = make_batch(Shape{Modulation::qam16, 6, 8, 18}, 0, 300, 43);
   Detection d64;
   make_detector("ep:precision=64", Modulation::qam16)->detect(b, d64);
-  EXPECT_EQ(d64.symbols, demap(b, Constellation(Modulation::qam16), reference(b, Constellation(Modulation::qam16))).symbols);
+  EXPECT_EQ(d64.symbols,
+            demap(b, Constellation(Modulation::qam16), reference(b, Constellation(Modulation::qam16))).symbols);
 }
 
 }  // namespace
