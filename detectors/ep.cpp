@@ -64,17 +64,7 @@ void EpSolver::cavity(const double* G, const double* Hty, size_t n, double s2) {
   for (size_t k = 0; k < n; ++k) mu_[k] = Hty[k] / s2 + gamma_[k];
   linalg::cholesky_solve(A_.data(), n, mu_.data());
   linalg::inverse_diagonal(A_.data(), n, sigma_.data(), work_.data());
-  for (size_t k = 0; k < n; ++k) {
-    // 1 - Sigma_ii Lambda_i = Sigma_ii / h2_i, in (0, 1] in exact arithmetic.
-    const double denom = 1.0 - sigma_[k] * lambda_[k];
-    if (denom > kVanishedCavity && sigma_[k] > 0) {
-      h2_[k] = std::min(sigma_[k] / denom, uninformative_);
-      t_[k] = (mu_[k] - sigma_[k] * gamma_[k]) / denom;
-    } else {  // the factor alone makes the marginal (or the input was NaN): the likelihood says nothing
-      h2_[k] = uninformative_;
-      t_[k] = std::isfinite(mu_[k]) ? mu_[k] : 0.0;
-    }
-  }
+  for (size_t k = 0; k < n; ++k) cavity_marginal(sigma_[k], mu_[k], lambda_[k], gamma_[k], uninformative_, t_[k], h2_[k]);
 }
 
 // Moments of the tilted distributions over the alphabet (log-sum-exp for stability).
@@ -104,14 +94,7 @@ void EpSolver::solve(const double* G, const double* Hty, size_t n, double s2) {
   for (int it = 0; it < iterations_; ++it) {
     cavity(G, Hty, n, s2);
     moments(n);
-    for (size_t k = 0; k < n; ++k) {
-      const double new_lambda = 1.0 / var_[k] - 1.0 / h2_[k];
-      const double new_gamma = mean_[k] / var_[k] - t_[k] / h2_[k];
-      if (new_lambda > 0 && std::isfinite(new_lambda) && std::isfinite(new_gamma)) {
-        lambda_[k] = beta_ * new_lambda + (1 - beta_) * lambda_[k];
-        gamma_[k] = beta_ * new_gamma + (1 - beta_) * gamma_[k];
-      }
-    }
+    for (size_t k = 0; k < n; ++k) update_factor(t_[k], h2_[k], mean_[k], var_[k], beta_, lambda_[k], gamma_[k]);
   }
   cavity(G, Hty, n, s2);
   moments(n);

@@ -45,6 +45,8 @@
 // QAM64 at 50 dB with rho 0.7, 16% of the uses run in float64 and every decision agrees.
 #include "detectors/detector.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace mimo {
@@ -69,6 +71,32 @@ public:
   static constexpr double kMinRelativeVariance = 1e-6;
   static constexpr double kUninformativeRelativeVariance = 1e12;
   static constexpr double kVanishedCavity = 1e-12;
+
+  // The per-unknown rules, shared with the SIMD path (ep_fast.hpp) so that both apply exactly these.
+  /// Cavity marginal N(t, h2) of an unknown from Sigma_ii, mu_i and its factor (lambda, gamma); `uninformative`:
+  /// the variance of a cavity whose precision vanished (see "Scales" and "Degenerate input" above).
+  static void cavity_marginal(double sigma, double mu, double lambda, double gamma, double uninformative, double& t,
+                              double& h2) {
+    const double denom = 1.0 - sigma * lambda;  // 1 - Sigma_ii Lambda_i = Sigma_ii / h2_i, in (0, 1] exactly
+    if (denom > kVanishedCavity && sigma > 0) {
+      h2 = std::min(sigma / denom, uninformative);
+      t = (mu - sigma * gamma) / denom;
+    } else {  // the factor alone makes the marginal (or the input was NaN): the likelihood says nothing
+      h2 = uninformative;
+      t = std::isfinite(mu) ? mu : 0.0;
+    }
+  }
+  /// Damped update of an unknown's factor from its cavity (t, h2) and tilted moments (mean, var); skipped when
+  /// the new precision is not positive or a value not finite, which keeps every lambda positive.
+  static void update_factor(double t, double h2, double mean, double var, double beta, double& lambda,
+                            double& gamma) {
+    const double new_lambda = 1.0 / var - 1.0 / h2;
+    const double new_gamma = mean / var - t / h2;
+    if (new_lambda > 0 && std::isfinite(new_lambda) && std::isfinite(new_gamma)) {
+      lambda = beta * new_lambda + (1 - beta) * lambda;
+      gamma = beta * new_gamma + (1 - beta) * gamma;
+    }
+  }
 
 private:
   void cavity(const double* G, const double* Hty, size_t n, double s2);

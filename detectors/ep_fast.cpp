@@ -48,14 +48,7 @@ double EpFast::cavity(Space<T>& s) {
   for (size_t k = 0; k < n; ++k) {
     const double sigma = s.sigma[k], mu = s.mu[k];
     if (!std::isfinite(sigma) || !std::isfinite(mu)) growth = std::numeric_limits<double>::infinity();
-    const double denom = 1.0 - sigma * lambda_[k];  // Sigma_kk / h2_k, in (0, 1] in exact arithmetic
-    if (denom > EpSolver::kVanishedCavity && sigma > 0) {
-      h2_[k] = std::min(sigma / denom, uninformative_);
-      t_[k] = (mu - sigma * gamma_[k]) / denom;
-    } else {  // the factor alone makes the marginal (or the input was NaN): the likelihood says nothing
-      h2_[k] = uninformative_;
-      t_[k] = std::isfinite(mu) ? mu : 0.0;
-    }
+    EpSolver::cavity_marginal(sigma, mu, lambda_[k], gamma_[k], uninformative_, t_[k], h2_[k]);
   }
   return growth;
 }
@@ -69,14 +62,8 @@ double EpFast::iterate(Space<T>& s) {
     growth = std::max(growth, cavity(s));
     ep_kernels::tilted_moments(t_.get(), h2_.get(), n_, levels_.data(), levels_.size(), min_variance_, mean_.get(),
                                var_.get());
-    for (size_t k = 0; k < n_; ++k) {
-      const double new_lambda = 1.0 / var_[k] - 1.0 / h2_[k];
-      const double new_gamma = mean_[k] / var_[k] - t_[k] / h2_[k];
-      if (new_lambda > 0 && std::isfinite(new_lambda) && std::isfinite(new_gamma)) {
-        lambda_[k] = beta_ * new_lambda + (1 - beta_) * lambda_[k];
-        gamma_[k] = beta_ * new_gamma + (1 - beta_) * gamma_[k];
-      }
-    }
+    for (size_t k = 0; k < n_; ++k)
+      EpSolver::update_factor(t_[k], h2_[k], mean_[k], var_[k], beta_, lambda_[k], gamma_[k]);
   }
   return growth;
 }
