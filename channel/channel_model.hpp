@@ -1,14 +1,14 @@
 #pragma once
 // Channel models: how H (Nr x Nt, E|h_ij|^2 = 1) is drawn. Applying the channel (y = Hx + n) is the
-// generator's job, so every model is only a sampler. A new model is one new file implementing ChannelModel,
-// plus its line in make_channel_model (channel_model.cpp).
+// generator's job, and so is the randomness: the generator draws i.i.d. CN(0, 1) entries (and two uniforms) per
+// realization in its SIMD kernel, and a model only shapes them into H. A new model is one new file implementing
+// ChannelModel, plus its line in make_channel_model (channel_model.cpp).
 #include <armadillo>
+#include <complex>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "channel/random.hpp"
 
 namespace mimo {
 
@@ -31,8 +31,14 @@ public:
   virtual std::string name() const = 0;
   /// The model's parameters as (name, value), recorded with every data set.
   virtual std::vector<std::pair<std::string, double>> parameters() const { return {}; }
-  /// Draws one realization into H, which the caller has sized Nr x Nt.
-  virtual void sample(Rng& rng, arma::cx_mat& H) const = 0;
+  /// True when H is the i.i.d. draw itself (shape does nothing): the generator then also computes y = Hx + n
+  /// in its SIMD kernel.
+  virtual bool iid() const { return false; }
+  /// Turns one realization's draws into H, in place: on entry H (row-major [nr][nt]) holds i.i.d. CN(0, 1)
+  /// entries, and u[0], u[1] are independent uniforms in [0, 1) for models with a random geometry. The same
+  /// input gives the same bits on every CPU (the data sets' reproducibility rests on it): plain loops in a fixed
+  /// order, no BLAS.
+  virtual void shape(std::complex<float>* H, int nr, int nt, const double (&u)[2]) const = 0;
 };
 
 std::unique_ptr<ChannelModel> make_channel_model(const ChannelConfig& c);
@@ -42,7 +48,9 @@ std::vector<std::string> channel_model_names();
 /// Exponential correlation matrix R_ij = rho^|i-j| (n x n).
 arma::mat exponential_correlation(int n, double rho);
 
-/// Fills H with i.i.d. CN(0, 1) entries (column by column).
-void fill_complex_normal(Rng& rng, arma::cx_mat& H);
+/// The symmetric positive semidefinite square root S of a symmetric positive semidefinite R (S S = R), by cyclic
+/// Jacobi rotations in plain double arithmetic: the same bits on every CPU, unlike LAPACK's, whose kernels
+/// differ between BLAS builds and processors.
+arma::mat symmetric_sqrt(const arma::mat& R);
 
 }  // namespace mimo

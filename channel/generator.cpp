@@ -1,57 +1,90 @@
 #include "channel/generator.hpp"
 
+#include <cmath>
+
+#include "channel/generator_kernel.hpp"
 #include "channel/parallel.hpp"
 
 namespace mimo {
 
 Generator::Generator(GeneratorConfig cfg)
-    : cfg_(std::move(cfg)), constellation_(cfg_.modulation), model_(make_channel_model(cfg_.channel)) {}
-
-void Generator::generate(uint64_t first, size_t count, SampleBatch& out, int threads) const {
-  const auto& c = cfg_.channel;
-  out.resize(count, c.nr, c.nt, constellation_.bits_per_symbol(), c.csi_error_var > 0.0);
-  parallel_for(count, threads, [&](size_t begin, size_t end, int) {
-    arma::cx_mat H(c.nr, c.nt);
-    for (size_t k = begin; k < end; ++k) draw(first + k, out, k, H);
-  });
+    : cfg_(std::move(cfg)), constellation_(cfg_.modulation), model_(make_channel_model(cfg_.channel)) {
+  for (double level : constellation_.pam_levels()) levels_.push_back(static_cast<float>(level));
+  if (!cfg_.snr.is_range())
+    for (double v : cfg_.snr.values())
+      grid_n0_.push_back(noise_variance(v, cfg_.snr_unit, cfg_.channel.nt, constellation_.bits_per_symbol()));
 }
 
-void Generator::draw(uint64_t index, SampleBatch& out, size_t slot, arma::cx_mat& H) const {
-  const size_t nt = out.nt, nr = out.nr, m = out.m;
-  Rng rng = Rng::for_sample(cfg_.seed, cfg_.tag, index);
+// What sample i is, and in which order its parts are computed (SampleDraws in channel/random.hpp says which Philox
+// counter each draw uses; a change to either changes the data sets a seed gives, so document it in
+// datasets/SCHEMA.md):
+//   1. SNR: grid[i mod size], or lo + (hi - lo) u for a range (u from the scalars block 0); N0 from
+//      channel/snr.hpp in double; snr_db and noise_var are stored as float32.
+//   2. bits (Nt m per sample), symbols x by the constellation's float32 PAM levels.
+//   3. the channel's i.i.d. CN(0, 1) draw G and noise z; n = sqrt(noise_var) z in float32 (the stored N0).
+//   4. H = G (Rayleigh) or the model's shape of G (Kronecker, Rician: channel_model.hpp), rounded to float32.
+//   5. y = H x + n in float32 (apply_channel's order), from the stored H and x.
+//   6. with imperfect CSI: H_est = H + sqrt(csi_error_var) e, e ~ CN(0, 1), in float32.
+void Generator::generate(uint64_t first, size_t count, SampleBatch& out, int threads) const {
+  const auto& c = cfg_.channel;
+  const int m = constellation_.bits_per_symbol();
+  out.resize(count, c.nr, c.nt, m, c.csi_error_var > 0.0);
 
-  // The draw order below is part of the file format's reproducibility: change it only with the schema version.
-  const double snr_db = cfg_.snr.value_for(index, rng.uniform());
-  const double n0 = noise_variance(snr_db, cfg_.snr_unit, static_cast<int>(nt), static_cast<int>(m));
+  KernelJob base;
+  base.seed = cfg_.seed;
+  base.tag = cfg_.tag;
+  base.nt = c.nt;
+  base.nr = c.nr;
+  base.bits_per_symbol = m;
+  base.bits_per_dim = constellation_.bits_per_dimension();
+  base.real_symbols = constellation_.is_real();
+  base.levels = levels_.data();
+  base.fused = model_->iid();
+  base.csi_std = out.has_h_est() ? static_cast<float>(std::sqrt(c.csi_error_var)) : 0.0f;
 
-  uint8_t* bits = out.bits.data() + slot * nt * m;
-  for (size_t j = 0; j < nt * m; ++j) bits[j] = rng.bit();
-  std::complex<float>* x = out.x.data() + slot * nt;
-  arma::cx_vec xv(nt);
-  for (size_t t = 0; t < nt; ++t) {
-    xv[t] = constellation_.map(bits + t * m);
-    x[t] = std::complex<float>(xv[t]);
-  }
+  const size_t nh = static_cast<size_t>(c.nr) * c.nt;
+  parallel_for(count, threads, [&](size_t begin, size_t end, int) {
+    for (size_t k = begin; k < end; ++k) {
+      const uint64_t index = first + k;
+      double snr_db, n0;
+      if (cfg_.snr.is_range()) {
+        const auto b = SampleDraws{cfg_.seed, cfg_.tag, index}.block(DrawKind::scalars, 0);
+        snr_db = cfg_.snr.value_for(index, SampleDraws::uniform53(b[0], b[1]));
+        n0 = noise_variance(snr_db, cfg_.snr_unit, c.nt, m);
+      } else {
+        const size_t g = index % grid_n0_.size();
+        snr_db = cfg_.snr.values()[g];
+        n0 = grid_n0_[g];
+      }
+      out.snr_db[k] = static_cast<float>(snr_db);
+      out.noise_var[k] = static_cast<float>(n0);
+    }
 
-  model_->sample(rng, H);
-  store_matrix(H, out.H.data() + slot * nr * nt);
+    KernelJob job = base;
+    job.first = first + begin;
+    job.count = end - begin;
+    job.noise_var = out.noise_var.data() + begin;
+    job.H = out.H.data() + begin * nh;
+    job.y = out.y.data() + begin * c.nr;
+    job.x = out.x.data() + begin * c.nt;
+    job.bits = out.bits.data() + begin * c.nt * m;
+    job.H_est = out.has_h_est() ? out.H_est.data() + begin * nh : nullptr;
+    run_generator_kernel(job);
+    if (job.fused) return;
 
-  std::complex<float>* y = out.y.data() + slot * nr;
-  for (size_t r = 0; r < nr; ++r) {
-    std::complex<double> acc = 0.0;
-    for (size_t t = 0; t < nt; ++t) acc += H(r, t) * xv[t];
-    y[r] = std::complex<float>(acc + rng.complex_normal(n0));
-  }
-
-  if (out.has_h_est()) {
-    std::complex<float>* he = out.H_est.data() + slot * nr * nt;
-    for (size_t r = 0; r < nr; ++r)
-      for (size_t t = 0; t < nt; ++t)
-        he[r * nt + t] = std::complex<float>(H(r, t) + rng.complex_normal(cfg_.channel.csi_error_var));
-  }
-
-  out.snr_db[slot] = static_cast<float>(snr_db);
-  out.noise_var[slot] = static_cast<float>(n0);
+    // The kernel left G in H, n in y and E in H_est: shape H, then apply it.
+    for (size_t k = begin; k < end; ++k) {
+      const auto b = SampleDraws{cfg_.seed, cfg_.tag, first + k}.block(DrawKind::scalars, 1);
+      const double u[2] = {SampleDraws::uniform53(b[0], b[1]), SampleDraws::uniform53(b[2], b[3])};
+      std::complex<float>* H = out.H.data() + k * nh;
+      model_->shape(H, c.nr, c.nt, u);
+      apply_channel(H, out.x.data() + k * c.nt, out.y.data() + k * c.nr, c.nr, c.nt);
+      if (out.has_h_est()) {
+        std::complex<float>* he = out.H_est.data() + k * nh;
+        for (size_t e = 0; e < nh; ++e) he[e] = {H[e].real() + he[e].real(), H[e].imag() + he[e].imag()};
+      }
+    }
+  });
 }
 
 }  // namespace mimo

@@ -1,6 +1,8 @@
 #pragma once
 // The generator: draws bits, symbols, a channel, noise at the scheduled SNR, and (for imperfect CSI) a channel
-// estimate, for any range of sample indices. Sample i depends only on (seed, tag, i), never on threads or chunks.
+// estimate, for any range of sample indices. Sample i depends only on (seed, tag, i), never on threads, chunks or
+// the CPU's SIMD instruction set: every draw comes from its own Philox counter (SampleDraws, channel/random.hpp),
+// computed by a SIMD kernel across samples (channel/generator_kernel.hpp).
 #include <cstdint>
 #include <memory>
 
@@ -33,11 +35,11 @@ public:
   void generate(uint64_t first, size_t count, SampleBatch& out, int threads = 1) const;
 
 private:
-  void draw(uint64_t index, SampleBatch& out, size_t slot, arma::cx_mat& H) const;
-
   GeneratorConfig cfg_;
   Constellation constellation_;
   std::unique_ptr<ChannelModel> model_;
+  std::vector<float> levels_;                    // the constellation's PAM levels, as the kernel looks them up
+  std::vector<double> grid_n0_;                  // noise variance of each grid value (grid schedules)
 };
 
 }  // namespace mimo

@@ -2,17 +2,47 @@
 
 namespace mimo {
 
-KroneckerChannel::KroneckerChannel(int nt, int nr, double rho_tx, double rho_rx)
-    : rho_tx_(rho_tx), rho_rx_(rho_rx) {
-  // sqrtmat_sympd gives the symmetric square root, so R^(1/2) R^(1/2) = R exactly (not a Cholesky factor).
-  sqrt_tx_ = arma::conv_to<arma::cx_mat>::from(arma::sqrtmat_sympd(exponential_correlation(nt, rho_tx)));
-  sqrt_rx_ = arma::conv_to<arma::cx_mat>::from(arma::sqrtmat_sympd(exponential_correlation(nr, rho_rx)));
+namespace {
+
+std::vector<double> row_major(const arma::mat& M) {
+  std::vector<double> v(M.n_elem);
+  for (arma::uword r = 0; r < M.n_rows; ++r)
+    for (arma::uword c = 0; c < M.n_cols; ++c) v[r * M.n_cols + c] = M(r, c);
+  return v;
 }
 
-void KroneckerChannel::sample(Rng& rng, arma::cx_mat& H) const {
-  arma::cx_mat G(H.n_rows, H.n_cols);
-  fill_complex_normal(rng, G);
-  H = sqrt_rx_ * G * sqrt_tx_;
+}  // namespace
+
+KroneckerChannel::KroneckerChannel(int nt, int nr, double rho_tx, double rho_rx)
+    : rho_tx_(rho_tx), rho_rx_(rho_rx),
+      // The symmetric square roots, so R^(1/2) R^(1/2) = R exactly (not Cholesky factors); real, as R is.
+      sqrt_tx_(row_major(symmetric_sqrt(exponential_correlation(nt, rho_tx)))),
+      sqrt_rx_(row_major(symmetric_sqrt(exponential_correlation(nr, rho_rx)))) {}
+
+void KroneckerChannel::shape(std::complex<float>* H, int nr, int nt, const double (&)[2]) const {
+  // H = R_rx^(1/2) G R_tx^(1/2) in double, summed in index order, rounded to float once.
+  thread_local std::vector<std::complex<double>> gt;  // G R_tx^(1/2), [nr][nt]
+  gt.assign(static_cast<size_t>(nr) * nt, {});
+  for (int r = 0; r < nr; ++r)
+    for (int t = 0; t < nt; ++t) {
+      double re = 0.0, im = 0.0;
+      for (int b = 0; b < nt; ++b) {
+        const double w = sqrt_tx_[b * nt + t];
+        re += static_cast<double>(H[r * nt + b].real()) * w;
+        im += static_cast<double>(H[r * nt + b].imag()) * w;
+      }
+      gt[r * nt + t] = {re, im};
+    }
+  for (int r = 0; r < nr; ++r)
+    for (int t = 0; t < nt; ++t) {
+      double re = 0.0, im = 0.0;
+      for (int a = 0; a < nr; ++a) {
+        const double w = sqrt_rx_[r * nr + a];
+        re += w * gt[a * nt + t].real();
+        im += w * gt[a * nt + t].imag();
+      }
+      H[r * nt + t] = {static_cast<float>(re), static_cast<float>(im)};
+    }
 }
 
 }  // namespace mimo

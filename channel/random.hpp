@@ -1,13 +1,22 @@
 #pragma once
-// The one random-number source of mimo, and the one place seeds are derived.
+// The random-number sources of mimo, and the one place seeds are derived.
 //
-// Every Monte Carlo sample draws from its own stream, seeded from (seed, purpose, sample index). Results then
-// do not depend on how samples are split across threads or chunks, and are identical on every platform: the
-// generator (xoshiro256++) and the Gaussian transform (Marsaglia polar) are written out here rather than taken from
-// <random>, whose distributions differ between standard libraries.
+// The generator (channel/generator.cpp) draws every Monte Carlo sample from a counter-based generator,
+// Philox4x32-10 (simd/philox.hpp): each 128-bit block is a pure function of the key (the seed) and a counter
+// (block, stream tag, draw kind, sample index), so sample i depends only on (seed, tag, i) and is computed the
+// same way whether it is alone, in a batch, on any lane of any SIMD width or on any thread. SampleDraws below
+// fixes which counter each draw uses; the Gaussian transform (Box-Muller in float32, with its own polynomials)
+// is specified in simd/random-inl.h. Integer arithmetic and correctly rounded IEEE operations in a fixed order
+// make the draws bit-identical on every CPU and every Highway target (tested in tests/channel/).
+//
+// Rng (xoshiro256++ with a Marsaglia polar Gaussian) is a sequential stream for everything that does not need
+// random access: tests and tools. Up to version 0.1.0 the generator drew from it, one stream per sample.
+// Both are written out here rather than taken from <random>, whose distributions differ between libraries.
 #include <cmath>
 #include <complex>
 #include <cstdint>
+
+#include "simd/philox.hpp"
 
 namespace mimo {
 
@@ -78,6 +87,40 @@ private:
   uint64_t s_[4];
   uint64_t bit_pool_ = 0;
   int bits_left_ = 0;
+};
+
+/// What a Philox block of a sample is drawn for: the third component of its counter, so each kind of draw has
+/// its own blocks and, e.g., a sample's channel does not depend on its modulation, SNR or CSI error.
+enum class DrawKind : uint32_t { bits = 0, channel = 1, noise = 2, csi_error = 3, scalars = 4 };
+
+/// The draws of one sample: block j of kind k is philox4x32(counter (j, tag << 8 | k, index lo, index hi),
+/// key (seed lo, seed hi)). The map from (seed, tag, index, kind, j) to (key, counter) is one to one, so no two
+/// draws of any two samples, tags or seeds share a block.
+///   bits:      the sample's Nt m bits, bit q = bit q mod 32 (LSB first) of word (q / 32) mod 4 of block q / 128
+///   channel:   entry (r, t) of the i.i.d. CN(0, 1) channel draw from words (2 (t mod 2), 2 (t mod 2) + 1) of
+///              block r ceil(Nt / 2) + t / 2 (each row starts a block), by the transform of simd/random-inl.h
+///   noise:     the standard normal of receive antenna r, likewise from block r / 2
+///   csi_error: like channel, for the estimation error
+///   scalars:   block 0, words 0-1: the uniform of a range SNR schedule; block 1: the two uniforms of a Rician
+///              channel's angles (words 0-1, 2-3); each uniform has 53 bits, see uniform53
+struct SampleDraws {
+  uint64_t seed;
+  StreamTag tag;
+  uint64_t index;
+
+  simd::PhiloxBlock block(DrawKind kind, uint32_t j) const {
+    return simd::philox4x32({j, counter_word(tag, kind), static_cast<uint32_t>(index),
+                             static_cast<uint32_t>(index >> 32)},
+                            static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+  }
+  /// The second counter word of (tag, kind).
+  static constexpr uint32_t counter_word(StreamTag tag, DrawKind kind) {
+    return static_cast<uint32_t>(tag) << 8 | static_cast<uint32_t>(kind);
+  }
+  /// Uniform in [0, 1) on the 2^-53 grid from two words: (hi 2^21 + lo / 2^11) 2^-53.
+  static double uniform53(uint32_t hi, uint32_t lo) {
+    return static_cast<double>(static_cast<uint64_t>(hi) << 21 | lo >> 11) * 0x1.0p-53;
+  }
 };
 
 }  // namespace mimo

@@ -1,0 +1,166 @@
+// Per-target (Highway) random numbers: Philox4x32-10 on vectors of counters (bit for bit simd/philox.hpp, one
+// independent counter per lane), and a Box-Muller transform from two 32-bit words to one CN(0, 1) draw in
+// float32 with its own logarithm, sine and cosine.
+//
+// Bit-identical on every Highway target, by construction: the transform uses only operations that IEEE 754
+// rounds correctly (add, subtract, multiply, square root, int32 -> float conversion), bit operations and
+// selects, each written out in a fixed order; no FMA (MulAdd), no approximate reciprocals, no Min/Max (whose
+// result for +-0 differs between targets). A translation unit that includes this file must be compiled with
+// -ffp-contract=off, or the compiler may fuse a Mul and an Add into an FMA on the targets that have one.
+//
+// The Gaussian transform, word a -> radius, word b -> angle:
+//   u = (fl(a) + 1/2) 2^-32 in [2^-33, 1]         fl(a): a rounded to float32 (to nearest even)
+//   |z|^2 = -ln u,  so |z|^2 ~ Exp(1) up to the grid of u: the exact inverse CDF of the radius
+//   phi = (fl(b mod 2^29) + 1/2) (pi/4) 2^-29 in (0, pi/4]; the top 3 bits of b pick the octant (reflection
+//   and quarter turns), so the angle is uniform on [0, 2 pi)
+//   z = |z| (cos, sin) of that angle
+// Truncation: u >= 2^-33 bounds |z|^2 <= 33 ln 2 = 22.87, i.e. each real part stays within 6.76 of its own
+// standard deviations (1/sqrt 2); the mass cut off is P(|z|^2 > 22.87) = 2^-33 = 1.2e-10. Near u = 1 float32 has
+// steps of 2^-24, so |z| takes no values in (0, 1.7e-4) (probability 3e-8).
+//
+// Include after hwy/highway.h (or from a file re-included by hwy/foreach_target.h).
+#if defined(MIMO_SIMD_RANDOM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MIMO_SIMD_RANDOM_INL_H_
+#undef MIMO_SIMD_RANDOM_INL_H_
+#else
+#define MIMO_SIMD_RANDOM_INL_H_
+#endif
+
+#include <cstdint>
+
+#include "hwy/highway.h"
+#include "simd/philox.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace mimo::simd::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// The round keys of Philox4x32-10 for key (k0, k1): rk[2 r], rk[2 r + 1] are round r's.
+struct PhiloxKeys {
+  uint32_t rk[2 * kPhiloxRounds];
+  PhiloxKeys(uint32_t k0, uint32_t k1) {
+    for (int r = 0; r < kPhiloxRounds; ++r) {
+      rk[2 * r] = k0;
+      rk[2 * r + 1] = k1;
+      k0 += kPhiloxW0;
+      k1 += kPhiloxW1;
+    }
+  }
+};
+
+/// Per lane: hi, lo = the high and low 32 bits of a * m.
+template <class DU, class V = hn::Vec<DU>>
+HWY_INLINE void MulHiLo(DU du, V a, V m, V& hi, V& lo) {
+#if HWY_TARGET == HWY_SCALAR
+  // One lane: no wider vector to multiply into.
+  const uint64_t p = static_cast<uint64_t>(hn::GetLane(a)) * hn::GetLane(m);
+  hi = hn::Set(du, static_cast<uint32_t>(p >> 32));
+  lo = hn::Set(du, static_cast<uint32_t>(p));
+#else
+  const hn::RepartitionToWide<DU> dw;
+  const auto even = hn::MulEven(a, m);  // 64-bit products of the even lanes
+  const auto odd = hn::MulEven(hn::BitCast(du, hn::ShiftRight<32>(hn::BitCast(dw, a))), m);
+  hi = hn::OddEven(hn::BitCast(du, odd), hn::BitCast(du, hn::ShiftRight<32>(even)));
+  lo = hn::OddEven(hn::BitCast(du, hn::ShiftLeft<32>(odd)), hn::BitCast(du, even));
+#endif
+}
+
+/// Philox4x32-10 in place: (c0, c1, c2, c3) is each lane's counter on entry, its 4 output words on return.
+template <class DU, class V = hn::Vec<DU>>
+HWY_INLINE void Philox(DU du, const PhiloxKeys& keys, V& c0, V& c1, V& c2, V& c3) {
+  const V m0 = hn::Set(du, kPhiloxM0), m1 = hn::Set(du, kPhiloxM1);
+  for (int r = 0; r < kPhiloxRounds; ++r) {
+    V hi0, lo0, hi1, lo1;
+    MulHiLo(du, c0, m0, hi0, lo0);
+    MulHiLo(du, c2, m1, hi1, lo1);
+    c0 = hn::Xor(hn::Xor(hi1, c1), hn::Set(du, keys.rk[2 * r]));
+    c1 = lo1;
+    c2 = hn::Xor(hn::Xor(hi0, c3), hn::Set(du, keys.rk[2 * r + 1]));
+    c3 = lo0;
+  }
+}
+
+/// fl(a): the 32-bit unsigned lanes of a rounded to float32 (nearest even), exactly as a static_cast would.
+template <class DF, class VU>
+HWY_INLINE hn::Vec<DF> U32ToFloat(DF df, VU a) {
+  const hn::RebindToUnsigned<DF> du;
+  const hn::RebindToSigned<DF> di;
+  // Both halves convert exactly; the one rounding is in the addition.
+  const auto hi = hn::ConvertTo(df, hn::BitCast(di, hn::ShiftRight<16>(a)));
+  const auto lo = hn::ConvertTo(df, hn::BitCast(di, hn::And(a, hn::Set(du, 0xFFFFu))));
+  return hn::Add(hn::Mul(hi, hn::Set(df, 65536.0f)), lo);
+}
+
+/// ln x for normal x in (0, 1], Cephes' logf: x = m 2^e with m in [sqrt(1/2), sqrt 2), a degree-9 polynomial
+/// in m - 1 and ln 2 split in two parts. Within 2 ulp of ln x.
+template <class DF, class V = hn::Vec<DF>>
+HWY_INLINE V LogUnit(DF df, V x) {
+  const hn::RebindToUnsigned<DF> du;
+  const hn::RebindToSigned<DF> di;
+  const auto bits = hn::BitCast(du, x);
+  // frexp: x = m 2^e, m in [1/2, 1)
+  auto e = hn::Sub(hn::BitCast(di, hn::ShiftRight<23>(bits)), hn::Set(di, 126));
+  const V m = hn::BitCast(df, hn::Or(hn::And(bits, hn::Set(du, 0x007FFFFFu)), hn::Set(du, 0x3F000000u)));
+  const auto below = hn::Lt(m, hn::Set(df, 0.707106781186547524f));
+  e = hn::IfThenElse(hn::RebindMask(di, below), hn::Sub(e, hn::Set(di, 1)), e);
+  // Both branches are exact: m + m and 2m - 1, m - 1 (Sterbenz).
+  const V f = hn::IfThenElse(below, hn::Sub(hn::Add(m, m), hn::Set(df, 1.0f)), hn::Sub(m, hn::Set(df, 1.0f)));
+  const V ef = hn::ConvertTo(df, e);
+  const V z = hn::Mul(f, f);
+  V p = hn::Set(df, 7.0376836292e-2f);
+  p = hn::Add(hn::Mul(p, f), hn::Set(df, -1.1514610310e-1f));
+  p = hn::Add(hn::Mul(p, f), hn::Set(df, 1.1676998740e-1f));
+  p = hn::Add(hn::Mul(p, f), hn::Set(df, -1.2420140846e-1f));
+  p = hn::Add(hn::Mul(p, f), hn::Set(df, 1.4249322787e-1f));
+  p = hn::Add(hn::Mul(p, f), hn::Set(df, -1.6668057665e-1f));
+  p = hn::Add(hn::Mul(p, f), hn::Set(df, 2.0000714765e-1f));
+  p = hn::Add(hn::Mul(p, f), hn::Set(df, -2.4999993993e-1f));
+  p = hn::Add(hn::Mul(p, f), hn::Set(df, 3.3333331174e-1f));
+  V y = hn::Mul(hn::Mul(p, f), z);
+  y = hn::Add(y, hn::Mul(ef, hn::Set(df, -2.12194440e-4f)));
+  y = hn::Sub(y, hn::Mul(z, hn::Set(df, 0.5f)));
+  const V r = hn::Add(f, y);
+  return hn::Add(r, hn::Mul(ef, hn::Set(df, 0.693359375f)));
+}
+
+/// sin and cos of a in [0, pi/4], Cephes' sinf/cosf polynomials (within 2 ulp there).
+template <class DF, class V = hn::Vec<DF>>
+HWY_INLINE void SinCosOctant(DF df, V a, V& s, V& c) {
+  const V z = hn::Mul(a, a);
+  V ps = hn::Set(df, -1.9515295891e-4f);
+  ps = hn::Add(hn::Mul(ps, z), hn::Set(df, 8.3321608736e-3f));
+  ps = hn::Add(hn::Mul(ps, z), hn::Set(df, -1.6666654611e-1f));
+  s = hn::Add(hn::Mul(hn::Mul(ps, z), a), a);
+  V pc = hn::Set(df, 2.443315711809948e-5f);
+  pc = hn::Add(hn::Mul(pc, z), hn::Set(df, -1.388731625493765e-3f));
+  pc = hn::Add(hn::Mul(pc, z), hn::Set(df, 4.166664568298827e-2f));
+  c = hn::Add(hn::Sub(hn::Mul(hn::Mul(pc, z), z), hn::Mul(z, hn::Set(df, 0.5f))), hn::Set(df, 1.0f));
+}
+
+/// One CN(0, 1) draw per lane from the words a (radius) and b (angle): see the header comment.
+template <class DF, class VU, class V = hn::Vec<DF>>
+HWY_INLINE void ComplexNormal(DF df, VU a, VU b, V& re, V& im) {
+  const hn::RebindToUnsigned<DF> du;
+  const hn::RebindToSigned<DF> di;
+  const V u = hn::Mul(hn::Add(U32ToFloat(df, a), hn::Set(df, 0.5f)), hn::Set(df, 0x1p-32f));
+  const V radius = hn::Sqrt(hn::Sub(hn::Zero(df), LogUnit(df, u)));
+
+  const V t = hn::ConvertTo(df, hn::BitCast(di, hn::And(b, hn::Set(du, 0x1FFFFFFFu))));
+  const V phi = hn::Mul(hn::Add(t, hn::Set(df, 0.5f)), hn::Set(df, 0.785398163397448309616f * 0x1p-29f));
+  V s, c;
+  SinCosOctant(df, phi, s, c);
+  // Octant o = b >> 29 = 4 q2 + 2 q1 + reflect: the angle is q pi/2 + (reflect ? pi/2 - phi : phi), q = 2 q2 + q1.
+  const VU o = hn::ShiftRight<29>(b);
+  const auto swap = hn::RebindMask(df, hn::TestBit(hn::Xor(o, hn::ShiftRight<1>(o)), hn::Set(du, 1u)));
+  const V cs = hn::IfThenElse(swap, s, c), sn = hn::IfThenElse(swap, c, s);
+  const VU sign = hn::Set(du, 0x80000000u);
+  const VU cos_neg = hn::And(hn::ShiftLeft<30>(hn::Xor(o, hn::ShiftRight<1>(o))), sign);  // q = 1 or 2
+  const VU sin_neg = hn::And(hn::ShiftLeft<29>(o), sign);                                 // q = 2 or 3
+  re = hn::Mul(radius, hn::BitCast(df, hn::Xor(hn::BitCast(du, cs), cos_neg)));
+  im = hn::Mul(radius, hn::BitCast(df, hn::Xor(hn::BitCast(du, sn), sin_neg)));
+}
+
+}  // namespace mimo::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // MIMO_SIMD_RANDOM_INL_H_
