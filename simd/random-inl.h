@@ -80,6 +80,92 @@ HWY_INLINE void Philox(DU du, const PhiloxKeys& keys, V& c0, V& c1, V& c2, V& c3
   }
 }
 
+namespace detail {
+
+// One Philox round on a chain whose counter words sit in the low halves of 64-bit lanes: each multiplication
+// yields its whole 64-bit product in place, so hi is a shift and lo needs nothing (the garbage above bit 31 is
+// ignored by the next multiplications and dropped at the end).
+template <class DW, class VW = hn::Vec<DW>>
+HWY_INLINE void WideRound(DW dw, VW m0, VW m1, VW k0, VW k1, VW& c0, VW& c1, VW& c2, VW& c3) {
+  const hn::RepartitionToNarrow<DW> du;
+  const VW p0 = hn::MulEven(hn::BitCast(du, c0), hn::BitCast(du, m0));
+  const VW p1 = hn::MulEven(hn::BitCast(du, c2), hn::BitCast(du, m1));
+  c0 = hn::Xor(hn::Xor(hn::ShiftRight<32>(p1), c1), k0);
+  c1 = p1;
+  c2 = hn::Xor(hn::Xor(hn::ShiftRight<32>(p0), c3), k1);
+  c3 = p0;
+  (void)dw;
+}
+
+}  // namespace detail
+
+/// Philox4x32-10 of the counters (block_a, kind, lo, hi) and (block_b, kind, lo, hi), lo and hi per lane: the
+/// output words a0..a3 and b0..b3. Evaluated as four independent chains (two blocks, two halves of the lanes in
+/// 64-bit lanes) whose rounds interleave: one chain alone is a sequence of dependent multiplications.
+template <class DU, class V = hn::Vec<DU>>
+HWY_INLINE void PhiloxPair(DU du, const PhiloxKeys& keys, uint32_t kind, uint32_t block_a, uint32_t block_b, V lo,
+                           V hi, V& a0, V& a1, V& a2, V& a3, V& b0, V& b1, V& b2, V& b3) {
+#if HWY_TARGET == HWY_SCALAR
+  a0 = hn::Set(du, block_a), a1 = hn::Set(du, kind), a2 = lo, a3 = hi;
+  b0 = hn::Set(du, block_b), b1 = a1, b2 = lo, b3 = hi;
+  Philox(du, keys, a0, a1, a2, a3);
+  Philox(du, keys, b0, b1, b2, b3);
+#else
+  const hn::Half<DU> dh;
+  const hn::RepartitionToWide<DU> dw;
+  using VW = hn::Vec<decltype(dw)>;
+  const VW lo_l = hn::PromoteTo(dw, hn::LowerHalf(dh, lo)), lo_u = hn::PromoteTo(dw, hn::UpperHalf(dh, lo));
+  const VW hi_l = hn::PromoteTo(dw, hn::LowerHalf(dh, hi)), hi_u = hn::PromoteTo(dw, hn::UpperHalf(dh, hi));
+  const VW ba = hn::Set(dw, block_a), bb = hn::Set(dw, block_b), k = hn::Set(dw, kind);
+  VW al0 = ba, al1 = k, al2 = lo_l, al3 = hi_l, au0 = ba, au1 = k, au2 = lo_u, au3 = hi_u;
+  VW bl0 = bb, bl1 = k, bl2 = lo_l, bl3 = hi_l, bu0 = bb, bu1 = k, bu2 = lo_u, bu3 = hi_u;
+  const VW m0 = hn::Set(dw, kPhiloxM0), m1 = hn::Set(dw, kPhiloxM1);
+  for (int r = 0; r < kPhiloxRounds; ++r) {
+    const VW k0 = hn::Set(dw, keys.rk[2 * r]), k1 = hn::Set(dw, keys.rk[2 * r + 1]);
+    detail::WideRound(dw, m0, m1, k0, k1, al0, al1, al2, al3);
+    detail::WideRound(dw, m0, m1, k0, k1, au0, au1, au2, au3);
+    detail::WideRound(dw, m0, m1, k0, k1, bl0, bl1, bl2, bl3);
+    detail::WideRound(dw, m0, m1, k0, k1, bu0, bu1, bu2, bu3);
+  }
+  // The low halves of the 64-bit lanes, lower half of the lanes first.
+  a0 = hn::ConcatEven(du, hn::BitCast(du, au0), hn::BitCast(du, al0));
+  a1 = hn::ConcatEven(du, hn::BitCast(du, au1), hn::BitCast(du, al1));
+  a2 = hn::ConcatEven(du, hn::BitCast(du, au2), hn::BitCast(du, al2));
+  a3 = hn::ConcatEven(du, hn::BitCast(du, au3), hn::BitCast(du, al3));
+  b0 = hn::ConcatEven(du, hn::BitCast(du, bu0), hn::BitCast(du, bl0));
+  b1 = hn::ConcatEven(du, hn::BitCast(du, bu1), hn::BitCast(du, bl1));
+  b2 = hn::ConcatEven(du, hn::BitCast(du, bu2), hn::BitCast(du, bl2));
+  b3 = hn::ConcatEven(du, hn::BitCast(du, bu3), hn::BitCast(du, bl3));
+#endif
+}
+
+/// Philox4x32-10 of the counters (block, kind, lo, hi): PhiloxPair for one block (two chains, the lane halves).
+template <class DU, class V = hn::Vec<DU>>
+HWY_INLINE void PhiloxOne(DU du, const PhiloxKeys& keys, uint32_t kind, uint32_t block, V lo, V hi, V& c0, V& c1,
+                          V& c2, V& c3) {
+#if HWY_TARGET == HWY_SCALAR
+  c0 = hn::Set(du, block), c1 = hn::Set(du, kind), c2 = lo, c3 = hi;
+  Philox(du, keys, c0, c1, c2, c3);
+#else
+  const hn::Half<DU> dh;
+  const hn::RepartitionToWide<DU> dw;
+  using VW = hn::Vec<decltype(dw)>;
+  const VW b = hn::Set(dw, block), k = hn::Set(dw, kind);
+  VW l0 = b, l1 = k, l2 = hn::PromoteTo(dw, hn::LowerHalf(dh, lo)), l3 = hn::PromoteTo(dw, hn::LowerHalf(dh, hi));
+  VW u0 = b, u1 = k, u2 = hn::PromoteTo(dw, hn::UpperHalf(dh, lo)), u3 = hn::PromoteTo(dw, hn::UpperHalf(dh, hi));
+  const VW m0 = hn::Set(dw, kPhiloxM0), m1 = hn::Set(dw, kPhiloxM1);
+  for (int r = 0; r < kPhiloxRounds; ++r) {
+    const VW k0 = hn::Set(dw, keys.rk[2 * r]), k1 = hn::Set(dw, keys.rk[2 * r + 1]);
+    detail::WideRound(dw, m0, m1, k0, k1, l0, l1, l2, l3);
+    detail::WideRound(dw, m0, m1, k0, k1, u0, u1, u2, u3);
+  }
+  c0 = hn::ConcatEven(du, hn::BitCast(du, u0), hn::BitCast(du, l0));
+  c1 = hn::ConcatEven(du, hn::BitCast(du, u1), hn::BitCast(du, l1));
+  c2 = hn::ConcatEven(du, hn::BitCast(du, u2), hn::BitCast(du, l2));
+  c3 = hn::ConcatEven(du, hn::BitCast(du, u3), hn::BitCast(du, l3));
+#endif
+}
+
 /// fl(a): the 32-bit unsigned lanes of a rounded to float32 (nearest even), exactly as a static_cast would.
 template <class DF, class VU>
 HWY_INLINE hn::Vec<DF> U32ToFloat(DF df, VU a) {
