@@ -85,7 +85,7 @@ HWY_INLINE void CopyColumn(D64 d64, const uint64_t* HWY_RESTRICT src, size_t str
     const auto idx = hn::Add(step, hn::Set(di64, static_cast<int64_t>(e * stride)));
     hn::StoreU(hn::GatherIndex(d64, src, idx), d64, reinterpret_cast<uint64_t*>(dst + e));
   }
-  for (; e < n; ++e) std::memcpy(dst + e, src + e * stride, sizeof(uint64_t));
+  for (; e < n; ++e) std::memcpy(static_cast<void*>(dst + e), src + e * stride, sizeof(uint64_t));
 }
 
 // y += h x (complex, per lane), as (hr xr - hm xm, hr xm + hm xr).
@@ -174,7 +174,7 @@ void GenerateSamples(const KernelJob& job) {
 
     // Bits: word w of the sample's bit string is word w mod 4 of block w / 4, stored at words[w].
     for (size_t j = 0; j < bit_blocks; j += 2) {
-      VU a0, a1, a2, a3, b0, b1, b2, b3;
+      VU a0, a1, a2, a3, b0 = hn::Zero(du), b1 = b0, b2 = b0, b3 = b0;
       const uint32_t block = static_cast<uint32_t>(j);
       if (j + 1 < bit_blocks)
         rnd::PhiloxPair(du, keys, kind_bits, block, block + 1, lo, hi, a0, a1, a2, a3, b0, b1, b2, b3);
@@ -215,7 +215,7 @@ void GenerateSamples(const KernelJob& job) {
     // Noise n = sqrt(N0) z, N0 as stored.
     const VF sigma = hn::Sqrt(hn::Load(df, n0.get()));
     for (size_t r = 0; r < nr; r += 4) {  // four antennas (two blocks) at a time
-      VU a0, a1, a2, a3, b0, b1, b2, b3;
+      VU a0, a1, a2, a3, b0 = hn::Zero(du), b1 = b0, b2 = b0, b3 = b0;
       const uint32_t block = static_cast<uint32_t>(r / 2);
       if (r + 2 < nr)
         rnd::PhiloxPair(du, keys, kind_noise, block, block + 1, lo, hi, a0, a1, a2, a3, b0, b1, b2, b3);
@@ -235,7 +235,7 @@ void GenerateSamples(const KernelJob& job) {
       for (size_t t = 0; t < nt; t += 4) {
         const size_t n = std::min<size_t>(4, nt - t);
         const uint32_t block = static_cast<uint32_t>(r * row_blocks + t / 2);
-        VU a0, a1, a2, a3, b0, b1, b2, b3;
+        VU a0, a1, a2, a3, b0 = hn::Zero(du), b1 = b0, b2 = b0, b3 = b0;
         if (n > 2)
           rnd::PhiloxPair(du, keys, kind_channel, block, block + 1, lo, hi, a0, a1, a2, a3, b0, b1, b2, b3);
         else
@@ -251,7 +251,7 @@ void GenerateSamples(const KernelJob& job) {
         if (n > 2) TakeEntry(df, job.fused, xs.get(), t + 2, h2r, h2m, acc_re, acc_im, hrow);
         if (n > 3) TakeEntry(df, job.fused, xs.get(), t + 3, h3r, h3m, acc_re, acc_im, hrow);
         if (csi) {
-          VU e0, e1, e2, e3, f0, f1, f2, f3;
+          VU e0, e1, e2, e3, f0 = hn::Zero(du), f1 = f0, f2 = f0, f3 = f0;
           if (n > 2)
             rnd::PhiloxPair(du, keys, kind_csi, block, block + 1, lo, hi, e0, e1, e2, e3, f0, f1, f2, f3);
           else
@@ -271,13 +271,11 @@ void GenerateSamples(const KernelJob& job) {
       // Rows r0..r of every lane's H (and H_est) into the row-major batch, once the chunk is full.
       if ((r + 1) % chunk_rows != 0 && r + 1 != nr) continue;
       const size_t r0 = r - r % chunk_rows, rows = r + 1 - r0;
-#ifndef EXP_NOCOPY
       for (size_t k = 0; k < lanes; ++k) {
         const size_t at = ((s0 + k) * nr + r0) * nt;
         CopyColumn(d64, zh.get() + pos[k], L, rows * nt, job.H + at);
         if (csi) CopyColumn(d64, ze.get() + pos[k], L, rows * nt, job.H_est + at);
       }
-#endif
     }
     for (size_t k = 0; k < lanes; ++k) {
       CopyColumn(d64, zx.get() + pos[k], L, nt, job.x + (s0 + k) * nt);
