@@ -1,8 +1,9 @@
 // Generation throughput in channel uses per second (bits, symbols, H, noise, y), as `mimo generate` does it
-// before HDF5 writing. Arguments: nt, nr, threads.
+// before HDF5 writing. Arguments: nt, nr, threads. The label names the SIMD instruction set the kernel ran on.
 #include <benchmark/benchmark.h>
 
 #include "channel/generator.hpp"
+#include "channel/generator_kernel.hpp"
 
 namespace {
 
@@ -25,7 +26,7 @@ void BM_Generate(benchmark::State& state) {
     first += batch;
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
-  state.SetLabel(std::to_string(n) + "x" + std::to_string(n) + " qam16 rayleigh");
+  state.SetLabel(std::to_string(n) + "x" + std::to_string(n) + " qam16 rayleigh " + mimo::generator_kernel_target());
 }
 
 }  // namespace

@@ -36,7 +36,6 @@ void Generator::generate(uint64_t first, size_t count, SampleBatch& out, int thr
   base.nt = c.nt;
   base.nr = c.nr;
   base.bits_per_symbol = m;
-  base.bits_per_dim = constellation_.bits_per_dimension();
   base.real_symbols = constellation_.is_real();
   base.levels = levels_.data();
   base.fused = model_->iid();

@@ -18,10 +18,9 @@ struct KernelJob {
   uint64_t seed = 0;
   StreamTag tag = StreamTag::generate;
   int nt = 0, nr = 0;
-  int bits_per_symbol = 0;
-  int bits_per_dim = 0;        // bits per PAM dimension; BPSK: 1, with a real symbol
-  bool real_symbols = false;   // BPSK: x = (level, 0)
-  const float* levels = nullptr;  // PAM amplitude by label (2^bits_per_dim entries), rounded to float
+  int bits_per_symbol = 0;        // m; a stream's even bits label the real PAM, its odd bits the imaginary one
+  bool real_symbols = false;      // BPSK: every bit labels the real PAM, x = (level, 0)
+  const float* levels = nullptr;  // PAM amplitude by label (2^(m/2) entries, BPSK 2), rounded to float
   /// true: H is the i.i.d. draw (Rayleigh) and the kernel writes the final H, y = Hx + n and H_est = H + E.
   /// false: it writes the draws G into H, n into y and E into H_est, for the generator to finish per sample.
   bool fused = true;
@@ -45,7 +44,7 @@ void run_generator_kernel(const KernelJob& job);
 /// kernel's formula, for the samples whose H the generator shapes after the kernel. n is read from y.
 void apply_channel(const std::complex<float>* H, const std::complex<float>* x, std::complex<float>* y, int nr, int nt);
 
-/// The Highway targets the kernel was compiled for that this CPU supports (HWY_* bits), best first... last.
+/// The Highway targets the kernel was compiled for that this CPU supports (HWY_* bits), best first.
 std::vector<int64_t> generator_kernel_targets();
 /// The name of the target run_generator_kernel uses now, e.g. "AVX3".
 std::string generator_kernel_target();

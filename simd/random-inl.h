@@ -9,13 +9,13 @@
 // -ffp-contract=off, or the compiler may fuse a Mul and an Add into an FMA on the targets that have one.
 //
 // The Gaussian transform, word a -> radius, word b -> angle:
-//   u = (fl(a) + 1/2) 2^-32 in [2^-33, 1]         fl(a): a rounded to float32 (to nearest even)
+//   u = (fl(a >> 1) + 1/2) 2^-31 in [2^-32, 1]    fl: rounded to float32 (to nearest even); 31 random bits
 //   |z|^2 = -ln u,  so |z|^2 ~ Exp(1) up to the grid of u: the exact inverse CDF of the radius
 //   phi = (fl(b mod 2^29) + 1/2) (pi/4) 2^-29 in (0, pi/4]; the top 3 bits of b pick the octant (reflection
 //   and quarter turns), so the angle is uniform on [0, 2 pi)
 //   z = |z| (cos, sin) of that angle
-// Truncation: u >= 2^-33 bounds |z|^2 <= 33 ln 2 = 22.87, i.e. each real part stays within 6.76 of its own
-// standard deviations (1/sqrt 2); the mass cut off is P(|z|^2 > 22.87) = 2^-33 = 1.2e-10. Near u = 1 float32 has
+// Truncation: u >= 2^-32 bounds |z|^2 <= 32 ln 2 = 22.18, i.e. each real part stays within 6.66 of its own
+// standard deviations (1/sqrt 2); the mass cut off is P(|z|^2 > 22.18) = 2^-32 = 2.3e-10. Near u = 1 float32 has
 // steps of 2^-24, so |z| takes no values in (0, 1.7e-4) (probability 3e-8).
 //
 // Include after hwy/highway.h (or from a file re-included by hwy/foreach_target.h).
@@ -166,17 +166,6 @@ HWY_INLINE void PhiloxOne(DU du, const PhiloxKeys& keys, uint32_t kind, uint32_t
 #endif
 }
 
-/// fl(a): the 32-bit unsigned lanes of a rounded to float32 (nearest even), exactly as a static_cast would.
-template <class DF, class VU>
-HWY_INLINE hn::Vec<DF> U32ToFloat(DF df, VU a) {
-  const hn::RebindToUnsigned<DF> du;
-  const hn::RebindToSigned<DF> di;
-  // Both halves convert exactly; the one rounding is in the addition.
-  const auto hi = hn::ConvertTo(df, hn::BitCast(di, hn::ShiftRight<16>(a)));
-  const auto lo = hn::ConvertTo(df, hn::BitCast(di, hn::And(a, hn::Set(du, 0xFFFFu))));
-  return hn::Add(hn::Mul(hi, hn::Set(df, 65536.0f)), lo);
-}
-
 /// ln x for normal x in (0, 1], Cephes' logf: x = m 2^e with m in [sqrt(1/2), sqrt 2), a degree-9 polynomial
 /// in m - 1 and ln 2 split in two parts. Within 2 ulp of ln x.
 template <class DF, class V = hn::Vec<DF>>
@@ -228,7 +217,8 @@ template <class DF, class VU, class V = hn::Vec<DF>>
 HWY_INLINE void ComplexNormal(DF df, VU a, VU b, V& re, V& im) {
   const hn::RebindToUnsigned<DF> du;
   const hn::RebindToSigned<DF> di;
-  const V u = hn::Mul(hn::Add(U32ToFloat(df, a), hn::Set(df, 0.5f)), hn::Set(df, 0x1p-32f));
+  const V top = hn::ConvertTo(df, hn::BitCast(di, hn::ShiftRight<1>(a)));  // exact rounding of a / 2
+  const V u = hn::Mul(hn::Add(top, hn::Set(df, 0.5f)), hn::Set(df, 0x1p-31f));
   const V radius = hn::Sqrt(hn::Sub(hn::Zero(df), LogUnit(df, u)));
 
   const V t = hn::ConvertTo(df, hn::BitCast(di, hn::And(b, hn::Set(du, 0x1FFFFFFFu))));

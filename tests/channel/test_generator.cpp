@@ -263,11 +263,20 @@ GeneratorConfig rich_config(uint64_t seed = 42) {
   return c;
 }
 
-TEST(Generator, BitIdenticalForAnyThreadCount) {
+// Every path of the generator: the fused SIMD kernel (Rayleigh, with and without CSI error, odd sizes, BPSK),
+// and the shaped models (Kronecker with a range schedule and CSI error, Rician).
+std::vector<GeneratorConfig> path_configs() {
   auto rician = config(2, 2, Modulation::qpsk, "0,5,10", SnrUnit::snr, 9);
   rician.channel.model = "rician";
   rician.channel.k_factor = 2.0;
-  for (const auto& cfg : {rich_config(), rician}) {
+  auto rayleigh = config(5, 3, Modulation::qam64, "2,4", SnrUnit::esn0, 10);
+  rayleigh.channel.csi_error_var = 0.1;
+  return {rich_config(), rician, rayleigh, config(8, 8, Modulation::qam16, "0:2:20", SnrUnit::snr, 11),
+          config(1, 3, Modulation::bpsk, "5", SnrUnit::ebn0, 12)};
+}
+
+TEST(Generator, BitIdenticalForAnyThreadCount) {
+  for (const auto& cfg : path_configs()) {
     Generator g(cfg);
     SampleBatch ref;
     g.generate(0, 1000, ref, 1);
@@ -284,16 +293,23 @@ TEST(Generator, BitIdenticalForAnyThreadCount) {
 }
 
 TEST(Generator, ChunksEqualSlicesOfALargerBatch) {
+  // Chunk boundaries at every offset against the SIMD width (1 to 16 samples per vector).
+  struct Chunk { uint64_t first; size_t count; int threads; };
+  for (const auto& cfg : path_configs()) {
+    Generator g(cfg);
+    SampleBatch big;
+    g.generate(0, 1000, big, 2);
+    for (const auto& c : {Chunk{0, 1, 1}, Chunk{137, 300, 3}, Chunk{999, 1, 2}, Chunk{500, 500, 7}, Chunk{1, 998, 1},
+                          Chunk{3, 17, 2}, Chunk{15, 33, 3}, Chunk{7, 9, 1}}) {
+      SampleBatch part;
+      g.generate(c.first, c.count, part, c.threads);
+      expect_identical(slice(big, c.first, c.count), part,
+                       cfg.channel.model + " first=" + std::to_string(c.first) + " count=" + std::to_string(c.count));
+    }
+  }
   Generator g(rich_config());
   SampleBatch big;
   g.generate(0, 1000, big, 2);
-  struct Chunk { uint64_t first; size_t count; int threads; };
-  for (const auto& c : {Chunk{0, 1, 1}, Chunk{137, 300, 3}, Chunk{999, 1, 2}, Chunk{500, 500, 7}, Chunk{1, 998, 1}}) {
-    SampleBatch part;
-    g.generate(c.first, c.count, part, c.threads);
-    expect_identical(slice(big, c.first, c.count), part,
-                     "first=" + std::to_string(c.first) + " count=" + std::to_string(c.count));
-  }
   // Concatenating consecutive chunks reproduces the whole batch.
   SampleBatch a, b;
   g.generate(0, 400, a, 2);
