@@ -10,7 +10,8 @@
 // make the draws bit-identical on every CPU and every Highway target (tested in tests/channel/).
 //
 // Rng (xoshiro256++ with a Marsaglia polar Gaussian) is a sequential stream for everything that does not need
-// random access: tests and tools. Up to version 0.1.0 the generator drew from it, one stream per sample.
+// random access: tests and tools. Before the counter-based generator, the generator drew from it, one stream per
+// sample (data sets from then hold other, statistically equivalent draws for the same seed).
 // Both are written out here rather than taken from <random>, whose distributions differ between libraries.
 #include <cmath>
 #include <complex>
@@ -99,7 +100,7 @@ enum class DrawKind : uint32_t { bits = 0, channel = 1, noise = 2, csi_error = 3
 ///   bits:      the sample's Nt m bits, bit q = bit q mod 32 (LSB first) of word (q / 32) mod 4 of block q / 128
 ///   channel:   entry (r, t) of the i.i.d. CN(0, 1) channel draw from words (2 (t mod 2), 2 (t mod 2) + 1) of
 ///              block r ceil(Nt / 2) + t / 2 (each row starts a block), by the transform of simd/random-inl.h
-///   noise:     the standard normal of receive antenna r, likewise from block r / 2
+///   noise:     the CN(0, 1) draw of receive antenna r (scaled by sqrt(N0)), likewise from block r / 2
 ///   csi_error: like channel, for the estimation error
 ///   scalars:   block 0, words 0-1: the uniform of a range SNR schedule; block 1: the two uniforms of a Rician
 ///              channel's angles (words 0-1, 2-3); each uniform has 53 bits, see uniform53
