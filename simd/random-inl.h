@@ -97,6 +97,24 @@ HWY_INLINE void WideRound(DW dw, VW m0, VW m1, VW k0, VW k1, VW& c0, VW& c1, VW&
   (void)dw;
 }
 
+#if HWY_TARGET != HWY_SCALAR
+// The 32-bit lanes of v zero-extended to 64-bit lanes: the lower and the upper half of the lanes.
+template <class DU, class V = hn::Vec<DU>, class VW = hn::Vec<hn::RepartitionToWide<DU>>>
+HWY_INLINE void Widen(DU du, V v, VW& lower, VW& upper) {
+  const hn::Half<DU> dh;
+  const hn::RepartitionToWide<DU> dw;
+  lower = hn::PromoteTo(dw, hn::LowerHalf(dh, v));
+  upper = hn::PromoteTo(dw, hn::UpperHalf(dh, v));
+  (void)du;
+}
+
+// The inverse of Widen, keeping the low 32 bits of every 64-bit lane.
+template <class DU, class VW>
+HWY_INLINE hn::Vec<DU> Narrow(DU du, VW lower, VW upper) {
+  return hn::ConcatEven(du, hn::BitCast(du, upper), hn::BitCast(du, lower));
+}
+#endif
+
 }  // namespace detail
 
 /// Philox4x32-10 of the counters (block_a, kind, lo, hi) and (block_b, kind, lo, hi), lo and hi per lane: the
@@ -111,11 +129,11 @@ HWY_INLINE void PhiloxPair(DU du, const PhiloxKeys& keys, uint32_t kind, uint32_
   Philox(du, keys, a0, a1, a2, a3);
   Philox(du, keys, b0, b1, b2, b3);
 #else
-  const hn::Half<DU> dh;
   const hn::RepartitionToWide<DU> dw;
   using VW = hn::Vec<decltype(dw)>;
-  const VW lo_l = hn::PromoteTo(dw, hn::LowerHalf(dh, lo)), lo_u = hn::PromoteTo(dw, hn::UpperHalf(dh, lo));
-  const VW hi_l = hn::PromoteTo(dw, hn::LowerHalf(dh, hi)), hi_u = hn::PromoteTo(dw, hn::UpperHalf(dh, hi));
+  VW lo_l, lo_u, hi_l, hi_u;
+  detail::Widen(du, lo, lo_l, lo_u);
+  detail::Widen(du, hi, hi_l, hi_u);
   const VW ba = hn::Set(dw, block_a), bb = hn::Set(dw, block_b), k = hn::Set(dw, kind);
   VW al0 = ba, al1 = k, al2 = lo_l, al3 = hi_l, au0 = ba, au1 = k, au2 = lo_u, au3 = hi_u;
   VW bl0 = bb, bl1 = k, bl2 = lo_l, bl3 = hi_l, bu0 = bb, bu1 = k, bu2 = lo_u, bu3 = hi_u;
@@ -127,15 +145,10 @@ HWY_INLINE void PhiloxPair(DU du, const PhiloxKeys& keys, uint32_t kind, uint32_
     detail::WideRound(dw, m0, m1, k0, k1, bl0, bl1, bl2, bl3);
     detail::WideRound(dw, m0, m1, k0, k1, bu0, bu1, bu2, bu3);
   }
-  // The low halves of the 64-bit lanes, lower half of the lanes first.
-  a0 = hn::ConcatEven(du, hn::BitCast(du, au0), hn::BitCast(du, al0));
-  a1 = hn::ConcatEven(du, hn::BitCast(du, au1), hn::BitCast(du, al1));
-  a2 = hn::ConcatEven(du, hn::BitCast(du, au2), hn::BitCast(du, al2));
-  a3 = hn::ConcatEven(du, hn::BitCast(du, au3), hn::BitCast(du, al3));
-  b0 = hn::ConcatEven(du, hn::BitCast(du, bu0), hn::BitCast(du, bl0));
-  b1 = hn::ConcatEven(du, hn::BitCast(du, bu1), hn::BitCast(du, bl1));
-  b2 = hn::ConcatEven(du, hn::BitCast(du, bu2), hn::BitCast(du, bl2));
-  b3 = hn::ConcatEven(du, hn::BitCast(du, bu3), hn::BitCast(du, bl3));
+  a0 = detail::Narrow(du, al0, au0), a1 = detail::Narrow(du, al1, au1);
+  a2 = detail::Narrow(du, al2, au2), a3 = detail::Narrow(du, al3, au3);
+  b0 = detail::Narrow(du, bl0, bu0), b1 = detail::Narrow(du, bl1, bu1);
+  b2 = detail::Narrow(du, bl2, bu2), b3 = detail::Narrow(du, bl3, bu3);
 #endif
 }
 
@@ -147,22 +160,20 @@ HWY_INLINE void PhiloxOne(DU du, const PhiloxKeys& keys, uint32_t kind, uint32_t
   c0 = hn::Set(du, block), c1 = hn::Set(du, kind), c2 = lo, c3 = hi;
   Philox(du, keys, c0, c1, c2, c3);
 #else
-  const hn::Half<DU> dh;
   const hn::RepartitionToWide<DU> dw;
   using VW = hn::Vec<decltype(dw)>;
-  const VW b = hn::Set(dw, block), k = hn::Set(dw, kind);
-  VW l0 = b, l1 = k, l2 = hn::PromoteTo(dw, hn::LowerHalf(dh, lo)), l3 = hn::PromoteTo(dw, hn::LowerHalf(dh, hi));
-  VW u0 = b, u1 = k, u2 = hn::PromoteTo(dw, hn::UpperHalf(dh, lo)), u3 = hn::PromoteTo(dw, hn::UpperHalf(dh, hi));
+  VW l0 = hn::Set(dw, block), l1 = hn::Set(dw, kind), l2, l3;
+  VW u0 = l0, u1 = l1, u2, u3;
+  detail::Widen(du, lo, l2, u2);
+  detail::Widen(du, hi, l3, u3);
   const VW m0 = hn::Set(dw, kPhiloxM0), m1 = hn::Set(dw, kPhiloxM1);
   for (int r = 0; r < kPhiloxRounds; ++r) {
     const VW k0 = hn::Set(dw, keys.rk[2 * r]), k1 = hn::Set(dw, keys.rk[2 * r + 1]);
     detail::WideRound(dw, m0, m1, k0, k1, l0, l1, l2, l3);
     detail::WideRound(dw, m0, m1, k0, k1, u0, u1, u2, u3);
   }
-  c0 = hn::ConcatEven(du, hn::BitCast(du, u0), hn::BitCast(du, l0));
-  c1 = hn::ConcatEven(du, hn::BitCast(du, u1), hn::BitCast(du, l1));
-  c2 = hn::ConcatEven(du, hn::BitCast(du, u2), hn::BitCast(du, l2));
-  c3 = hn::ConcatEven(du, hn::BitCast(du, u3), hn::BitCast(du, l3));
+  c0 = detail::Narrow(du, l0, u0), c1 = detail::Narrow(du, l1, u1);
+  c2 = detail::Narrow(du, l2, u2), c3 = detail::Narrow(du, l3, u3);
 #endif
 }
 

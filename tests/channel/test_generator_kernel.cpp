@@ -33,7 +33,6 @@ using mimo::Modulation;
 using mimo::SampleBatch;
 using mimo::SnrSchedule;
 using mimo::SnrUnit;
-using mimo::StreamTag;
 using mimo::test::kSigmas;
 
 // ---- The reference: one sample at a time, nothing shared with the library but the configuration types. ----
