@@ -50,8 +50,8 @@ const char* KernelTargetName() { return hwy::TargetName(HWY_TARGET); }
 template <class DF>
 HWY_INLINE void StoreComplex(DF df, hn::Vec<DF> re, hn::Vec<DF> im, uint64_t* HWY_RESTRICT dst) {
   const hn::RebindToUnsigned<DF> du;
-#if HWY_TARGET == HWY_SCALAR
   (void)df;
+#if HWY_TARGET == HWY_SCALAR
   dst[0] = hn::GetLane(hn::BitCast(du, re)) | static_cast<uint64_t>(hn::GetLane(hn::BitCast(du, im))) << 32;
 #else
   const hn::RepartitionToWide<decltype(du)> dw;
