@@ -181,16 +181,14 @@ HWY_INLINE void PhiloxOne(DU du, const PhiloxKeys& keys, uint32_t kind, uint32_t
 /// in m - 1 and ln 2 split in two parts. Within 2 ulp of ln x.
 template <class DF, class V = hn::Vec<DF>>
 HWY_INLINE V LogUnit(DF df, V x) {
-  const hn::RebindToUnsigned<DF> du;
   const hn::RebindToSigned<DF> di;
-  const auto bits = hn::BitCast(du, x);
-  // frexp: x = m 2^e, m in [1/2, 1)
-  auto e = hn::Sub(hn::BitCast(di, hn::ShiftRight<23>(bits)), hn::Set(di, 126));
-  const V m = hn::BitCast(df, hn::Or(hn::And(bits, hn::Set(du, 0x007FFFFFu)), hn::Set(du, 0x3F000000u)));
-  const auto below = hn::Lt(m, hn::Set(df, 0.707106781186547524f));
-  e = hn::IfThenElse(hn::RebindMask(di, below), hn::Sub(e, hn::Set(di, 1)), e);
-  // Both branches are exact: m + m and 2m - 1, m - 1 (Sterbenz).
-  const V f = hn::IfThenElse(below, hn::Sub(hn::Add(m, m), hn::Set(df, 1.0f)), hn::Sub(m, hn::Set(df, 1.0f)));
+  // x = m 2^e with m in [sqrt(1/2), sqrt 2) read off the bits: subtracting the bits of sqrt(1/2) (0x3F3504F3)
+  // carries into the exponent exactly when the mantissa is at least sqrt(1/2)'s. The same e and m as Cephes'
+  // frexp and compare (m < sqrt(1/2): 2m, e - 1), without the compare; f = m - 1 is exact (Sterbenz).
+  const auto bits = hn::BitCast(di, x);
+  const auto e = hn::ShiftRight<23>(hn::Sub(bits, hn::Set(di, 0x3F3504F3)));  // arithmetic shift
+  const V m = hn::BitCast(df, hn::Sub(bits, hn::ShiftLeft<23>(e)));
+  const V f = hn::Sub(m, hn::Set(df, 1.0f));
   const V ef = hn::ConvertTo(df, e);
   const V z = hn::Mul(f, f);
   V p = hn::Set(df, 7.0376836292e-2f);
