@@ -1,8 +1,9 @@
 // The generator's SIMD kernel, compiled once per Highway target (hwy/foreach_target.h re-includes this file)
-// and dispatched at run time. Lanes are samples: each vector holds the same draw of L consecutive samples, kept
-// as structure of arrays (real and imaginary parts apart) in small aligned buffers, and transposed into the
-// SampleBatch's row-major layout once per row. This file is compiled with -ffp-contract=off (channel/CMakeLists.txt):
-// every Mul and Add stays a correctly rounded operation of its own, so all targets give the same bits.
+// and dispatched at run time. Lanes are samples: each vector holds the same draw of L consecutive samples
+// (structure of arrays, real and imaginary parts apart), so y = Hx + n is L independent sums. Complex results are
+// zipped into (re, im) pairs in small aligned buffers and gathered into each sample's row-major slot of the
+// SampleBatch a few rows at a time. This file is compiled with -ffp-contract=off (channel/CMakeLists.txt): every
+// Mul and Add stays a correctly rounded operation of its own, so all targets give the same bits.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "channel/generator_kernel.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -154,7 +155,7 @@ void GenerateSamples(const KernelJob& job) {
   auto ns = hwy::AllocateAligned<float>(2 * nr * L);  // n
   auto zx = hwy::AllocateAligned<uint64_t>(nt * L), zy = hwy::AllocateAligned<uint64_t>(nr * L);
   // Rows of H (and H_est) are copied out a few at a time, about 8 KiB, so the vector stores have left the store
-  // buffer before their lanes are read back one by one (a read of part of a pending store stalls).
+  // buffer before the gathers read their lanes back (a load from part of a pending store stalls).
   const size_t chunk_rows = std::min(nr, std::max<size_t>(1, 1024 / (nt * L)));
   auto zh = hwy::AllocateAligned<uint64_t>(chunk_rows * nt * L), ze = hwy::AllocateAligned<uint64_t>(chunk_rows * nt * L);
   auto index_lo = hwy::AllocateAligned<uint32_t>(L), index_hi = hwy::AllocateAligned<uint32_t>(L);
