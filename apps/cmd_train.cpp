@@ -1,5 +1,6 @@
 // mimo train: trains the transformer detector on online-generated batches (or an HDF5 set) and writes a model
-// file that `mimo evaluate --detectors transformer:model.pt` uses as it is.
+// file that `mimo evaluate --detectors transformer:model.pt` uses as it is. The flags are read here; the training
+// itself is the transformer plugin's (apps/transformer_plugin.hpp).
 #include <algorithm>
 #include <cstdio>
 #if defined(__GLIBC__)
@@ -10,6 +11,7 @@
 #include "apps/commands.hpp"
 #include "apps/outputs.hpp"
 #include "apps/terminal.hpp"
+#include "apps/transformer_plugin.hpp"
 #include "datasets/reader.hpp"
 #include "transformer/train.hpp"
 
@@ -24,6 +26,8 @@ struct TrainFlags {
 };
 
 int run_train(TrainFlags& f) {
+  // Before anything else: without the plugin no other check matters.
+  const tf::PluginApi& plugin = transformer_plugin();
   auto& c = f.config;
   check_outputs({{"--out", c.out}, {"the training log", tf::training_log_path(c.out)}}, {{"--data", c.data}});
   // Training draws SNRs uniformly: "--snr-db LO:HI" is read as that range (a grid is used by its ends).
@@ -61,7 +65,7 @@ int run_train(TrainFlags& f) {
   };
   int64_t steps = 0;
   try {
-    steps = tf::train(c, hooks);
+    steps = plugin.train(c, hooks);
   } catch (...) {
     bar.finish();  // the error goes on a line of its own, not after the bar
     throw;

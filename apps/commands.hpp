@@ -40,9 +40,7 @@ void add_inspect_command(CLI::App& app, Registry& registry);
 void add_evaluate_command(CLI::App& app, Registry& registry);
 void add_detect_command(CLI::App& app, Registry& registry);
 void add_plot_command(CLI::App& app, Registry& registry);
-#ifdef MIMO_WITH_TORCH
 void add_train_command(CLI::App& app, Registry& registry);
-#endif
 
 inline void add_all_commands(CLI::App& app, Registry& registry) {
   add_generate_command(app, registry);
@@ -50,9 +48,7 @@ inline void add_all_commands(CLI::App& app, Registry& registry) {
   add_evaluate_command(app, registry);
   add_detect_command(app, registry);
   add_plot_command(app, registry);
-#ifdef MIMO_WITH_TORCH
   add_train_command(app, registry);
-#endif
 }
 
 }  // namespace mimo::cli

@@ -6,11 +6,8 @@
 #include <string>
 
 #include "apps/commands.hpp"
+#include "apps/transformer_plugin.hpp"
 #include "datasets/schema.hpp"
-#ifdef MIMO_WITH_TORCH
-#include "transformer/errors.hpp"
-#include "transformer/transformer_detector.hpp"
-#endif
 
 std::string& mimo::cli::command_line() {
   static std::string line;
@@ -19,9 +16,7 @@ std::string& mimo::cli::command_line() {
 
 int main(int argc, char** argv) {
   for (int k = 0; k < argc; ++k) mimo::cli::command_line() += (k ? " " : "") + std::string(k ? argv[k] : "mimo");
-#ifdef MIMO_WITH_TORCH
-  mimo::tf::register_transformer_detector();
-#endif
+  mimo::cli::register_transformer_detector();
   CLI::App app{"mimo: MIMO detection research toolkit (data sets, detectors, BER curves)"};
   app.set_version_flag("--version", std::string(mimo::kToolVersion));
   app.require_subcommand(1);
@@ -40,12 +35,8 @@ int main(int argc, char** argv) {
   try {
     rc = registry.run_selected();
   } catch (const std::exception& e) {
-#ifdef MIMO_WITH_TORCH
     // A LibTorch error's what() ends in a backtrace: one line here too.
-    std::string message = mimo::tf::error_line(e);
-#else
-    std::string message = e.what();
-#endif
+    std::string message = mimo::cli::error_line(e);
     // Messages quote text from files and flags: a newline or escape there must not break the one line.
     for (char& c : message)
       if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';

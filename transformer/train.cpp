@@ -22,11 +22,6 @@
 
 namespace mimo::tf {
 
-std::string training_log_path(const std::string& model_path) {
-  auto p = std::filesystem::path(model_path);
-  return (p.parent_path() / (p.stem().string() + ".train.csv")).string();
-}
-
 namespace {
 
 // Validation set: fixed channel uses at a few SNRs, with MMSE's SER on them as the reference.

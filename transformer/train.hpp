@@ -2,6 +2,7 @@
 // Training of the transformer detector: Adam with linear warm-up and cosine decay, gradient clipping, online
 // batches (or an HDF5 data set), a validation SER beside MMSE's logged to CSV, and atomic checkpoints that
 // --resume continues exactly (each batch is seeded from (seed, step)).
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -44,7 +45,11 @@ struct TrainHooks {
 /// Trains and writes the model; returns the number of steps done. Throws std::invalid_argument on bad config.
 int64_t train(const TrainConfig& config, const TrainHooks& hooks);
 
-/// The training log path for a model path: "model.pt" -> "model.train.csv".
-std::string training_log_path(const std::string& model_path);
+/// The training log path for a model path: "model.pt" -> "model.train.csv". Inline: `mimo train` checks it
+/// before the plugin that trains is loaded.
+inline std::string training_log_path(const std::string& model_path) {
+  const auto p = std::filesystem::path(model_path);
+  return (p.parent_path() / (p.stem().string() + ".train.csv")).string();
+}
 
 }  // namespace mimo::tf

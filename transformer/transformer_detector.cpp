@@ -142,6 +142,4 @@ std::unique_ptr<Detector> make_transformer_detector(const DetectorOptions& optio
   return std::make_unique<TransformerDetector>(std::move(model), path, device, batch, beam, clip);
 }
 
-void register_transformer_detector() { register_detector("transformer", make_transformer_detector); }
-
 }  // namespace mimo::tf

@@ -10,9 +10,6 @@
 
 namespace mimo::tf {
 
-/// Registers "transformer" in the detector registry (called once by the CLI).
-void register_transformer_detector();
-
 /// Loads a model file as a detector for `modulation`; throws std::invalid_argument when the file is bad or
 /// trained for another modulation.
 std::unique_ptr<Detector> make_transformer_detector(const DetectorOptions& options, Modulation modulation);

@@ -139,6 +139,22 @@ TEST_F(Hardening, ErrorsStayOneLineWhateverTheFileHolds) {
   expect_one_line_error(run("inspect d.h5"), "newline in an attribute", "unknown modulation");
 }
 
+// Without the transformer plugin (MIMO_PLUGIN_DIR names a folder without it, and is then the only place looked
+// in), `train` and a `transformer:` detector are one line naming the build option, before anything is written;
+// a file there that is no plugin gives the loader's reason, in one line too.
+TEST_F(Hardening, MissingPluginIsOneLineNamingTheBuildOption) {
+  const auto plugins = dir_ / "plugins";
+  std::filesystem::create_directory(plugins);
+  const std::string env = "MIMO_PLUGIN_DIR='" + plugins.string() + "'";
+  const std::string train = "train --nt 2 --nr 2 --snr-db 5:10 --steps 1 --out m.pt";
+  const std::string evaluate = "evaluate --nt 2 --nr 2 --snr-db 10 --detectors mmse,transformer:m.pt --out r.csv";
+  expect_one_line_error(run(train, env), "train without plugin", "-DMIMO_WITH_TORCH=ON");
+  expect_one_line_error(run(evaluate, env), "transformer detector without plugin", "-DMIMO_WITH_TORCH=ON");
+  std::ofstream(plugins / MIMO_PLUGIN_FILE) << "not a shared library";
+  expect_one_line_error(run(train, env), "a plugin that is no library", "cannot load the transformer plugin");
+  EXPECT_EQ(leftovers(dir_, {"plugins"}), std::vector<std::string>{});
+}
+
 // With --data the channel is the data set's: a channel flag beside it was silently ignored.
 TEST_F(Hardening, ChannelFlagsBesideDataAreRefused) {
   ASSERT_EQ(run(std::string("generate ") + kSmall + " --out d.h5").status, 0);
