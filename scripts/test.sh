@@ -3,6 +3,7 @@
 #   --sanitize  the asan preset instead (build-asan: Clang, AddressSanitizer + UBSan, no LibTorch or CUDA): the
 #               torch-free libraries, `mimo` and their tests, plus the libFuzzer targets, each fuzzing for
 #               MIMO_FUZZ_SECONDS (default 60) and replaying its saved crash inputs. Any finding fails the run.
+#               Being built with -DMIMO_WITH_TORCH=OFF, it is also CI's test of mimo without the transformer plugin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-$(nproc)}
