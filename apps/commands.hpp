@@ -11,7 +11,7 @@
 #include "apps/flag_checks.hpp"
 
 namespace mimo {
-inline constexpr std::string_view kToolVersion = "0.1.0";
+inline constexpr std::string_view kToolVersion = "0.2.0";
 }
 
 namespace mimo::cli {
