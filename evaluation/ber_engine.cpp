@@ -1,6 +1,7 @@
 #include "evaluation/ber_engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <chrono>
 #include <cmath>
@@ -50,49 +51,72 @@ double llr_information(const uint8_t* bits, const float* llr, size_t count, int 
   return 1.0 - sum / (static_cast<double>(count) * std::log(2.0));
 }
 
+namespace {
+
+// Bits set in a label difference (at most 8 bits): a table, as std::popcount without -mpopcnt is a libgcc call.
+constexpr auto kBitsSet = [] {
+  std::array<uint8_t, 256> t{};
+  for (int v = 0; v < 256; ++v) t[v] = static_cast<uint8_t>(std::popcount(static_cast<unsigned>(v)));
+  return t;
+}();
+
+}  // namespace
+
 void count_errors(const SampleBatch& batch, const Detection& det, PointResult& into, int threads) {
-  const size_t m = batch.m;
+  count_errors(batch, det, into, threads, 0, batch.n);
+}
+
+void count_errors(const SampleBatch& batch, const Detection& det, PointResult& into, int threads, size_t begin,
+                  size_t end) {
+  const size_t m = batch.m, nt = batch.nt;
   const uint32_t label_mask = (1u << m) - 1;
   uint64_t bit_errors = 0, symbol_errors = 0;
   double squares = 0;  // of the per-use bit error counts, for the interval's design effect
-  const uint8_t* truth = batch.bits.data();
-  for (size_t i = 0; i < batch.n; ++i) {
+  const uint8_t* truth = batch.bits.data() + begin * nt * m;
+  for (size_t i = begin; i < end; ++i) {
     uint64_t use_errors = 0;
-    for (size_t k = i * batch.nt; k < (i + 1) * batch.nt; ++k, truth += m) {
+    for (size_t k = i * nt; k < (i + 1) * nt; ++k, truth += m) {
       // The true label as a symbol index (b(0) is the MSB): its XOR with the decided index marks the wrong bits.
       uint32_t label = 0;
       for (size_t j = 0; j < m; ++j) label = (label << 1) | truth[j];
       const uint32_t wrong = (static_cast<uint32_t>(det.symbols[k]) ^ label) & label_mask;
-      use_errors += static_cast<uint64_t>(std::popcount(wrong));
+      use_errors += kBitsSet[wrong];
       symbol_errors += wrong != 0;
     }
     bit_errors += use_errors;
     squares += static_cast<double>(use_errors) * static_cast<double>(use_errors);
   }
-  into.uses += batch.n;
+  const size_t uses = end - begin;
+  into.uses += uses;
   into.bit_errors_sq += squares;
-  into.bits += batch.n * batch.nt * m;
+  into.bits += uses * nt * m;
   into.bit_errors += bit_errors;
-  into.symbols += batch.n * batch.nt;
+  into.symbols += uses * nt;
   into.symbol_errors += symbol_errors;
   if (!det.llr.empty()) {
-    into.llr_info_sum += llr_information(batch.bits.data(), det.llr.data(), det.llr.size(), threads) *
-                         static_cast<double>(det.llr.size());
-    into.llr_bits += det.llr.size();
+    const size_t first = begin * nt * m, count = uses * nt * m;
+    into.llr_info_sum +=
+        llr_information(batch.bits.data() + first, det.llr.data() + first, count, threads) * static_cast<double>(count);
+    into.llr_bits += count;
   }
 }
 
 namespace {
 
-// Runs every detector on one batch and adds its counts and time.
+// Runs every detector on one batch, adding its time; detections[d] holds detector d's result.
 void run_detectors(const SampleBatch& batch, const std::vector<const Detector*>& detectors, int threads,
-                   Detection& scratch, std::vector<PointResult>& results) {
+                   std::vector<Detection>& detections, std::vector<PointResult>& results) {
+  detections.resize(detectors.size());
   for (size_t d = 0; d < detectors.size(); ++d) {
     const auto t0 = std::chrono::steady_clock::now();
-    detectors[d]->detect(batch, scratch, threads);
+    detectors[d]->detect(batch, detections[d], threads);
     results[d].seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    count_errors(batch, scratch, results[d], threads);
   }
+}
+
+void count_all(const SampleBatch& batch, const std::vector<Detection>& detections, int threads, size_t begin,
+               size_t end, std::vector<PointResult>& results) {
+  for (size_t d = 0; d < detections.size(); ++d) count_errors(batch, detections[d], results[d], threads, begin, end);
 }
 
 std::vector<PointResult> fresh_results(const std::vector<const Detector*>& detectors, const SnrPoint& snr) {
@@ -118,7 +142,7 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
 
   std::vector<PointResult> all;
   SampleBatch batch;
-  Detection det;
+  std::vector<Detection> detections;
   const auto& grid = channel.snr.values();
   for (size_t p = 0; p < grid.size(); ++p) {
     GeneratorConfig point_cfg = channel;
@@ -132,8 +156,14 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
     const Generator gen(point_cfg);
     auto results = fresh_results(detectors, snr_point(grid[p], channel.snr_unit, channel.channel.nt, m));
 
+    // The stopping rule is checked after each chunk of a schedule that depends on the flags alone (64 channel
+    // uses, doubling up to max_batch: high-SNR points end quickly), so the counts are the same for any --threads.
+    // A batch holds as many chunks as give each thread about max_batch uses; chunks after the one that ends the
+    // point are generated and detected but not counted.
     uint64_t first = 0;
-    size_t size = std::max<size_t>(64, static_cast<size_t>(threads) * 16);
+    size_t chunk = std::min<size_t>(64, opt.max_batch);
+    const size_t batch_target = opt.max_batch * static_cast<size_t>(threads);
+    std::vector<size_t> chunks;
     bool stopped = false;
     auto done = [&] {
       if (results.front().bits >= opt.max_bits) return true;
@@ -141,16 +171,27 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
                          [&](const PointResult& r) { return r.bit_errors >= opt.min_errors; });
     };
     while (!done()) {
-      const uint64_t left_bits = opt.max_bits - results.front().bits;
-      const size_t count = static_cast<size_t>(std::min<uint64_t>(size, (left_bits + bits_per_use - 1) / bits_per_use));
+      const uint64_t left_uses = (opt.max_bits - results.front().bits + bits_per_use - 1) / bits_per_use;
+      chunks.clear();
+      size_t count = 0;
+      while (count < left_uses && (chunks.empty() || count + chunk <= batch_target)) {
+        chunks.push_back(static_cast<size_t>(std::min<uint64_t>(chunk, left_uses - count)));
+        count += chunks.back();
+        chunk = std::min(chunk * 2, opt.max_batch);
+      }
       gen.generate(first, count, batch, threads);
       first += count;
-      run_detectors(batch, detectors, threads, det, results);
+      run_detectors(batch, detectors, threads, detections, results);
+      size_t begin = 0;
+      for (size_t c : chunks) {
+        count_all(batch, detections, threads, begin, begin + c, results);
+        begin += c;
+        if (done()) break;
+      }
       if (opt.progress && !opt.progress(p, results)) {
         stopped = true;
         break;
       }
-      size = std::min(size * 2, opt.max_batch);  // small first batches: high-SNR points end quickly
     }
     if (stopped) break;
     all.insert(all.end(), results.begin(), results.end());
@@ -173,7 +214,7 @@ std::vector<PointResult> evaluate_dataset(const DatasetReader& data, const std::
   // Samples are grouped by their snr_db value; each group is one point, detected batch by batch.
   std::map<float, std::vector<PointResult>> points;
   SampleBatch group;
-  Detection det;
+  std::vector<Detection> detections;
   uint64_t processed = 0;
   bool stopped = false;
   SampleBatch b;
@@ -200,7 +241,8 @@ std::vector<PointResult> evaluate_dataset(const DatasetReader& data, const std::
         group.snr_db[g] = b.snr_db[k];
         group.noise_var[g] = b.noise_var[k];
       }
-      run_detectors(group, detectors, threads, det, it->second);
+      run_detectors(group, detectors, threads, detections, it->second);
+      count_all(group, detections, threads, 0, group.n, it->second);
     }
     processed += b.n;
     if (opt.progress && !opt.progress(processed, {})) stopped = true;

@@ -165,6 +165,24 @@ TEST(BerEngine, ReproducibleAndPointsIndependentOfGrid) {
     EXPECT_EQ(a[k].symbol_errors, b[k].symbol_errors);
   }
   EXPECT_GT(a[0].ber(), 2 * a[1].ber()) << "a higher BER at 0 dB than at 10 dB";
+  // The stopping rule's chunks do not depend on the thread count (more threads make longer batches of the same
+  // chunks): identical counts, LLR information included, where min-errors ends the point mid-batch.
+  const auto mmse = make_detector("mmse", Modulation::qam16);
+  opt.min_errors = 3000;
+  opt.threads = 1;
+  const auto one = simulate(config("0,10"), {mmse.get(), &diag}, opt);
+  for (int threads : {2, 5, 8}) {
+    opt.threads = threads;
+    const auto many = simulate(config("0,10"), {mmse.get(), &diag}, opt);
+    ASSERT_EQ(many.size(), one.size());
+    for (size_t k = 0; k < one.size(); ++k) {
+      EXPECT_LT(one[k].bits, opt.max_bits) << "min-errors must end the point";
+      EXPECT_EQ(many[k].bits, one[k].bits) << threads;
+      EXPECT_EQ(many[k].bit_errors, one[k].bit_errors) << threads;
+      EXPECT_EQ(many[k].bit_errors_sq, one[k].bit_errors_sq) << threads;
+      EXPECT_EQ(many[k].llr_info_sum, one[k].llr_info_sum) << threads;
+    }
+  }
   EXPECT_EQ(alone[0].bits, a[1].bits);
   EXPECT_EQ(alone[0].bit_errors, a[1].bit_errors);
 }
@@ -211,8 +229,8 @@ TEST(BerEngine, DatasetEvaluationCountsEverySampleByItsSnr) {
   // may be reported as if complete (they were written as finished rows before).
   size_t batches = 0, reported = 0;
   opt.progress = [&](size_t, const std::vector<PointResult>&) { return ++batches < 2; };
-  const auto stopped = evaluate_dataset(DatasetReader(path), {&diag}, opt,
-                                        [&](const std::vector<PointResult>&) { ++reported; });
+  const auto stopped =
+      evaluate_dataset(DatasetReader(path), {&diag}, opt, [&](const std::vector<PointResult>&) { ++reported; });
   EXPECT_EQ(batches, 2u);
   EXPECT_TRUE(stopped.empty());
   EXPECT_EQ(reported, 0u);
@@ -260,8 +278,8 @@ TEST(Results, CsvRoundTripAndBadFiles) {
     if (k >= 4) fields.push_back(std::stod(field));  // snr_db onwards
   ASSERT_EQ(fields.size(), 12u) << line;
   EXPECT_NEAR(fields[5], 4321.0 / 123456789.0, 1e-9 * fields[5]);  // ber, 9 significant digits
-  EXPECT_LT(fields[6], fields[5]);                       // ber_lo
-  EXPECT_GT(fields[7], fields[5]);                       // ber_hi
+  EXPECT_LT(fields[6], fields[5]);                                 // ber_lo
+  EXPECT_GT(fields[7], fields[5]);                                 // ber_hi
 
   // Files from before the llr_info column are still read.
   std::ofstream(dir / "v1.csv") << kResultsHeaderV1 << "\nzf,rayleigh,qpsk,4,8,10,4,1,100,7,0.07,0.03,0.1,50,5,0.1,2\n";
