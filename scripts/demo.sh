@@ -18,7 +18,8 @@ echo "== decisions and LLRs of three detectors on that data set (exact max-log L
 "$mimo" detect --data "$out/data.h5" --detectors mmse,ep,sphere:soft=1 --out "$out/detections.h5"
 
 models=""
-if "$mimo" --help | grep -q '^  train'; then
+# `train` is always listed; it runs where the transformer plugin was built (LibTorch found), beside mimo.
+if [ -f "$(dirname "$mimo")/libmimo_transformer_plugin.so" ]; then
   echo "== the transformer detector: 60 seconds of training on 4x4 QPSK (CPU)"
   "$mimo" train --nt 4 --nr 4 --mod qpsk --channel rayleigh --snr-db 8:20 --time-limit 60 --seed 1 \
     --validate-every 200 --out "$out/transformer.pt"
