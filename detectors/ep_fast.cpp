@@ -77,8 +77,9 @@ void EpFast::solve(const SampleBatch& b, size_t i, double s2) {
     double_.shape(n);
     if (precision_ == 32) single_.shape(n);
   }
-  if (nr != nr_) {
+  if (nr != nr_ || nt != gram_nt_) {  // its size depends on both
     nr_ = nr;
+    gram_nt_ = nt;
     gram_work_.reset(2 * nr * padded_size(nt));
   }
   const auto* H = (b.has_h_est() ? b.H_est.data() : b.H.data()) + i * nr * nt;

@@ -55,7 +55,7 @@ private:
   double beta_;
   int precision_;
   bool float64_ = false;
-  size_t n_ = 0, nr_ = 0;
+  size_t n_ = 0, nr_ = 0, gram_nt_ = 0;
   Space<float> single_;
   Space<double> double_;
   ep_kernels::AlignedArray<double> gram_work_;

@@ -84,6 +84,7 @@ void LinearDetectSimd(LinearKind kind, const Constellation& c, const SampleBatch
       cholesky(k);
       cholesky_solve(k);
       inverse_diagonal(k);
+      fold_condition(k, k.dinv, N);
       unbias(k, kind);
     }
     const size_t lanes = std::min(N, end - first);

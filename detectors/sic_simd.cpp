@@ -184,6 +184,7 @@ void SicDetectSimd(const Constellation& c, const SampleBatch& b, size_t begin, s
     full_matrix(k, s);
     cholesky(k);
     inverse(k, s);
+    fold_condition(k, s.Pr, (b.nt + 1) * N);
     const size_t lanes = std::min(N, end - first);
     cancel_successively(k, s, demap, first, lanes, out);
     append_unresolved(k, {k.zr, k.zi}, first, lanes, redo);

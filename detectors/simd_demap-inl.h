@@ -108,7 +108,9 @@ private:
         else
           d0 = hn::Min(d0, dist);
       }
-      const auto llr = hn::Min(hn::Max(hn::Mul(hn::Sub(d1, d0), scale), hn::Neg(clip)), clip);
+      // An estimate beyond ~1e19 squares to infinity on both sides: NaN, taken as 0 as pam_llr does.
+      const auto diff = hn::Sub(d1, d0);
+      const auto llr = hn::Min(hn::Max(hn::IfThenZeroElse(hn::IsNaN(diff), hn::Mul(diff, scale)), hn::Neg(clip)), clip);
       hn::Store(llr, d, tmp_.get());
       float* dst = out.llr.data() + offset + j * stride;
       for (size_t l = 0; l < lanes; ++l) dst[slot[l] * m_] = tmp_[l];

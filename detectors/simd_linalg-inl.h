@@ -35,14 +35,14 @@ using V = hn::Vec<D>;
 struct Block {
   size_t N, nr, nt;
   hwy::AlignedFreeUniquePtr<float[]> mem;
-  float *Hr, *Hi, *yr, *yi, *Lr, *Li, *zr, *zi, *wr, *wi, *dinv, *n0, *worst;
+  float *Hr, *Hi, *yr, *yi, *Lr, *Li, *zr, *zi, *wr, *wi, *dinv, *diag, *n0, *worst;
 
   Block(size_t lanes, size_t nr_, size_t nt_) : N(lanes), nr(nr_), nt(nt_) {
-    const size_t sizes[] = {nr * nt, nr * nt, nr, nr, nt * nt, nt * nt, nt, nt, nt, nt, nt, 1, 1};
+    const size_t sizes[] = {nr * nt, nr * nt, nr, nr, nt * nt, nt * nt, nt, nt, nt, nt, nt, nt, 1, 1};
     size_t total = 0;
     for (size_t s : sizes) total += s * N;
     mem = hwy::AllocateAligned<float>(total);
-    float** slots[] = {&Hr, &Hi, &yr, &yi, &Lr, &Li, &zr, &zi, &wr, &wi, &dinv, &n0, &worst};
+    float** slots[] = {&Hr, &Hi, &yr, &yi, &Lr, &Li, &zr, &zi, &wr, &wi, &dinv, &diag, &n0, &worst};
     float* p = mem.get();
     for (size_t k = 0; k < std::size(slots); ++k) {
       *slots[k] = p;
@@ -113,6 +113,7 @@ inline void cholesky(Block& k) {
   V worst = hn::Set(d, 1.0f);
   for (size_t j = 0; j < nt; ++j) {
     const V diag = hn::Load(d, k.at(k.Lr, j + j * nt));
+    hn::Store(diag, d, k.at(k.diag, j));
     for (size_t kk = 0; kk < j; ++kk) {
       const V cr = hn::Load(d, k.at(k.Lr, j + kk * nt)), ci = hn::Load(d, k.at(k.Li, j + kk * nt));  // L(j,kk)
       for (size_t i = j; i < nt; ++i) {
@@ -198,6 +199,21 @@ inline void inverse_diagonal(Block& k) {
     }
     hn::Store(acc, d, k.at(k.dinv, t));
   }
+}
+
+// Folds 1 / (G_tt [G^{-1}]_tt) into each lane's `worst` (inverse diagonal entry t at inv_diag + t * stride):
+// the pivots bound only leading submatrices, and rounding grows with the whole matrix's condition, which this
+// bounds (kappa <= nt^2 max_t G_tt [G^-1]_tt for the diagonally scaled G), larger systems included.
+inline void fold_condition(Block& k, const float* inv_diag, size_t stride) {
+  const D d;
+  V worst = hn::Load(d, k.worst);
+  // Scaled so that the one threshold kRedoPivotRatio applies to both measures.
+  const V scale = hn::Set(d, kRedoPivotRatio / kRedoConditionRatio);
+  for (size_t t = 0; t < k.nt; ++t) {
+    const V product = hn::Mul(hn::Load(d, k.at(k.diag, t)), hn::Load(d, inv_diag + t * stride));
+    worst = hn::Min(worst, hn::Div(scale, product));
+  }
+  hn::Store(worst, d, k.worst);
 }
 
 // Appends to `redo` the lanes float32 cannot be trusted with: an ill-conditioned Gram matrix (a pivot below

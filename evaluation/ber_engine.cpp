@@ -103,15 +103,17 @@ void count_errors(const SampleBatch& batch, const Detection& det, PointResult& i
 
 namespace {
 
-// Runs every detector on one batch, adding its time; detections[d] holds detector d's result.
-void run_detectors(const SampleBatch& batch, const std::vector<const Detector*>& detectors, int threads,
-                   std::vector<Detection>& detections, std::vector<PointResult>& results) {
+// Runs every detector on one batch: detections[d] holds detector d's result, the return value its seconds.
+std::vector<double> run_detectors(const SampleBatch& batch, const std::vector<const Detector*>& detectors, int threads,
+                                  std::vector<Detection>& detections) {
   detections.resize(detectors.size());
+  std::vector<double> seconds(detectors.size());
   for (size_t d = 0; d < detectors.size(); ++d) {
     const auto t0 = std::chrono::steady_clock::now();
     detectors[d]->detect(batch, detections[d], threads);
-    results[d].seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    seconds[d] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
+  return seconds;
 }
 
 void count_all(const SampleBatch& batch, const std::vector<Detection>& detections, int threads, size_t begin,
@@ -136,6 +138,7 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
   if (channel.snr.is_range()) throw std::invalid_argument("evaluate needs an SNR grid (--snr-db), not a range");
   if (detectors.empty()) throw std::invalid_argument("no detectors to evaluate");
   if (opt.min_errors == 0 && opt.max_bits == 0) throw std::invalid_argument("min-errors and max-bits are both 0");
+  if (opt.max_batch == 0) throw std::invalid_argument("max_batch must be at least 1");
   const int threads = resolve_threads(opt.threads);
   const int m = Constellation(channel.modulation).bits_per_symbol();
   const uint64_t bits_per_use = static_cast<uint64_t>(channel.channel.nt) * m;
@@ -158,8 +161,9 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
 
     // The stopping rule is checked after each chunk of a schedule that depends on the flags alone (64 channel
     // uses, doubling up to max_batch: high-SNR points end quickly), so the counts are the same for any --threads.
-    // A batch holds as many chunks as give each thread about max_batch uses; chunks after the one that ends the
-    // point are generated and detected but not counted.
+    // A batch holds whole chunks, at most as many uses as already counted (so what is simulated past the end of
+    // a point is at most as much as was counted) and about max_batch per thread; chunks after the one that ends
+    // the point are detected but not counted, and their share of the detection time is not charged.
     uint64_t first = 0;
     size_t chunk = std::min<size_t>(64, opt.max_batch);
     const size_t batch_target = opt.max_batch * static_cast<size_t>(threads);
@@ -172,22 +176,25 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
     };
     while (!done()) {
       const uint64_t left_uses = (opt.max_bits - results.front().bits + bits_per_use - 1) / bits_per_use;
+      const uint64_t limit = std::min<uint64_t>(batch_target, results.front().uses);
       chunks.clear();
       size_t count = 0;
-      while (count < left_uses && (chunks.empty() || count + chunk <= batch_target)) {
+      while (count < left_uses && (chunks.empty() || count + chunk <= limit)) {
         chunks.push_back(static_cast<size_t>(std::min<uint64_t>(chunk, left_uses - count)));
         count += chunks.back();
         chunk = std::min(chunk * 2, opt.max_batch);
       }
       gen.generate(first, count, batch, threads);
       first += count;
-      run_detectors(batch, detectors, threads, detections, results);
-      size_t begin = 0;
+      const auto seconds = run_detectors(batch, detectors, threads, detections);
+      size_t counted = 0;
       for (size_t c : chunks) {
-        count_all(batch, detections, threads, begin, begin + c, results);
-        begin += c;
+        count_all(batch, detections, threads, counted, counted + c, results);
+        counted += c;
         if (done()) break;
       }
+      for (size_t d = 0; d < detectors.size(); ++d)
+        results[d].seconds += seconds[d] * static_cast<double>(counted) / static_cast<double>(count);
       if (opt.progress && !opt.progress(p, results)) {
         stopped = true;
         break;
@@ -241,7 +248,8 @@ std::vector<PointResult> evaluate_dataset(const DatasetReader& data, const std::
         group.snr_db[g] = b.snr_db[k];
         group.noise_var[g] = b.noise_var[k];
       }
-      run_detectors(group, detectors, threads, detections, it->second);
+      const auto seconds = run_detectors(group, detectors, threads, detections);
+      for (size_t d = 0; d < detectors.size(); ++d) it->second[d].seconds += seconds[d];
       count_all(group, detections, threads, 0, group.n, it->second);
     }
     processed += b.n;

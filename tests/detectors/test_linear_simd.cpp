@@ -24,22 +24,23 @@ Detection run(const std::string& spec, Modulation mod, const SampleBatch& b, int
   return d;
 }
 
-// The documented tolerance (README.md, "Detectors"): |L32 - L64| <= 1e-3 (|L64| + 1) for all but a fraction
-// 1e-3 of the LLRs (those of estimates within rounding of a decision boundary at high SNR, where one unit of
-// the estimate's last bit moves the LLR by more), hard decisions equal on all but 1e-3 of the symbols.
+// The documented tolerance (README.md, "Precision and SIMD"): hard decisions equal on all but 1e-3 of the
+// symbols; |L32 - L64| <= tol (|L64| + 1) for all but 1e-3 of the LLRs, tol = 1e-3 in general and 5e-2 for the
+// large square systems at high SNR where float32 rounding grows with the size and conditioning (cases marked
+// `coarse`).
 struct Agreement {
   size_t llr_off = 0, llrs = 0, symbols_off = 0, symbols = 0;
   double worst = 0;  // largest |L32 - L64| / (|L64| + 1)
 };
 
-Agreement compare(const Detection& f32, const Detection& f64) {
+Agreement compare(const Detection& f32, const Detection& f64, double tol) {
   Agreement a;
   a.symbols = f64.symbols.size();
   for (size_t k = 0; k < a.symbols; ++k) a.symbols_off += f32.symbols[k] != f64.symbols[k];
   a.llrs = f64.llr.size();
   for (size_t k = 0; k < a.llrs; ++k) {
     const double e = std::abs(double(f32.llr[k]) - f64.llr[k]) / (std::abs(double(f64.llr[k])) + 1.0);
-    a.llr_off += e > 1e-3;
+    a.llr_off += e > tol;
     a.worst = std::max(a.worst, e);
   }
   return a;
@@ -49,6 +50,7 @@ struct Case {
   int nt, nr;
   Modulation mod;
   double snr_db;
+  bool coarse = false;
 };
 
 std::ostream& operator<<(std::ostream& os, const Case& c) {
@@ -59,7 +61,9 @@ const Case kCases[] = {
     {8, 8, Modulation::qam16, 20},   {8, 8, Modulation::qam16, 0},  {8, 8, Modulation::qam16, 40},
     {8, 8, Modulation::qam16, 300},  {4, 8, Modulation::qam64, 25}, {16, 16, Modulation::qam16, 25},
     {3, 5, Modulation::qam256, 35},  {1, 1, Modulation::qpsk, 10},  {8, 8, Modulation::bpsk, 10},
-    {32, 64, Modulation::qam16, 15}, {8, 4, Modulation::qpsk, 20},
+    {32, 64, Modulation::qam16, 15}, {8, 4, Modulation::qpsk, 20},   {8, 8, Modulation::qam256, 50, true},
+    {16, 16, Modulation::qam64, 40, true}, {32, 32, Modulation::qam16, 30, true},
+    {64, 64, Modulation::qam16, 40, true},
 };
 
 // Every target Highway compiled and this CPU runs (AVX-512, AVX2, SSE4, ... on x86).
@@ -73,11 +77,11 @@ protected:
 
 TEST_P(OnTarget, AgreesWithFloat64) {
   for (const Case& c : kCases) {
-    const size_t n = c.nt >= 16 ? 500 : 3000;
+    const size_t n = c.nt >= 64 ? 100 : c.nt >= 16 ? 500 : 3000;
     const SampleBatch b = make_batch(c.nt, c.nr, c.mod, c.snr_db, n, 7);
     for (const char* kind : {"mf", "zf", "mmse", "sic"}) {
       const Detection f32 = run(kind, c.mod, b), f64 = run(std::string(kind) + ":precision=64", c.mod, b);
-      const Agreement a = compare(f32, f64);
+      const Agreement a = compare(f32, f64, c.coarse ? 5e-2 : 1e-3);
       EXPECT_LE(a.symbols_off, a.symbols / 1000) << kind << " " << c;
       EXPECT_LE(a.llr_off, a.llrs / 1000) << kind << " " << c << " worst " << a.worst;
       // Bit errors of the two within the binomial spread of either.
@@ -100,6 +104,12 @@ TEST_P(OnTarget, HardCasesTakeTheFloat64Path) {
   b.y[17 * b.nr + 2] = cfloat(NAN, 0);
   H(40, 1, 1) = cfloat(INFINITY, 0);
   b.noise_var[33] = 0;  // floored at 1e-12 by both paths
+  // Estimates near 1e20, whose squared distances overflow float32 on both sides of every bit: LLR 0, as float64's
+  // NaN rule gives, not a confident clip of either sign.
+  for (size_t r = 0; r < 4; ++r) {
+    for (size_t t = 0; t < 4; ++t) H(50, r, t) *= 1e-10f;
+    b.y[50 * b.nr + r] *= 1e10f;
+  }
   for (const char* kind : {"zf", "mmse", "sic"}) {
     const Detection f32 = run(kind, Modulation::qam16, b),
                     f64 = run(std::string(kind) + ":precision=64", Modulation::qam16, b);
@@ -113,6 +123,8 @@ TEST_P(OnTarget, HardCasesTakeTheFloat64Path) {
         ASSERT_TRUE(std::isfinite(f32.llr[k]));
       }
     for (size_t k = 0; k < f32.symbols.size(); ++k) ASSERT_GE(f32.symbols[k], 0);
+    for (size_t k = 50 * b.nt * b.m; k < 51 * b.nt * b.m; ++k)
+      if (f64.llr[k] == 0) EXPECT_EQ(f32.llr[k], 0.0f) << kind << " LLR " << k;
   }
 }
 
