@@ -121,6 +121,40 @@ void count_all(const SampleBatch& batch, const std::vector<Detection>& detection
   for (size_t d = 0; d < detections.size(); ++d) count_errors(batch, detections[d], results[d], threads, begin, end);
 }
 
+// Adds a part's counts (seconds aside) into a point's.
+void accumulate(PointResult& into, const PointResult& part) {
+  into.uses += part.uses;
+  into.bits += part.bits;
+  into.bit_errors += part.bit_errors;
+  into.symbols += part.symbols;
+  into.symbol_errors += part.symbol_errors;
+  into.llr_bits += part.llr_bits;
+  into.bit_errors_sq += part.bit_errors_sq;
+  into.llr_info_sum += part.llr_info_sum;
+}
+
+// Sums every part's counts, and the detectors' seconds, over the processes. The integer counts are exact; the
+// per-use squares are sums of integers (exact below 2^53); the LLR information differs from one process's in
+// its last bits only.
+void sum_over_processes(const Collective& comm, std::vector<PointResult>& parts, std::vector<double>& seconds) {
+  std::vector<uint64_t> integers;
+  std::vector<double> reals(seconds);
+  for (const auto& p : parts) {
+    integers.insert(integers.end(), {p.uses, p.bits, p.bit_errors, p.symbols, p.symbol_errors, p.llr_bits});
+    reals.insert(reals.end(), {p.bit_errors_sq, p.llr_info_sum});
+  }
+  comm.sum_integers(integers.data(), integers.size());
+  comm.sum_reals(reals.data(), reals.size());
+  std::copy_n(reals.begin(), seconds.size(), seconds.begin());
+  for (size_t k = 0; k < parts.size(); ++k) {
+    const uint64_t* i = integers.data() + 6 * k;
+    const double* r = reals.data() + seconds.size() + 2 * k;
+    parts[k].uses = i[0], parts[k].bits = i[1], parts[k].bit_errors = i[2], parts[k].symbols = i[3];
+    parts[k].symbol_errors = i[4], parts[k].llr_bits = i[5];
+    parts[k].bit_errors_sq = r[0], parts[k].llr_info_sum = r[1];
+  }
+}
+
 std::vector<PointResult> fresh_results(const std::vector<const Detector*>& detectors, const SnrPoint& snr) {
   std::vector<PointResult> r(detectors.size());
   for (size_t d = 0; d < detectors.size(); ++d) {
@@ -168,6 +202,7 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
     size_t chunk = std::min<size_t>(64, opt.max_batch);
     const size_t batch_target = opt.max_batch * static_cast<size_t>(threads);
     std::vector<size_t> chunks;
+    const Collective& comm = opt.collective;
     bool stopped = false;
     auto done = [&] {
       if (results.front().bits >= opt.max_bits) return true;
@@ -184,18 +219,33 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
         count += chunks.back();
         chunk = std::min(chunk * 2, opt.max_batch);
       }
-      gen.generate(first, count, batch, threads);
+      // This process's part of the batch: its channel uses are the same global samples a single process draws.
+      const size_t lo = count * static_cast<size_t>(comm.rank) / static_cast<size_t>(comm.size);
+      const size_t hi = count * static_cast<size_t>(comm.rank + 1) / static_cast<size_t>(comm.size);
+      gen.generate(first + lo, hi - lo, batch, threads);
       first += count;
-      const auto seconds = run_detectors(batch, detectors, threads, detections);
+      auto seconds = run_detectors(batch, detectors, threads, detections);
+      // Each chunk's counts over this process's share of it, then summed over the processes.
+      std::vector<PointResult> parts(chunks.size() * detectors.size());
+      size_t begin = 0;
+      for (size_t c = 0; c < chunks.size(); ++c) {
+        const size_t b = std::clamp(begin, lo, hi) - lo, e = std::clamp(begin + chunks[c], lo, hi) - lo;
+        for (size_t d = 0; d < detectors.size(); ++d)
+          count_errors(batch, detections[d], parts[c * detectors.size() + d], threads, b, e);
+        begin += chunks[c];
+      }
+      if (comm.size > 1) sum_over_processes(comm, parts, seconds);
       size_t counted = 0;
-      for (size_t c : chunks) {
-        count_all(batch, detections, threads, counted, counted + c, results);
-        counted += c;
+      for (size_t c = 0; c < chunks.size(); ++c) {
+        for (size_t d = 0; d < detectors.size(); ++d) accumulate(results[d], parts[c * detectors.size() + d]);
+        counted += chunks[c];
         if (done()) break;
       }
       for (size_t d = 0; d < detectors.size(); ++d)
         results[d].seconds += seconds[d] * static_cast<double>(counted) / static_cast<double>(count);
-      if (opt.progress && !opt.progress(p, results)) {
+      uint64_t stop = opt.progress && !opt.progress(p, results);
+      if (comm.size > 1) comm.sum_integers(&stop, 1);  // one process interrupted stops all
+      if (stop) {
         stopped = true;
         break;
       }

@@ -53,6 +53,15 @@ Interval wilson_interval(double k, double n, double z = 1.959963984540054);
 /// Wilson. Without per-use data (uses == 0, e.g. rows read back from a CSV) or errors, it is the plain interval.
 Interval ber_interval(const PointResult& r);
 
+/// How simulate() shares its batches among processes (the MPI ranks of cluster/): process `rank` of `size` takes
+/// its contiguous part of every batch's channel uses, and the sums add arrays element-wise over all processes,
+/// leaving the same result in each. The default is one process.
+struct Collective {
+  int rank = 0, size = 1;
+  std::function<void(uint64_t* values, size_t count)> sum_integers;
+  std::function<void(double* values, size_t count)> sum_reals;
+};
+
 struct EngineOptions {
   uint64_t min_errors = 1000;
   uint64_t max_bits = 100'000'000;
@@ -64,6 +73,9 @@ struct EngineOptions {
   /// Called after each batch with the point's index and its counts so far (evaluate_dataset: the number of
   /// samples read and no counts); return false to stop early.
   std::function<bool(size_t point, const std::vector<PointResult>& so_far)> progress;
+  /// simulate() only: the processes sharing the run. Every process gets the same (global) counts; a stop by
+  /// `progress` in any process stops all.
+  Collective collective;
 };
 
 /// Counts a detection's bit and symbol errors against the batch's transmitted bits, and the information of its

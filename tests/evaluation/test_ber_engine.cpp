@@ -3,11 +3,13 @@
 
 #include <unistd.h>
 
+#include <barrier>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "datasets/atomic_file.hpp"
 #include "datasets/reader.hpp"
@@ -185,6 +187,72 @@ TEST(BerEngine, ReproducibleAndPointsIndependentOfGrid) {
   }
   EXPECT_EQ(alone[0].bits, a[1].bits);
   EXPECT_EQ(alone[0].bit_errors, a[1].bit_errors);
+}
+
+// P processes sharing a run (MPI ranks in `mimo`), here threads with a shared-memory sum: every process gets the
+// one-process counts exactly, and the LLR information to 1e-7 (its float32 partial sums are split elsewhere).
+class ThreadCollective {
+public:
+  explicit ThreadCollective(int size) : size_(size), sync_(size), integers_(size), reals_(size) {}
+  Collective member(int rank) {
+    Collective c;
+    c.rank = rank;
+    c.size = size_;
+    c.sum_integers = [this, rank](uint64_t* v, size_t n) { sum(integers_, rank, v, n); };
+    c.sum_reals = [this, rank](double* v, size_t n) { sum(reals_, rank, v, n); };
+    return c;
+  }
+
+private:
+  template <class T>
+  void sum(std::vector<std::vector<T>>& slots, int rank, T* v, size_t n) {
+    slots[rank].assign(v, v + n);
+    sync_.arrive_and_wait();
+    for (size_t k = 0; k < n; ++k) {
+      T total = 0;
+      for (const auto& s : slots) total += s[k];  // rank order, as MPI_Allreduce's result is one value for all
+      v[k] = total;
+    }
+    sync_.arrive_and_wait();
+  }
+  int size_;
+  std::barrier<> sync_;
+  std::vector<std::vector<uint64_t>> integers_;
+  std::vector<std::vector<double>> reals_;
+};
+
+TEST(BerEngine, ProcessesSharingARunCountAsOne) {
+  const auto mmse = make_detector("mmse", Modulation::qam16);
+  const DiagonalDetector diag(Modulation::qam16);
+  EngineOptions opt;
+  opt.min_errors = 3000;
+  opt.max_bits = 1000000;
+  opt.threads = 1;
+  const auto one = simulate(config("0,10"), {mmse.get(), &diag}, opt);
+  for (int size : {2, 3}) {
+    ThreadCollective world(size);
+    std::vector<std::vector<PointResult>> got(size);
+    std::vector<std::thread> processes;
+    for (int r = 0; r < size; ++r)
+      processes.emplace_back([&, r] {
+        EngineOptions o = opt;
+        o.collective = world.member(r);
+        got[r] = simulate(config("0,10"), {mmse.get(), &diag}, o);
+      });
+    for (auto& t : processes) t.join();
+    for (int r = 0; r < size; ++r) {
+      ASSERT_EQ(got[r].size(), one.size());
+      for (size_t k = 0; k < one.size(); ++k) {
+        EXPECT_LT(one[k].bits, opt.max_bits) << "min-errors must end the point";
+        EXPECT_EQ(got[r][k].bits, one[k].bits) << size << " processes, rank " << r;
+        EXPECT_EQ(got[r][k].bit_errors, one[k].bit_errors);
+        EXPECT_EQ(got[r][k].symbol_errors, one[k].symbol_errors);
+        EXPECT_EQ(got[r][k].bit_errors_sq, one[k].bit_errors_sq);
+        EXPECT_NEAR(got[r][k].llr_info_sum, one[k].llr_info_sum,
+                    1e-7 * std::abs(one[k].llr_info_sum));  // float32 partial sums split elsewhere
+      }
+    }
+  }
 }
 
 TEST(BerEngine, DatasetEvaluationCountsEverySampleByItsSnr) {
