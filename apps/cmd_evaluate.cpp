@@ -7,6 +7,7 @@
 
 #include "apps/channel_flags.hpp"
 #include "apps/commands.hpp"
+#include "cluster/mpi.hpp"
 #include "simd/target.hpp"
 #include "apps/json.hpp"
 #include "apps/outputs.hpp"
@@ -49,7 +50,7 @@ JsonObject configuration(const EvaluateFlags& f, const GeneratorConfig& g, const
   channel.add("csi_error_var", g.channel.csi_error_var);
   JsonObject j;
   j.add("tool", "mimo").add("tool_version", std::string(kToolVersion)).add("created", now_utc());
-  j.add("command", command_line()).add("complete", complete);
+  j.add("command", command_line()).add("complete", complete).add("processes", cluster::World::size());
   // float32 kernels round alike on every FMA instruction set, differently without FMA (README.md, "Detectors").
   j.add("simd_target", std::string(simd::dispatched_target()));
   j.add("detectors", specs).add("modulation", to_string(g.modulation)).add("channel", channel);
@@ -60,7 +61,8 @@ JsonObject configuration(const EvaluateFlags& f, const GeneratorConfig& g, const
     j.add("data", std::filesystem::absolute(f.data).string());
   }
   j.add("min_errors", static_cast<unsigned long long>(f.min_errors)).add("max_bits", f.max_bits);
-  j.add("confidence_interval", "Wilson score, 95%, on bit errors, with the design effect of errors clustered in a channel use");
+  j.add("confidence_interval",
+        "Wilson score, 95%, on bit errors, with the design effect of errors clustered in a channel use");
   j.add("snr_convention", "snr = receive SNR per antenna = Nt Es/N0; esn0 = Es/N0; ebn0 = Es/N0 / bits per symbol");
   return j;
 }
@@ -78,12 +80,17 @@ void print_row(const std::vector<PointResult>& point, bool header) {
 }
 
 int run_evaluate(const EvaluateFlags& f) {
+  // Under mpirun every process simulates its part of each batch; process 0 alone reports and writes.
+  const bool reporter = cluster::World::rank() == 0;
   // Checked before the (possibly long) run.
   require_extension({"--out", f.out}, ".csv");
   const auto specs = split_detector_list(f.detectors);
   auto inputs = files_in_specs("--detectors", specs);
   inputs.push_back({"--data", f.data});
-  check_outputs({{"--out", f.out}, {"the configuration file beside --out", json_path_for(f.out)}}, inputs);
+  if (reporter)
+    check_outputs({{"--out", f.out}, {"the configuration file beside --out", json_path_for(f.out)}}, inputs);
+  if (!f.data.empty() && cluster::World::size() > 1)
+    throw std::invalid_argument("evaluate --data runs as one process (under mpirun only simulated points are shared)");
   if (!(f.max_bits >= 1 && f.max_bits <= 1e18)) throw std::invalid_argument("--max-bits must be in [1, 1e18]");
   std::optional<DatasetReader> data;
   GeneratorConfig g;
@@ -105,11 +112,13 @@ int run_evaluate(const EvaluateFlags& f) {
   opt.min_errors = f.min_errors;
   opt.max_bits = static_cast<uint64_t>(f.max_bits);
   opt.threads = resolve_threads(f.threads);
+  opt.collective = cluster::World::collective();
   install_interrupt_handler();
   std::unique_ptr<ProgressBar> bar;
   size_t bar_point = SIZE_MAX;
   const auto& grid = data ? std::vector<double>{} : g.snr.values();
   opt.progress = [&](size_t point, const std::vector<PointResult>& so_far) {
+    if (!reporter) return !interrupted();
     if (data) {
       if (!bar) bar = std::make_unique<ProgressBar>("evaluate", data->size());
       bar->update(point);
@@ -129,7 +138,8 @@ int run_evaluate(const EvaluateFlags& f) {
       for (const auto& r : so_far) worst = std::min(worst, static_cast<double>(r.bit_errors) / opt.min_errors);
       frac = std::max(frac, worst);
     }
-    bar->update(static_cast<uint64_t>(std::min(frac, 1.0) * 1000), si(static_cast<double>(so_far.front().bits)) + " bits");
+    bar->update(static_cast<uint64_t>(std::min(frac, 1.0) * 1000),
+                si(static_cast<double>(so_far.front().bits)) + " bits");
     return !interrupted();
   };
 
@@ -141,6 +151,7 @@ int run_evaluate(const EvaluateFlags& f) {
   // Each finished point is saved at once (atomically), so a long run interrupted late keeps its points.
   const auto names = result_names(detectors, specs);
   auto on_point = [&](std::vector<PointResult> point) {
+    if (!reporter) return;
     for (size_t d = 0; d < point.size(); ++d) point[d].detector = names[d];
     if (bar) bar->finish();
     print_row(point, done.empty());
@@ -152,6 +163,7 @@ int run_evaluate(const EvaluateFlags& f) {
   else
     simulate(g, detectors, opt, on_point);
   if (bar) bar->finish();
+  if (!reporter) return interrupted() ? interrupted_exit_code() : 0;
   if (interrupted()) {
     if (done.empty())
       std::fprintf(stderr, "mimo: interrupted; nothing written\n");
@@ -177,11 +189,14 @@ void add_evaluate_command(CLI::App& app, Registry& registry) {
   exclude_channel_flags(*cmd, data);
   data->excludes(cmd->get_option("--seed"));  // the data set's realizations are fixed: no seed to give
   cmd->add_option("--min-errors", flags->min_errors, "Stop a point when every detector has this many bit errors")
-      ->capture_default_str()->check(kAtLeastOne);
+      ->capture_default_str()
+      ->check(kAtLeastOne);
   cmd->add_option("--max-bits", flags->max_bits, "Stop a point after this many bits")->capture_default_str();
-  cmd->add_option("--threads", flags->threads, "Worker threads (0 = all cores)")->capture_default_str()
+  cmd->add_option("--threads", flags->threads, "Worker threads (0 = all cores)")
+      ->capture_default_str()
       ->check(thread_count());
-  cmd->add_option("--out,-o", flags->out, "Results CSV (.csv); the configuration goes to the .json beside it")->required();
+  cmd->add_option("--out,-o", flags->out, "Results CSV (.csv); the configuration goes to the .json beside it")
+      ->required();
   registry.add(cmd, [flags] { return run_evaluate(*flags); });
 }
 

@@ -3,10 +3,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <stdexcept>
 #include <string>
 
 #include "apps/commands.hpp"
 #include "apps/transformer_plugin.hpp"
+#include "cluster/mpi.hpp"
 #include "datasets/schema.hpp"
 
 std::string& mimo::cli::command_line() {
@@ -15,24 +17,33 @@ std::string& mimo::cli::command_line() {
 }
 
 int main(int argc, char** argv) {
+  using mimo::cluster::World;
+  World::init(argc, argv);
   for (int k = 0; k < argc; ++k) mimo::cli::command_line() += (k ? " " : "") + std::string(k ? argv[k] : "mimo");
   mimo::cli::register_transformer_detector();
   CLI::App app{"mimo: MIMO detection research toolkit (data sets, detectors, BER curves)"};
   app.set_version_flag("--version", std::string(mimo::kToolVersion));
   app.require_subcommand(1);
   // Every parse error is one line naming the problem, like every other error mimo reports.
-  app.failure_message([](const CLI::App*, const CLI::Error& e) {
-    return std::string("mimo: error: ") + e.what() + " (see --help)\n";
-  });
+  app.failure_message(
+      [](const CLI::App*, const CLI::Error& e) { return std::string("mimo: error: ") + e.what() + " (see --help)\n"; });
   mimo::cli::Registry registry;
   mimo::cli::add_all_commands(app, registry);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int code = app.exit(e);  // every process parses the same flags: all print, all end alike
+    World::finalize();
+    return code;
   }
   int rc = 1;
   try {
+    // Under mpirun only evaluate shares its work; any other command in every process would write one file P times.
+    for (const CLI::App* sub : app.get_subcommands())
+      if (World::size() > 1 && sub->get_name() != "evaluate")
+        throw std::invalid_argument("under mpirun (" + std::to_string(World::size()) +
+                                    " processes) only `mimo evaluate` runs; run `mimo " + sub->get_name() +
+                                    "` as one process");
     rc = registry.run_selected();
   } catch (const std::exception& e) {
     // A LibTorch error's what() ends in a backtrace: one line here too.
@@ -40,6 +51,14 @@ int main(int argc, char** argv) {
     // Messages quote text from files and flags: a newline or escape there must not break the one line.
     for (char& c : message)
       if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+    if (World::size() > 1) {  // the other processes would wait for this one forever
+      if (World::rank() == 0)
+        std::fprintf(stderr, "mimo: error: %s\n", message.c_str());
+      else
+        std::fprintf(stderr, "mimo: error (process %d): %s\n", World::rank(), message.c_str());
+      std::fflush(nullptr);
+      World::abort(1);
+    }
     std::fprintf(stderr, "mimo: error: %s\n", message.c_str());
   }
   // After a file HDF5 could not close (a write error), its clean-up at exit would crash: skip it.
@@ -47,5 +66,6 @@ int main(int argc, char** argv) {
     std::fflush(nullptr);
     std::_Exit(rc);
   }
+  World::finalize();
   return rc;
 }

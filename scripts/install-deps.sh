@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   libcli11-dev
   libhwy-dev                  # Google Highway: the SIMD kernels
+  libopenmpi-dev openmpi-bin  # mpirun -n P mimo evaluate (optional at build time)
   clang libclang-rt-14-dev    # scripts/test.sh --sanitize: Clang with ASan, UBSan and libFuzzer
   python3 python3-matplotlib python3-h5py python3-numpy
 )

@@ -1,0 +1,82 @@
+#include "cluster/mpi.hpp"
+
+#include <cstdint>
+#include <cstdlib>
+
+#ifdef MIMO_WITH_MPI
+#include <mpi.h>
+#endif
+
+namespace mimo::cluster {
+
+namespace {
+
+int g_rank = 0, g_size = 1;
+bool g_joined = false;
+
+#ifdef MIMO_WITH_MPI
+// Started by an MPI launcher: Open MPI's mpirun, a PMI/PMIx launcher (srun, hydra). A plain `mimo` never
+// initializes MPI, so it needs no launcher and starts as fast as without MPI.
+bool launched_by_mpi() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+#endif
+
+}  // namespace
+
+void World::init([[maybe_unused]] int& argc, [[maybe_unused]] char**& argv) {
+#ifdef MIMO_WITH_MPI
+  if (!launched_by_mpi()) return;
+  MPI_Init(&argc, &argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+  g_joined = true;
+#endif
+}
+
+void World::finalize() {
+#ifdef MIMO_WITH_MPI
+  if (g_joined) MPI_Finalize();
+  g_joined = false;
+#endif
+}
+
+int World::rank() { return g_rank; }
+int World::size() { return g_size; }
+
+Collective World::collective() {
+  Collective c;
+  c.rank = g_rank;
+  c.size = g_size;
+#ifdef MIMO_WITH_MPI
+  if (g_size > 1) {
+    static_assert(sizeof(unsigned long long) == sizeof(uint64_t));
+    c.sum_integers = [](uint64_t* v, size_t n) {
+      MPI_Allreduce(MPI_IN_PLACE, v, static_cast<int>(n), MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+    };
+    c.sum_reals = [](double* v, size_t n) {
+      MPI_Allreduce(MPI_IN_PLACE, v, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    };
+  }
+#endif
+  return c;
+}
+
+void World::abort(int code) {
+#ifdef MIMO_WITH_MPI
+  if (g_joined && g_size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+  std::exit(code);
+}
+
+std::string World::backend() {
+#ifdef MIMO_WITH_MPI
+  return "mpi";
+#else
+  return "none";
+#endif
+}
+
+}  // namespace mimo::cluster
