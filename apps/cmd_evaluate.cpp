@@ -111,7 +111,8 @@ int run_evaluate(const EvaluateFlags& f) {
   EngineOptions opt;
   opt.min_errors = f.min_errors;
   opt.max_bits = static_cast<uint64_t>(f.max_bits);
-  opt.threads = resolve_threads(f.threads);
+  // --threads 0 is every core of the machine, shared among the processes mpirun started on it.
+  opt.threads = resolve_threads(f.threads == 0 ? cluster::World::default_threads() : f.threads);
   opt.collective = cluster::World::collective();
   install_interrupt_handler();
   std::unique_ptr<ProgressBar> bar;

@@ -1,7 +1,9 @@
 #include "cluster/mpi.hpp"
 
 #include <cstdint>
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #ifdef MIMO_WITH_MPI
 #include <mpi.h>
@@ -11,7 +13,7 @@ namespace mimo::cluster {
 
 namespace {
 
-int g_rank = 0, g_size = 1;
+int g_rank = 0, g_size = 1, g_local_size = 1;
 bool g_joined = false;
 
 #ifdef MIMO_WITH_MPI
@@ -32,6 +34,10 @@ void World::init([[maybe_unused]] int& argc, [[maybe_unused]] char**& argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
   MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &node);
+  MPI_Comm_size(node, &g_local_size);
+  MPI_Comm_free(&node);
   g_joined = true;
 #endif
 }
@@ -45,6 +51,12 @@ void World::finalize() {
 
 int World::rank() { return g_rank; }
 int World::size() { return g_size; }
+int World::local_size() { return g_local_size; }
+
+int World::default_threads() {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores / g_local_size);
+}
 
 Collective World::collective() {
   Collective c;

@@ -16,6 +16,10 @@ public:
   static void finalize();
   static int rank();
   static int size();
+  /// Processes of this run on this machine (MPI_COMM_TYPE_SHARED); 1 without MPI.
+  static int local_size();
+  /// Worker threads per process for `--threads 0` (all cores): the machine's cores shared among its processes.
+  static int default_threads();
   /// The engine's view of the world: its rank, size and sums (MPI_Allreduce).
   static Collective collective();
   /// Ends every process of the run after an error in one of them (the others would wait for it forever).

@@ -63,6 +63,12 @@ TEST_F(Mpi, ProcessesCountAsOne) {
     EXPECT_NE(slurp(dir_ / ("p" + std::to_string(p) + ".json")).find("\"processes\": " + std::to_string(p)),
               std::string::npos);
   }
+  // --threads 0: the machine's cores shared among its processes; the counts do not depend on it either.
+  std::string all_cores = flags;
+  all_cores.replace(all_cores.find("--threads 1"), 11, "--threads 0");
+  const auto r = run(all_cores + "-o t0.csv", mpirun(2));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(counts_of(slurp(dir_ / "t0.csv")), expected);
 }
 
 TEST_F(Mpi, OtherCommandsAreOneLineErrors) {
