@@ -13,16 +13,22 @@ namespace mimo {
 
 namespace {
 
-// mf, zf, mmse, sic: float32 SIMD by default, `precision=64` for the float64 reference.
+// The `precision` option of the SIMD detectors (float32 kernels by default, 64 for the float64 reference),
+// checked after OptionReader::finish, so that an unknown option is reported first.
+int checked_precision(long precision, const char* name) {
+  if (precision != 32 && precision != 64)
+    throw std::invalid_argument(std::string("detector '") + name + "': precision must be 32 or 64");
+  return static_cast<int>(precision);
+}
+
+// mf, zf, mmse, sic: their one option is the precision.
 template <class Make>
 DetectorFactory with_precision(const char* name, Make make) {
   return [name, make](const DetectorOptions& options, Modulation m) -> std::unique_ptr<Detector> {
     OptionReader o(name, options);
     const long precision = o.integer("precision", 32, 32, 64);
     o.finish();
-    if (precision != 32 && precision != 64)
-      throw std::invalid_argument(std::string("detector '") + name + "': precision must be 32 or 64");
-    return make(m, static_cast<int>(precision));
+    return make(m, checked_precision(precision, name));
   };
 }
 
@@ -59,8 +65,7 @@ std::unique_ptr<Detector> make_ep(const DetectorOptions& options, Modulation m) 
   const double beta = o.real("beta", EpDetector::kDefaultBeta, 1e-3, 1.0);
   const long precision = o.integer("precision", 32, 32, 64);
   o.finish();
-  if (precision != 32 && precision != 64) throw std::invalid_argument("detector 'ep': precision must be 32 or 64");
-  return std::make_unique<EpDetector>(m, static_cast<int>(iters), beta, static_cast<int>(precision));
+  return std::make_unique<EpDetector>(m, static_cast<int>(iters), beta, checked_precision(precision, "ep"));
 }
 
 }  // namespace
