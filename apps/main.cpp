@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -38,12 +39,13 @@ int main(int argc, char** argv) {
   }
   int rc = 1;
   try {
-    // Under mpirun only evaluate shares its work; any other command in every process would write one file P times.
+    // Under mpirun only the commands that share their work run; any other in every process would write one file
+    // P times.
+    static const std::set<std::string> shared_work = {"evaluate"};
     for (const CLI::App* sub : app.get_subcommands())
-      if (World::size() > 1 && sub->get_name() != "evaluate")
-        throw std::invalid_argument("under mpirun (" + std::to_string(World::size()) +
-                                    " processes) only `mimo evaluate` runs; run `mimo " + sub->get_name() +
-                                    "` as one process");
+      if (World::size() > 1 && !shared_work.count(sub->get_name()))
+        throw std::invalid_argument("under mpirun (" + std::to_string(World::size()) + " processes) `mimo " +
+                                    sub->get_name() + "` does not run; run it as one process");
     rc = registry.run_selected();
   } catch (const std::exception& e) {
     // A LibTorch error's what() ends in a backtrace: one line here too.

@@ -58,6 +58,30 @@ int World::default_threads() {
   return std::max(1, cores / g_local_size);
 }
 
+bool World::all(bool ok) {
+#ifdef MIMO_WITH_MPI
+  if (g_size > 1) {
+    int v = ok ? 1 : 0;
+    MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
+    return v != 0;
+  }
+#endif
+  return ok;
+}
+
+std::string World::broadcast(const std::string& value, [[maybe_unused]] int root) {
+#ifdef MIMO_WITH_MPI
+  if (g_size > 1) {
+    unsigned long long n = value.size();
+    MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, root, MPI_COMM_WORLD);
+    std::string out = g_rank == root ? value : std::string(static_cast<size_t>(n), '\0');
+    MPI_Bcast(out.data(), static_cast<int>(n), MPI_CHAR, root, MPI_COMM_WORLD);
+    return out;
+  }
+#endif
+  return value;
+}
+
 Collective World::collective() {
   Collective c;
   c.rank = g_rank;

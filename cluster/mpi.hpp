@@ -20,6 +20,10 @@ public:
   static int local_size();
   /// Worker threads per process for `--threads 0` (all cores): the machine's cores shared among its processes.
   static int default_threads();
+  /// True in every process when `ok` is true in every process (a barrier: every process waits for all).
+  static bool all(bool ok);
+  /// Process `root`'s `value`, in every process.
+  static std::string broadcast(const std::string& value, int root = 0);
   /// The engine's view of the world: its rank, size and sums (MPI_Allreduce).
   static Collective collective();
   /// Ends every process of the run after an error in one of them (the others would wait for it forever).

@@ -72,11 +72,12 @@ TEST_F(Mpi, ProcessesCountAsOne) {
 }
 
 TEST_F(Mpi, OtherCommandsAreOneLineErrors) {
-  const auto r = run("generate --nt 2 --nr 2 --snr-db 10 --samples 10 --out g.h5", mpirun(2));
+  const auto r = run("plot missing.csv --out p.png", mpirun(2));
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.err.find("mimo: error: under mpirun (2 processes) only `mimo evaluate` runs"), std::string::npos)
+  EXPECT_NE(r.err.find("mimo: error: under mpirun (2 processes) `mimo plot` does not run; run it as one process"),
+            std::string::npos)
       << r.err;
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "g.h5"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "p.png"));
 }
 
 }  // namespace
