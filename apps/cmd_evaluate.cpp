@@ -51,6 +51,15 @@ JsonObject configuration(const EvaluateFlags& f, const GeneratorConfig& g, const
   JsonObject j;
   j.add("tool", "mimo").add("tool_version", std::string(kToolVersion)).add("created", now_utc());
   j.add("command", command_line()).add("complete", complete).add("processes", cluster::World::size());
+  if (cluster::World::size() > 1) {
+    // Process 0's sums over the processes so far; their seconds include waiting for the slowest process.
+    const auto t = cluster::World::traffic();
+    JsonObject c;
+    c.add("allreduce_calls", static_cast<unsigned long long>(t.calls))
+        .add("allreduce_bytes", static_cast<unsigned long long>(t.bytes))
+        .add("allreduce_seconds", t.seconds);
+    j.add("communication", c);
+  }
   // float32 kernels round alike on every FMA instruction set, differently without FMA (README.md, "Detectors").
   j.add("simd_target", std::string(simd::dispatched_target()));
   j.add("detectors", specs).add("modulation", to_string(g.modulation)).add("channel", channel);

@@ -15,6 +15,7 @@ namespace {
 
 int g_rank = 0, g_size = 1, g_local_size = 1;
 bool g_joined = false;
+Traffic g_traffic;
 
 #ifdef MIMO_WITH_MPI
 // Started by an MPI launcher: Open MPI's mpirun, a PMI/PMIx launcher (srun, hydra). A plain `mimo` never
@@ -23,6 +24,16 @@ bool launched_by_mpi() {
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK"})
     if (std::getenv(v)) return true;
   return false;
+}
+
+// One MPI_Allreduce (sum, in place), counted in g_traffic.
+template <typename T>
+void sum(T* values, size_t n, MPI_Datatype type) {
+  const double t0 = MPI_Wtime();
+  MPI_Allreduce(MPI_IN_PLACE, values, static_cast<int>(n), type, MPI_SUM, MPI_COMM_WORLD);
+  g_traffic.seconds += MPI_Wtime() - t0;
+  g_traffic.calls += 1;
+  g_traffic.bytes += n * sizeof(T);
 }
 #endif
 
@@ -89,16 +100,14 @@ Collective World::collective() {
 #ifdef MIMO_WITH_MPI
   if (g_size > 1) {
     static_assert(sizeof(unsigned long long) == sizeof(uint64_t));
-    c.sum_integers = [](uint64_t* v, size_t n) {
-      MPI_Allreduce(MPI_IN_PLACE, v, static_cast<int>(n), MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
-    };
-    c.sum_reals = [](double* v, size_t n) {
-      MPI_Allreduce(MPI_IN_PLACE, v, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-    };
+    c.sum_integers = [](uint64_t* v, size_t n) { sum(v, n, MPI_UNSIGNED_LONG_LONG); };
+    c.sum_reals = [](double* v, size_t n) { sum(v, n, MPI_DOUBLE); };
   }
 #endif
   return c;
 }
+
+Traffic World::traffic() { return g_traffic; }
 
 void World::abort(int code) {
 #ifdef MIMO_WITH_MPI

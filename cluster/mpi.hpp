@@ -1,11 +1,19 @@
 #pragma once
 // MPI for `mpirun -n P mimo evaluate ...` (Open MPI, or SLURM's srun). Optional at build time: without MPI (or
 // when mimo is not started by an MPI launcher) there is one process and every call here is a no-op.
+#include <cstdint>
 #include <string>
 
 #include "evaluation/ber_engine.hpp"
 
 namespace mimo::cluster {
+
+/// What this process's sums over the processes (World::collective) cost: calls, payload bytes, and seconds in
+/// them, waiting for the slowest process included.
+struct Traffic {
+  uint64_t calls = 0, bytes = 0;
+  double seconds = 0;
+};
 
 /// The processes of this run. Initialized once, from main, before any command runs.
 class World {
@@ -26,6 +34,8 @@ public:
   static std::string broadcast(const std::string& value, int root = 0);
   /// The engine's view of the world: its rank, size and sums (MPI_Allreduce).
   static Collective collective();
+  /// The sums made through collective() so far.
+  static Traffic traffic();
   /// Ends every process of the run after an error in one of them (the others would wait for it forever).
   [[noreturn]] static void abort(int code);
   /// "mpi" when built with MPI, "none" otherwise.

@@ -200,7 +200,9 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
     // the point are detected but not counted, and their share of the detection time is not charged.
     uint64_t first = 0;
     size_t chunk = std::min<size_t>(64, opt.max_batch);
-    const size_t batch_target = opt.max_batch * static_cast<size_t>(threads);
+    // About max_batch uses per thread of every process: a process's share stays as large as one process's batch,
+    // so the sums per batch stay few however many processes share it.
+    const size_t batch_target = opt.max_batch * static_cast<size_t>(threads) * static_cast<size_t>(opt.collective.size);
     std::vector<size_t> chunks;
     const Collective& comm = opt.collective;
     bool stopped = false;

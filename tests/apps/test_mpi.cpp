@@ -62,6 +62,9 @@ TEST_F(Mpi, ProcessesCountAsOne) {
     EXPECT_EQ(counts_of(slurp(dir_ / out)), expected) << p << " processes";
     EXPECT_NE(slurp(dir_ / ("p" + std::to_string(p) + ".json")).find("\"processes\": " + std::to_string(p)),
               std::string::npos);
+    // Process 0 records what its sums cost (more than one process only).
+    EXPECT_EQ(slurp(dir_ / ("p" + std::to_string(p) + ".json")).find("\"allreduce_calls\": ") != std::string::npos,
+              p > 1);
   }
   // --threads 0: the machine's cores shared among its processes; the counts do not depend on it either.
   std::string all_cores = flags;
