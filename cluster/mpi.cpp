@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -13,11 +14,10 @@ namespace mimo::cluster {
 
 namespace {
 
-int g_rank = 0, g_size = 1, g_local_size = 1;
+int g_rank = 0, g_size = 1, g_local_size = 1, g_local_rank = 0;
 bool g_joined = false;
 Traffic g_traffic;
 
-#ifdef MIMO_WITH_MPI
 // Started by an MPI launcher: Open MPI's mpirun, a PMI/PMIx launcher (srun, hydra). A plain `mimo` never
 // initializes MPI, so it needs no launcher and starts as fast as without MPI.
 bool launched_by_mpi() {
@@ -25,6 +25,24 @@ bool launched_by_mpi() {
     if (std::getenv(v)) return true;
   return false;
 }
+
+// srun started several tasks of this step, but without PMI (srun's --mpi=none, the default of many sites) none
+// of them can join the others: each would run the whole job alone and write the same files. (A torchrun-style
+// launch, WORLD_SIZE in the environment, meets its peers through MASTER_ADDR instead.)
+void refuse_srun_without_mpi() {
+  const char* tasks = std::getenv("SLURM_STEP_NUM_TASKS");
+  if (!tasks || std::atoi(tasks) <= 1 || std::getenv("WORLD_SIZE") || launched_by_mpi()) return;
+#ifdef MIMO_WITH_MPI
+  std::fprintf(stderr, "mimo: error: srun started %s tasks without MPI's process manager (PMI); run `srun --mpi=pmix "
+                       "mimo ...` (or --mpi=pmi2), or one task\n", tasks);
+#else
+  std::fprintf(stderr, "mimo: error: srun started %s tasks, but this mimo was built without MPI (-DMIMO_WITH_MPI=ON "
+                       "with libopenmpi-dev); run one task\n", tasks);
+#endif
+  std::exit(1);
+}
+
+#ifdef MIMO_WITH_MPI
 
 // One MPI_Allreduce (sum, in place), counted in g_traffic.
 template <typename T>
@@ -40,6 +58,7 @@ void sum(T* values, size_t n, MPI_Datatype type) {
 }  // namespace
 
 void World::init([[maybe_unused]] int& argc, [[maybe_unused]] char**& argv) {
+  refuse_srun_without_mpi();
 #ifdef MIMO_WITH_MPI
   if (!launched_by_mpi()) return;
   MPI_Init(&argc, &argv);
@@ -48,6 +67,7 @@ void World::init([[maybe_unused]] int& argc, [[maybe_unused]] char**& argv) {
   MPI_Comm node;
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &node);
   MPI_Comm_size(node, &g_local_size);
+  MPI_Comm_rank(node, &g_local_rank);
   MPI_Comm_free(&node);
   g_joined = true;
 #endif
@@ -63,6 +83,7 @@ void World::finalize() {
 int World::rank() { return g_rank; }
 int World::size() { return g_size; }
 int World::local_size() { return g_local_size; }
+int World::local_rank() { return g_local_rank; }
 
 int World::default_threads() {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -26,6 +26,8 @@ public:
   static int size();
   /// Processes of this run on this machine (MPI_COMM_TYPE_SHARED); 1 without MPI.
   static int local_size();
+  /// This process's index among them (0 ... local_size - 1): which GPU of the machine it takes.
+  static int local_rank();
   /// Worker threads per process for `--threads 0` (all cores): the machine's cores shared among its processes.
   static int default_threads();
   /// True in every process when `ok` is true in every process (a barrier: every process waits for all).

@@ -83,5 +83,16 @@ TEST_F(Mpi, OtherCommandsAreOneLineErrors) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "p.png"));
 }
 
+// srun without PMI (--mpi=none) would start P independent copies of the whole job: refused before any work.
+TEST_F(CliTest, SrunTasksWithoutMpiAreRefused) {
+  const auto r = run("generate --nt 2 --nr 2 --snr-db 10 --samples 10 --out g.h5", "SLURM_STEP_NUM_TASKS=4");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("mimo: error: srun started 4 tasks"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "g.h5"));
+  // One task, or a torchrun-style launch, runs.
+  EXPECT_EQ(run("generate --nt 2 --nr 2 --snr-db 10 --samples 10 --out g1.h5", "SLURM_STEP_NUM_TASKS=1").status, 0);
+  EXPECT_EQ(run("inspect g1.h5", "SLURM_STEP_NUM_TASKS=4 WORLD_SIZE=1").status, 0);
+}
+
 }  // namespace
 }  // namespace mimo::test
