@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <numeric>
 #include <stdexcept>
 #include <vector>
 
@@ -136,7 +137,7 @@ void accumulate(PointResult& into, const PointResult& part) {
 // Sums every part's counts, and the detectors' seconds, over the processes. The integer counts are exact; the
 // per-use squares are sums of integers (exact below 2^53); the LLR information differs from one process's in
 // its last bits only.
-void sum_over_processes(const Collective& comm, std::vector<PointResult>& parts, std::vector<double>& seconds) {
+void sum_parts(const Collective& comm, std::vector<PointResult>& parts, std::vector<double>& seconds) {
   std::vector<uint64_t> integers;
   std::vector<double> reals(seconds);
   for (const auto& p : parts) {
@@ -153,6 +154,27 @@ void sum_over_processes(const Collective& comm, std::vector<PointResult>& parts,
     parts[k].symbol_errors = i[4], parts[k].llr_bits = i[5];
     parts[k].bit_errors_sq = r[0], parts[k].llr_info_sum = r[1];
   }
+}
+
+// A batch's counts summed over the processes, per chunk of `chunks` (parts[c * detectors + d]), in messages whose
+// size does not grow with the number of chunks (or processes): the batch's totals per detector first; only when
+// they end the point (`ends`) are the chunks' counts summed too, to find the chunk that ends it as one process
+// would. Otherwise the batch becomes one chunk holding its totals.
+void sum_over_processes(const Collective& comm, std::vector<size_t>& chunks, std::vector<PointResult>& parts,
+                        std::vector<double>& seconds,
+                        const std::function<bool(const std::vector<PointResult>&)>& ends) {
+  const size_t detectors = seconds.size();
+  std::vector<PointResult> totals(detectors);
+  for (size_t k = 0; k < parts.size(); ++k) accumulate(totals[k % detectors], parts[k]);
+  sum_parts(comm, totals, seconds);
+  if (ends(totals)) {
+    std::vector<double> no_seconds;
+    sum_parts(comm, parts, no_seconds);
+    return;
+  }
+  const size_t count = std::accumulate(chunks.begin(), chunks.end(), size_t{0});
+  chunks.assign(1, count);
+  parts = std::move(totals);
 }
 
 std::vector<PointResult> fresh_results(const std::vector<const Detector*>& detectors, const SnrPoint& snr) {
@@ -206,11 +228,12 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
     std::vector<size_t> chunks;
     const Collective& comm = opt.collective;
     bool stopped = false;
-    auto done = [&] {
-      if (results.front().bits >= opt.max_bits) return true;
-      return std::all_of(results.begin(), results.end(),
+    auto done_with = [&](const std::vector<PointResult>& counts) {
+      if (counts.front().bits >= opt.max_bits) return true;
+      return std::all_of(counts.begin(), counts.end(),
                          [&](const PointResult& r) { return r.bit_errors >= opt.min_errors; });
     };
+    auto done = [&] { return done_with(results); };
     while (!done()) {
       const uint64_t left_uses = (opt.max_bits - results.front().bits + bits_per_use - 1) / bits_per_use;
       const uint64_t limit = std::min<uint64_t>(batch_target, results.front().uses);
@@ -236,7 +259,11 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
           count_errors(batch, detections[d], parts[c * detectors.size() + d], threads, b, e);
         begin += chunks[c];
       }
-      if (comm.size > 1) sum_over_processes(comm, parts, seconds);
+      if (comm.size > 1) sum_over_processes(comm, chunks, parts, seconds, [&](const std::vector<PointResult>& totals) {
+        auto with = results;
+        for (size_t d = 0; d < detectors.size(); ++d) accumulate(with[d], totals[d]);
+        return done_with(with);
+      });
       size_t counted = 0;
       for (size_t c = 0; c < chunks.size(); ++c) {
         for (size_t d = 0; d < detectors.size(); ++d) accumulate(results[d], parts[c * detectors.size() + d]);

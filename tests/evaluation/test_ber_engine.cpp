@@ -203,9 +203,16 @@ public:
     return c;
   }
 
+  /// Sums of more than `n` values rank 0 made so far.
+  int sums_longer_than(size_t n) const {
+    return static_cast<int>(std::count_if(lengths_.begin(), lengths_.end(), [n](size_t l) { return l > n; }));
+  }
+  size_t sums() const { return lengths_.size(); }
+
 private:
   template <class T>
   void sum(std::vector<std::vector<T>>& slots, int rank, T* v, size_t n) {
+    if (rank == 0) lengths_.push_back(n);
     slots[rank].assign(v, v + n);
     sync_.arrive_and_wait();
     for (size_t k = 0; k < n; ++k) {
@@ -219,6 +226,7 @@ private:
   std::barrier<> sync_;
   std::vector<std::vector<uint64_t>> integers_;
   std::vector<std::vector<double>> reals_;
+  std::vector<size_t> lengths_;
 };
 
 TEST(BerEngine, ProcessesSharingARunCountAsOne) {
@@ -228,6 +236,7 @@ TEST(BerEngine, ProcessesSharingARunCountAsOne) {
   opt.min_errors = 3000;
   opt.max_bits = 1000000;
   opt.threads = 1;
+  opt.max_batch = 128;  // batches of several chunks early: the point ends inside one
   const auto one = simulate(config("0,10"), {mmse.get(), &diag}, opt);
   for (int size : {2, 3}) {
     ThreadCollective world(size);
@@ -252,6 +261,10 @@ TEST(BerEngine, ProcessesSharingARunCountAsOne) {
                     1e-7 * std::abs(one[k].llr_info_sum));  // float32 partial sums split elsewhere
       }
     }
+    // The messages do not grow with a batch's chunks: the totals of 2 detectors (6 counts each, 2 reals + 1
+    // second) per batch; the chunks' counts only once per point, in the batch that ends it.
+    EXPECT_GT(world.sums(), 3u * 2 * 3);  // several batches per point
+    EXPECT_EQ(world.sums_longer_than(12), 2);
   }
 }
 
