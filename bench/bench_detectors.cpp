@@ -5,6 +5,8 @@
 // kernel alone (one cavity: Cholesky, L^-T, diag of the inverse, mean; n^3 flops) in GFLOP/s, for the roofline.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <tuple>
 
@@ -113,7 +115,41 @@ void BM_EpKernel(benchmark::State& state) {
   state.SetLabel(std::string(sizeof(T) == 4 ? "float32" : "float64") + " n=" + std::to_string(n));
 }
 
+// The spread of the sphere decoder's cost over channel uses (8x8 QAM16), in visited nodes per use: a batch of
+// mpirun evaluate waits for its slowest process, whose excess over the mean grows as cv / sqrt(uses per process)
+// times sqrt(2 ln P) (README.md, "On a cluster"). Nodes, not seconds: the count is exact and noise-free.
+void BM_SphereCostSpread(benchmark::State& state) {
+  const int snr = static_cast<int>(state.range(0));
+  mimo::GeneratorConfig g;
+  g.channel.nt = g.channel.nr = 8;
+  g.modulation = mimo::Modulation::qam16;
+  g.snr = mimo::SnrSchedule::grid(std::vector<double>{static_cast<double>(snr)});
+  const mimo::Generator gen(g);
+  const auto det = mimo::make_detector("sphere", g.modulation);
+  const auto& sphere = dynamic_cast<const mimo::SphereDetector&>(*det);
+  mimo::SampleBatch one;
+  mimo::Detection out;
+  double sum = 0, sum_sq = 0, uses = 0;
+  for (auto _ : state) {
+    for (uint64_t k = 0; k < 2000; ++k) {
+      gen.generate(static_cast<uint64_t>(uses) + k, 1, one, 1);
+      const uint64_t before = sphere.visited_nodes();
+      det->detect(one, out, 1);
+      const double nodes = static_cast<double>(sphere.visited_nodes() - before);
+      sum += nodes;
+      sum_sq += nodes * nodes;
+    }
+    uses += 2000;
+  }
+  const double mean = sum / uses;
+  state.counters["nodes"] = mean;
+  state.counters["cv"] = std::sqrt(std::max(sum_sq / uses - mean * mean, 0.0)) / mean;
+  state.SetLabel("sphere 8x8 qam16 " + std::to_string(snr) + "dB");
+}
+
 }  // namespace
+
+BENCHMARK(BM_SphereCostSpread)->Arg(16)->Arg(24)->ArgName("snr")->Unit(benchmark::kMillisecond)->Iterations(20);
 
 BENCHMARK(BM_DetectSmall)->ArgsProduct({{0, 1, 2, 3}, {10, 20}})->ArgNames({"detector", "snr"})
     ->Unit(benchmark::kMicrosecond)->MinTime(0.2);

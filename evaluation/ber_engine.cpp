@@ -156,6 +156,35 @@ void sum_parts(const Collective& comm, std::vector<PointResult>& parts, std::vec
   }
 }
 
+// Counts the detections of global uses [a, z) of a batch (`batch` holds them) into the parts of the chunks they
+// fall in: parts[c * detectors + d] for chunk c of `chunks` (the batch's chunks, in order) and detector d.
+void count_chunks(const SampleBatch& batch, const std::vector<Detection>& detections,
+                  const std::vector<size_t>& chunks, size_t a, size_t z, int threads, std::vector<PointResult>& parts) {
+  size_t begin = 0;
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    const size_t b = std::clamp(begin, a, z) - a, e = std::clamp(begin + chunks[c], a, z) - a;
+    begin += chunks[c];
+    if (b == e) continue;
+    for (size_t d = 0; d < detections.size(); ++d)
+      count_errors(batch, detections[d], parts[c * detections.size() + d], threads, b, e);
+  }
+}
+
+// Under mpirun a batch should also last a while in every process: each batch waits for its slowest process,
+// and an expensive detector's cost per channel use is heavy-tailed (the sphere decoder at 8x8 QAM16, 24 dB:
+// coefficient of variation 16 in nodes per use, bench_detectors BM_SphereCostSpread), so a process's excess over
+// the mean falls only as 1/sqrt(its uses). Batches hold about kSharedBatchSeconds of detection per process
+// (estimated from the last batch), simulated in pieces of max_batch uses per thread (the caches' size). Which
+// chunks a batch groups never changes the counts.
+constexpr double kSharedBatchSeconds = 0.5;
+constexpr double kSharedBatchMaxUses = 1 << 26;  // per process: bounds the parts' count for very fast detectors
+
+size_t shared_batch_uses(size_t batch_target, double seconds_per_use, int processes) {
+  if (processes <= 1 || seconds_per_use <= 0) return batch_target;
+  const double per_process = std::min(kSharedBatchSeconds / seconds_per_use, kSharedBatchMaxUses);
+  return std::max(batch_target, static_cast<size_t>(per_process * processes));
+}
+
 // A batch's counts summed over the processes, per chunk of `chunks` (parts[c * detectors + d]), in messages whose
 // size does not grow with the number of chunks (or processes): the batch's totals per detector first; only when
 // they end the point (`ends`) are the chunks' counts summed too, to find the chunk that ends it as one process
@@ -225,6 +254,7 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
     // About max_batch uses per thread of every process: a process's share stays as large as one process's batch,
     // so the sums per batch stay few however many processes share it.
     const size_t batch_target = opt.max_batch * static_cast<size_t>(threads) * static_cast<size_t>(opt.collective.size);
+    double seconds_per_use = 0;  // detection wall time per use and process, from the last batch (all processes')
     std::vector<size_t> chunks;
     const Collective& comm = opt.collective;
     bool stopped = false;
@@ -236,7 +266,9 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
     auto done = [&] { return done_with(results); };
     while (!done()) {
       const uint64_t left_uses = (opt.max_bits - results.front().bits + bits_per_use - 1) / bits_per_use;
-      const uint64_t limit = std::min<uint64_t>(batch_target, results.front().uses);
+      const uint64_t limit = std::min<uint64_t>(
+          shared_batch_uses(batch_target, seconds_per_use, comm.size),
+          results.front().uses);
       chunks.clear();
       size_t count = 0;
       while (count < left_uses && (chunks.empty() || count + chunk <= limit)) {
@@ -247,18 +279,18 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
       // This process's part of the batch: its channel uses are the same global samples a single process draws.
       const size_t lo = count * static_cast<size_t>(comm.rank) / static_cast<size_t>(comm.size);
       const size_t hi = count * static_cast<size_t>(comm.rank + 1) / static_cast<size_t>(comm.size);
-      gen.generate(first + lo, hi - lo, batch, threads);
-      first += count;
-      auto seconds = run_detectors(batch, detectors, threads, detections);
       // Each chunk's counts over this process's share of it, then summed over the processes.
       std::vector<PointResult> parts(chunks.size() * detectors.size());
-      size_t begin = 0;
-      for (size_t c = 0; c < chunks.size(); ++c) {
-        const size_t b = std::clamp(begin, lo, hi) - lo, e = std::clamp(begin + chunks[c], lo, hi) - lo;
-        for (size_t d = 0; d < detectors.size(); ++d)
-          count_errors(batch, detections[d], parts[c * detectors.size() + d], threads, b, e);
-        begin += chunks[c];
+      std::vector<double> seconds(detectors.size());
+      const size_t piece = opt.max_batch * static_cast<size_t>(threads);
+      for (size_t a = lo; a < hi; a += piece) {
+        const size_t z = std::min(hi, a + piece);
+        gen.generate(first + a, z - a, batch, threads);
+        const auto piece_seconds = run_detectors(batch, detectors, threads, detections);
+        for (size_t d = 0; d < detectors.size(); ++d) seconds[d] += piece_seconds[d];
+        count_chunks(batch, detections, chunks, a, z, threads, parts);
       }
+      first += count;
       if (comm.size > 1) sum_over_processes(comm, chunks, parts, seconds, [&](const std::vector<PointResult>& totals) {
         auto with = results;
         for (size_t d = 0; d < detectors.size(); ++d) accumulate(with[d], totals[d]);
@@ -272,6 +304,8 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
       }
       for (size_t d = 0; d < detectors.size(); ++d)
         results[d].seconds += seconds[d] * static_cast<double>(counted) / static_cast<double>(count);
+      // The same value in every process: the seconds were summed over them.
+      seconds_per_use = std::accumulate(seconds.begin(), seconds.end(), 0.0) / static_cast<double>(count);
       uint64_t stop = opt.progress && !opt.progress(p, results);
       if (comm.size > 1) comm.sum_integers(&stop, 1);  // one process interrupted stops all
       if (stop) {
