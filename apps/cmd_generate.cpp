@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <future>
 #include <optional>
 
@@ -11,10 +10,9 @@
 #include "apps/commands.hpp"
 #include "apps/outputs.hpp"
 #include "apps/terminal.hpp"
-#include "apps/transformer_plugin.hpp"
+#include "apps/sharded_output.hpp"
 #include "channel/parallel.hpp"
 #include "cluster/mpi.hpp"
-#include "datasets/atomic_file.hpp"
 #include "datasets/virtual_file.hpp"
 #include "datasets/writer.hpp"
 
@@ -22,7 +20,6 @@ namespace mimo::cli {
 
 namespace {
 
-namespace fs = std::filesystem;
 using cluster::World;
 
 struct GenerateFlags {
@@ -32,8 +29,6 @@ struct GenerateFlags {
   int compression = 1;
   std::string out;
 };
-
-constexpr const char* kInterrupted = "interrupted";
 
 DatasetInfo info_of(const GeneratorConfig& cfg) {
   DatasetInfo info;
@@ -93,25 +88,6 @@ void print_summary(const GenerateFlags& f, const GeneratorConfig& cfg, double se
   std::printf("%d threads)\n", threads);
 }
 
-// Shards that --out no longer maps, from an earlier run into the same --out (another process count, a killed
-// run's partial files, or a run of one process, which keeps none): every file named part-* in its shards folder
-// except the `keep` current ones, and the folder itself once empty.
-void remove_stale_shards(const std::string& out, int keep) {
-  std::vector<std::string> current;
-  for (int k = 0; k < keep; ++k) current.push_back(fs::path(shard_path(out, k, keep)).filename().string());
-  std::error_code ec;
-  try {
-    for (const auto& entry : fs::directory_iterator(shard_folder(out), ec)) {
-      const std::string name = entry.path().filename().string();
-      if (name.rfind("part-", 0) == 0 && entry.is_regular_file(ec) &&
-          std::find(current.begin(), current.end(), name) == current.end())
-        fs::remove(entry.path(), ec);
-    }
-  } catch (const fs::filesystem_error&) {  // the folder changed under the listing: what is left stays
-  }
-  if (keep == 0) fs::remove(shard_folder(out), ec);  // only if empty
-}
-
 int run_one_process(const GenerateFlags& f) {
   check_outputs({{"--out", f.out}});
   install_interrupt_handler();  // before the partial file exists, so no signal finds it unhandled
@@ -132,84 +108,32 @@ int run_one_process(const GenerateFlags& f) {
   return 0;
 }
 
-// Process 0 joins the committed shards into --out: "" or the error.
-std::string join_shards(const std::string& out, int processes) {
-  std::vector<std::string> shards;
-  for (int k = 0; k < processes; ++k) {
-    shards.push_back(shard_path(out, k, processes));
-    std::error_code ec;
-    if (!fs::exists(shards.back(), ec))
-      return "process 0 does not see the shard '" + shards.back() + "' that process " + std::to_string(k) +
-             " wrote: --out must be on a file system that every process shares";
-  }
-  try {
-    write_virtual_file(out, shards);
-  } catch (const std::exception& e) {
-    return error_line(e);
-  }
-  return "";
-}
-
-// This process's shard: samples [N r/P, N (r+1)/P) as a complete data set. The Generator draws every sample from
-// its global index, so the rows are those of a one-process run. "" or the error (kInterrupted after a signal).
-std::string write_shard(const GenerateFlags& f, std::optional<Generator>& gen, int& threads) {
-  const int processes = World::size();
-  const std::string folder = shard_folder(f.out), shard = shard_path(f.out, World::rank(), processes);
-  try {
-    if (f.samples < static_cast<uint64_t>(processes))
-      throw std::invalid_argument("--samples " + std::to_string(f.samples) + " is fewer than the " +
-                                  std::to_string(processes) + " processes (each writes a shard of at least one)");
+// `mpirun -n P mimo generate`: process r writes samples [N r/P, N (r+1)/P) as its shard, a complete data set; the
+// Generator draws every sample from its global index, so the rows are a one-process run's. Process 0 then joins the
+// shards into --out.
+int run_sharded(const GenerateFlags& f) {
+  const auto start = std::chrono::steady_clock::now();
+  ShardedOutput out(f.out, {});
+  std::optional<Generator> gen;
+  int threads = 0;
+  out.write([&](const std::string& shard) {
     gen.emplace(generator_config(f.channel, StreamTag::generate));
-    check_outputs({{"--out", f.out}});
-    std::error_code ec;
-    fs::create_directories(folder, ec);  // by every process: whichever comes first creates it
-    if (ec) throw std::invalid_argument("cannot create the shards folder '" + folder + "': " + ec.message());
-    check_outputs({{"--out", f.out}, {"its shard", shard}});
+    if (f.samples < static_cast<uint64_t>(World::size()))
+      throw std::invalid_argument("--samples " + std::to_string(f.samples) + " is fewer than the " +
+                                  std::to_string(World::size()) + " processes (each writes a shard of at least one)");
     threads = resolve_threads(f.threads == 0 ? World::default_threads() : f.threads);
     const auto [first, end] = World::share(f.samples);
     DatasetWriter writer(shard, info_of(gen->config()), writer_options(gen->config(), f, threads));
     ProgressBar bar("generate", end - first);
     const bool complete = write_samples(*gen, first, end - first, threads, writer, bar);
     bar.finish();
-    if (!complete) return kInterrupted;  // the writer's destructor deletes the partial file
-    writer.commit();
-  } catch (const std::exception& e) {
-    return error_line(e);
-  }
-  return "";
-}
-
-// `mpirun -n P mimo generate`: every process writes its shard; once all are committed, process 0 joins them into
-// --out. A failure anywhere (an error, a signal) and every process removes its shard: nothing is left behind.
-int run_sharded(const GenerateFlags& f) {
-  const int rank = World::rank(), processes = World::size();
-  const std::string folder = shard_folder(f.out), shard = shard_path(f.out, rank, processes);
-  // mpirun forwards Ctrl-C as SIGTERM and kills one second later: stop, and clean up, well within that.
-  install_interrupt_handler(0.5);
-  // Deleted if a signal ends the process at once (the folder only if empty); --out too, in process 0.
-  const PartialFileGuard folder_guard(folder), shard_guard(shard);
-  std::optional<PartialFileGuard> out_guard;
-  if (rank == 0) out_guard.emplace(f.out);
-  const auto start = std::chrono::steady_clock::now();
-  std::optional<Generator> gen;
-  int threads = 0;
-  auto [failed, error] = World::first_failure(write_shard(f, gen, threads));
-  if (failed < 0) std::tie(failed, error) = World::first_failure(rank == 0 ? join_shards(f.out, processes) : "");
-  if (failed >= 0) {
-    std::error_code ec;
-    fs::remove(shard, ec);
-    World::all(true);  // every shard is gone before process 0 removes the folder
-    if (rank == 0) fs::remove(folder, ec);  // only if empty
-    const std::string who = "process " + std::to_string(failed) + " of " + std::to_string(processes);
-    throw AgreedError((error == kInterrupted ? who + " was interrupted" : failed == 0 ? error : who + ": " + error) +
-                          "; no data set written",
-                      interrupted() ? interrupted_exit_code() : 1);
-  }
-  if (rank == 0) {
-    remove_stale_shards(f.out, processes);
+    if (complete) writer.commit();  // else its destructor deletes the partial file
+    return complete;
+  });
+  out.join([&](const std::vector<std::string>& shards) { write_virtual_file(f.out, shards); });
+  if (World::rank() == 0)
     print_summary(f, gen->config(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-                  threads, processes);
-  }
+                  threads, World::size());
   return 0;
 }
 

@@ -1,13 +1,18 @@
 #pragma once
-// The reading side of virtual data sets (datasets/virtual_file.hpp), for the datasets module's readers: HDF5 reads
-// fill values, without any error, for rows whose source file is missing or shorter than mapped, so a reader checks
-// the sources itself when it opens the file.
+// Virtual data sets (datasets/virtual_file.hpp) on the HDF5 side, for the datasets module's own sources: joining
+// shards into a file that the caller then amends, and the check readers make at open (HDF5 reads fill values,
+// without any error, for rows whose source file is missing or shorter than mapped).
 #include <H5Cpp.h>
 
 #include <functional>
 #include <string>
 
 namespace mimo {
+
+/// write_virtual_file (virtual_file.hpp), then `amend` on the joined file before it is renamed into place: attributes
+/// of the whole (the shards' own counts replaced by everyone's) are rewritten there.
+void write_virtual_file(const std::string& path, const std::vector<std::string>& shards,
+                        const std::function<void(H5::H5File&)>& amend);
 
 /// Called for each source data set of a virtual data set; `label` names the joined file and the shard
 /// ("d.h5: shard d.h5.shards/part-1-of-2.h5") for the messages of further checks.

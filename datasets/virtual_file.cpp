@@ -143,6 +143,11 @@ std::string shard_path(const std::string& path, int index, int count) {
 }
 
 void write_virtual_file(const std::string& path, const std::vector<std::string>& shard_paths) {
+  write_virtual_file(path, shard_paths, [](H5::H5File&) {});
+}
+
+void write_virtual_file(const std::string& path, const std::vector<std::string>& shard_paths,
+                        const std::function<void(H5::H5File&)>& amend) {
   quiet_hdf5_errors();
   if (shard_paths.empty()) throw std::invalid_argument("write_virtual_file: no shards to join into " + path);
   const fs::path folder = fs::absolute(path).lexically_normal().parent_path();
@@ -160,6 +165,7 @@ void write_virtual_file(const std::string& path, const std::vector<std::string>&
   try {
     errno = 0;  // read by h5_write_error: only a failure of these writes may set it
     mirror_group(shards[0].file, out.file(), "", shards);
+    amend(out.file());
   } catch (const H5::Exception& e) {
     throw DatasetError(h5_write_error(out.partial_path(), e.getDetailMsg()));
   }

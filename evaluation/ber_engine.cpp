@@ -133,9 +133,19 @@ void accumulate(PointResult& into, const PointResult& part) {
   into.llr_info_sum += part.llr_info_sum;
 }
 
-// Sums every part's counts, and the detectors' seconds, over the processes. The integer counts are exact; the
-// per-use squares are sums of integers (exact below 2^53); the LLR information differs from one process's in
-// its last bits only.
+std::vector<PointResult> fresh_results(const std::vector<const Detector*>& detectors, const SnrPoint& snr) {
+  std::vector<PointResult> r(detectors.size());
+  for (size_t d = 0; d < detectors.size(); ++d) {
+    r[d].detector = detectors[d]->name();
+    r[d].snr = snr;
+  }
+  return r;
+}
+
+}  // namespace
+
+// The integer counts are exact; the per-use squares are sums of integers (exact below 2^53); the LLR information
+// differs from one process's in its last bits only.
 void sum_over_processes(const Collective& comm, std::vector<PointResult>& parts, std::vector<double>& seconds) {
   std::vector<uint64_t> integers;
   std::vector<double> reals(seconds);
@@ -154,17 +164,6 @@ void sum_over_processes(const Collective& comm, std::vector<PointResult>& parts,
     parts[k].bit_errors_sq = r[0], parts[k].llr_info_sum = r[1];
   }
 }
-
-std::vector<PointResult> fresh_results(const std::vector<const Detector*>& detectors, const SnrPoint& snr) {
-  std::vector<PointResult> r(detectors.size());
-  for (size_t d = 0; d < detectors.size(); ++d) {
-    r[d].detector = detectors[d]->name();
-    r[d].snr = snr;
-  }
-  return r;
-}
-
-}  // namespace
 
 std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vector<const Detector*>& detectors,
                                   const EngineOptions& opt,

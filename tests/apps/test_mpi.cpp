@@ -10,6 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include <H5Cpp.h>
+
+#include "../datasets/io_helpers.hpp"
 #include "cli_runner.hpp"
 #include "datasets/reader.hpp"
 
@@ -135,14 +138,8 @@ TEST_F(Mpi, GenerateWritesTheRowsOfOneProcess) {
     EXPECT_EQ(a.channel.csi_error_var, b.channel.csi_error_var);
     EXPECT_EQ(a.modulation, b.modulation);
     EXPECT_EQ(a.tool_version, b.tool_version);
-    const SampleBatch back = read_all(dir_ / out);
-    EXPECT_EQ(back.H, expected.H) << p;
-    EXPECT_EQ(back.H_est, expected.H_est) << p;
-    EXPECT_EQ(back.y, expected.y) << p;
-    EXPECT_EQ(back.x, expected.x) << p;
-    EXPECT_EQ(back.bits, expected.bits) << p;
-    EXPECT_EQ(back.snr_db, expected.snr_db) << p;
-    EXPECT_EQ(back.noise_var, expected.noise_var) << p;
+    SCOPED_TRACE(std::to_string(p) + " processes");
+    expect_same_samples(read_all(dir_ / out), expected);
   }
 }
 
@@ -183,7 +180,7 @@ TEST_F(Mpi, GenerateFailingInOneProcessLeavesNothing) {
   EXPECT_NE(r.status, 0);
   EXPECT_EQ(mimo_lines(r.err),
             std::vector<std::string>{"mimo: error: process 1 of 2: its shard 'd.h5.shards/part-1-of-2.h5' is a directory, "
-                                     "not a file; no data set written"})
+                                     "not a file; nothing written"})
       << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "d.h5"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "d.h5.shards" / "part-0-of-2.h5"));
@@ -194,7 +191,7 @@ TEST_F(Mpi, GenerateFailingInOneProcessLeavesNothing) {
   const auto few = run(generate_flags(1) + "--out d.h5", mpirun(2));
   EXPECT_NE(few.status, 0);
   EXPECT_EQ(mimo_lines(few.err), std::vector<std::string>{"mimo: error: --samples 1 is fewer than the 2 processes (each "
-                                                          "writes a shard of at least one); no data set written"})
+                                                          "writes a shard of at least one); nothing written"})
       << few.err;
   EXPECT_TRUE(dir_empty());
 }
@@ -213,6 +210,59 @@ TEST_F(Mpi, InterruptedGenerateLeavesNothing) {
   EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "big.h5"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "big.h5.shards"));
+  EXPECT_TRUE(dir_empty());
+}
+
+template <class T>
+std::vector<T> read_rows(const H5::H5File& f, const std::string& name, const H5::PredType& type) {
+  const H5::DataSet d = f.openDataSet(name);
+  std::vector<T> values(static_cast<size_t>(d.getSpace().getSimpleExtentNpoints()));
+  d.read(values.data(), type);
+  return values;
+}
+
+template <class T>
+T read_attr(const H5::H5Object& o, const std::string& name, const H5::PredType& type) {
+  T value{};
+  o.openAttribute(name).read(type, &value);
+  return value;
+}
+
+TEST_F(Mpi, DetectWritesTheRowsAndCountsOfOneProcess) {
+  // From a sharded data set, as a cluster's detect would read one.
+  ASSERT_EQ(run(generate_flags(1001) + "--out d.h5", mpirun(2)).status, 0);
+  const std::string flags = "detect --data d.h5 -d mmse,sphere --threads 1 ";
+  ASSERT_EQ(run(flags + "--out one.h5").status, 0);
+  const auto r = run(flags + "--out det.h5", mpirun(3));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote det.h5 (3 shards in det.h5.shards/)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("detector"), r.out.rfind("detector")) << "one table, from process 0: " << r.out;
+  const H5::H5File one((dir_ / "one.h5").string(), H5F_ACC_RDONLY), det((dir_ / "det.h5").string(), H5F_ACC_RDONLY);
+  EXPECT_EQ(read_attr<uint64_t>(det, "samples", H5::PredType::NATIVE_UINT64), 1001u);
+  for (const std::string group : {"mmse", "sphere"}) {
+    EXPECT_EQ(det.openDataSet(group + "/symbols").getCreatePlist().getLayout(), H5D_VIRTUAL);
+    EXPECT_EQ(read_rows<int32_t>(det, group + "/symbols", H5::PredType::NATIVE_INT32),
+              read_rows<int32_t>(one, group + "/symbols", H5::PredType::NATIVE_INT32))
+        << group;
+    for (const char* count : {"bit_errors", "symbol_errors"})
+      EXPECT_EQ(read_attr<uint64_t>(det.openGroup(group), count, H5::PredType::NATIVE_UINT64),
+                read_attr<uint64_t>(one.openGroup(group), count, H5::PredType::NATIVE_UINT64))
+          << group << " " << count;
+  }
+  EXPECT_EQ(read_rows<float>(det, "mmse/llr", H5::PredType::NATIVE_FLOAT),
+            read_rows<float>(one, "mmse/llr", H5::PredType::NATIVE_FLOAT));
+  // Summed in another order (per process, then over processes): equal to rounding.
+  EXPECT_NEAR(read_attr<double>(det.openGroup("mmse"), "llr_mutual_information", H5::PredType::NATIVE_DOUBLE),
+              read_attr<double>(one.openGroup("mmse"), "llr_mutual_information", H5::PredType::NATIVE_DOUBLE), 1e-6);
+  // A shard alone is a detection file of its own rows, with their own counts.
+  const H5::H5File shard((dir_ / "det.h5.shards" / "part-1-of-3.h5").string(), H5F_ACC_RDONLY);
+  EXPECT_EQ(read_attr<uint64_t>(shard, "samples", H5::PredType::NATIVE_UINT64), 1001u * 2 / 3 - 1001u / 3);
+}
+
+TEST_F(Mpi, DetectFailingEverywhereIsOneLine) {
+  const auto r = run("detect --data absent.h5 -d mmse --out det.h5", mpirun(2));
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(mimo_lines(r.err), std::vector<std::string>{"mimo: error: absent.h5: no such file; nothing written"}) << r.err;
   EXPECT_TRUE(dir_empty());
 }
 

@@ -42,6 +42,17 @@ inline DatasetInfo info_for(const GeneratorConfig& g) {
   return i;
 }
 
+/// Asserts that every array of `got` equals `want`'s, exactly.
+inline void expect_same_samples(const SampleBatch& got, const SampleBatch& want) {
+  EXPECT_EQ(got.H, want.H);
+  EXPECT_EQ(got.H_est, want.H_est);
+  EXPECT_EQ(got.y, want.y);
+  EXPECT_EQ(got.x, want.x);
+  EXPECT_EQ(got.bits, want.bits);
+  EXPECT_EQ(got.snr_db, want.snr_db);
+  EXPECT_EQ(got.noise_var, want.noise_var);
+}
+
 /// Asserts that opening and reading all of `path` fails with a one-line message containing `needle`.
 inline void expect_read_error(const std::string& path, const std::string& needle) {
   try {

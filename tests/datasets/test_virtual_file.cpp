@@ -61,13 +61,7 @@ protected:
     EXPECT_EQ(r.info().channel.csi_error_var, 0.05);
     SampleBatch back;
     r.read(0, kSamples, back);
-    EXPECT_EQ(back.H, all_.H);
-    EXPECT_EQ(back.H_est, all_.H_est);
-    EXPECT_EQ(back.y, all_.y);
-    EXPECT_EQ(back.x, all_.x);
-    EXPECT_EQ(back.bits, all_.bits);
-    EXPECT_EQ(back.snr_db, all_.snr_db);
-    EXPECT_EQ(back.noise_var, all_.noise_var);
+    test::expect_same_samples(back, all_);
   }
 
   static H5D_layout_t layout_of(const std::string& path, const char* data_set) {
