@@ -1,18 +1,26 @@
-// mimo generate: synthetic data sets y = Hx + n streamed to HDF5 in chunks.
+// mimo generate: synthetic data sets y = Hx + n streamed to HDF5 in chunks. Under mpirun every process writes its
+// share of the samples as a shard, and process 0 joins the shards into one file of virtual data sets.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <future>
+#include <optional>
 
 #include "apps/channel_flags.hpp"
 #include "apps/commands.hpp"
 #include "apps/outputs.hpp"
 #include "apps/terminal.hpp"
+#include "apps/sharded_output.hpp"
 #include "channel/parallel.hpp"
+#include "cluster/mpi.hpp"
+#include "datasets/virtual_file.hpp"
 #include "datasets/writer.hpp"
 
 namespace mimo::cli {
 
 namespace {
+
+using cluster::World;
 
 struct GenerateFlags {
   ChannelFlags channel;
@@ -22,13 +30,7 @@ struct GenerateFlags {
   std::string out;
 };
 
-int run_generate(const GenerateFlags& f) {
-  check_outputs({{"--out", f.out}});
-  install_interrupt_handler();  // before the partial file exists, so no signal finds it unhandled
-  const Generator gen(generator_config(f.channel, StreamTag::generate));
-  const auto& cfg = gen.config();
-  const int threads = resolve_threads(f.threads);
-
+DatasetInfo info_of(const GeneratorConfig& cfg) {
   DatasetInfo info;
   info.channel = cfg.channel;
   info.modulation = cfg.modulation;
@@ -36,49 +38,106 @@ int run_generate(const GenerateFlags& f) {
   info.snr_schedule = cfg.snr.describe();
   info.seed = cfg.seed;
   info.tool_version = std::string(kToolVersion);
-  WriterOptions wopt;
-  wopt.with_h_est = cfg.channel.csi_error_var > 0.0;
-  wopt.compression = f.compression;
-  wopt.threads = threads;
-  DatasetWriter writer(f.out, info, wopt);
+  return info;
+}
 
-  // Batches of about 8 MiB of H: memory stays bounded whatever --samples is. The next batch is generated
-  // while the current one is compressed and written.
-  const size_t per_sample = static_cast<size_t>(cfg.channel.nr) * cfg.channel.nt * 8;
+WriterOptions writer_options(const GeneratorConfig& cfg, const GenerateFlags& f, int threads) {
+  WriterOptions options;
+  options.with_h_est = cfg.channel.csi_error_var > 0.0;
+  options.compression = f.compression;
+  options.threads = threads;
+  return options;
+}
+
+// Samples [first, first + count) into `writer`, in batches of about 8 MiB of H (memory stays bounded whatever
+// --samples is); the next batch is generated while the current one is compressed and written. False when
+// interrupted: the caller then aborts the writer.
+bool write_samples(const Generator& gen, uint64_t first, uint64_t count, int threads, DatasetWriter& writer,
+                   ProgressBar& bar) {
+  const auto& ch = gen.config().channel;
+  const size_t per_sample = static_cast<size_t>(ch.nr) * ch.nt * 8;
   const size_t batch = std::clamp<size_t>((8u << 20) / per_sample, 64, 65536);
-  ProgressBar bar("generate", f.samples);
+  const uint64_t end = first + count;
   SampleBatch current, next;
-  uint64_t done = 0;
-  gen.generate(0, static_cast<size_t>(std::min<uint64_t>(batch, f.samples)), current, threads);
-  while (done < f.samples) {
+  uint64_t done = first;
+  gen.generate(first, static_cast<size_t>(std::min<uint64_t>(batch, count)), current, threads);
+  while (done < end) {
     const uint64_t next_first = done + current.n;
-    const size_t next_count = static_cast<size_t>(std::min<uint64_t>(batch, f.samples - next_first));
+    const size_t next_count = static_cast<size_t>(std::min<uint64_t>(batch, end - next_first));
     auto pending = std::async(std::launch::async, [&] {
       if (next_count > 0) gen.generate(next_first, next_count, next, threads);
     });
     writer.append(current);
     pending.get();
     done = next_first;
-    bar.update(done);
-    if (interrupted()) {
-      bar.finish();
-      writer.abort();
-      std::fprintf(stderr, "mimo: interrupted; no file written\n");
-      return interrupted_exit_code();
-    }
+    bar.update(done - first);
+    if (interrupted()) return false;
     std::swap(current, next);
   }
-  writer.commit();
-  bar.finish();
-  const double secs = bar.elapsed_seconds();
-  std::printf("wrote %s: %llu samples of %dx%d %s, %s, SNR %s (%s), seed %llu\n", f.out.c_str(),
+  return true;
+}
+
+void print_summary(const GenerateFlags& f, const GeneratorConfig& cfg, double seconds, int threads, int processes) {
+  std::printf("wrote %s: %llu samples of %dx%d %s, %s, SNR %s (%s), seed %llu", f.out.c_str(),
               static_cast<unsigned long long>(f.samples), cfg.channel.nr, cfg.channel.nt,
-              to_string(cfg.modulation).c_str(), cfg.channel.model.c_str(), info.snr_schedule.c_str(),
+              to_string(cfg.modulation).c_str(), cfg.channel.model.c_str(), cfg.snr.describe().c_str(),
               to_string(cfg.snr_unit).c_str(), static_cast<unsigned long long>(cfg.seed));
-  std::printf("throughput: %s channel uses/s (%.2f s, %d threads)\n", si(f.samples / std::max(secs, 1e-9)).c_str(),
-              secs, threads);
+  if (processes > 1) std::printf("; %d shards in %s/", processes, shard_folder(f.out).c_str());
+  std::printf("\nthroughput: %s channel uses/s (%.2f s, ", si(f.samples / std::max(seconds, 1e-9)).c_str(), seconds);
+  if (processes > 1) std::printf("%d processes x ", processes);
+  std::printf("%d threads)\n", threads);
+}
+
+int run_one_process(const GenerateFlags& f) {
+  check_outputs({{"--out", f.out}});
+  install_interrupt_handler();  // before the partial file exists, so no signal finds it unhandled
+  const Generator gen(generator_config(f.channel, StreamTag::generate));
+  const int threads = resolve_threads(f.threads);
+  DatasetWriter writer(f.out, info_of(gen.config()), writer_options(gen.config(), f, threads));
+  ProgressBar bar("generate", f.samples);
+  const bool complete = write_samples(gen, 0, f.samples, threads, writer, bar);
+  bar.finish();
+  if (!complete) {
+    writer.abort();
+    std::fprintf(stderr, "mimo: interrupted; no file written\n");
+    return interrupted_exit_code();
+  }
+  writer.commit();
+  remove_stale_shards(f.out, 0);
+  print_summary(f, gen.config(), bar.elapsed_seconds(), threads, 1);
   return 0;
 }
+
+// `mpirun -n P mimo generate`: process r writes samples [N r/P, N (r+1)/P) as its shard, a complete data set; the
+// Generator draws every sample from its global index, so the rows are a one-process run's. Process 0 then joins the
+// shards into --out.
+int run_sharded(const GenerateFlags& f) {
+  const auto start = std::chrono::steady_clock::now();
+  ShardedOutput out(f.out, {});
+  std::optional<Generator> gen;
+  int threads = 0;
+  out.write([&](const std::string& shard) {
+    gen.emplace(generator_config(f.channel, StreamTag::generate));
+    if (f.samples < static_cast<uint64_t>(World::size()))
+      throw std::invalid_argument("--samples " + std::to_string(f.samples) + " is fewer than the " +
+                                  std::to_string(World::size()) + " processes (each writes a shard of at least one)");
+    threads = resolve_threads(f.threads == 0 ? World::default_threads() : f.threads);
+    const auto [first, end] = World::share(f.samples);
+    DatasetWriter writer(shard, info_of(gen->config()), writer_options(gen->config(), f, threads));
+    ProgressBar bar("generate", end - first);
+    const bool complete = write_samples(*gen, first, end - first, threads, writer, bar);
+    bar.finish();
+    if (complete) writer.commit();  // else its destructor deletes the partial file
+    return complete;
+  });
+  out.join([&](const std::vector<std::string>& shards) { write_virtual_file(f.out, shards); });
+  if (World::rank() == 0)
+    print_summary(f, gen->config(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                  threads, World::size());
+  return 0;
+}
+
+int run_generate(const GenerateFlags& f) { return World::size() > 1 ? run_sharded(f) : run_one_process(f); }
 
 }  // namespace
 
@@ -87,11 +146,13 @@ void add_generate_command(CLI::App& app, Registry& registry) {
   CLI::App* cmd = app.add_subcommand("generate", "Generate a synthetic MIMO data set (y = Hx + n) into HDF5");
   add_channel_flags(*cmd, flags->channel, /*allow_range=*/true);
   cmd->add_option("--samples", flags->samples, "Number of channel uses")->required()->check(kAtLeastOne);
-  cmd->add_option("--threads", flags->threads, "Worker threads (0 = all cores)")->capture_default_str()
-      ->check(thread_count());
+  cmd->add_option("--threads", flags->threads, "Worker threads (0 = all cores; under mpirun, shared among a machine's processes)")
+      ->capture_default_str()->check(thread_count());
   cmd->add_option("--compression", flags->compression, "Deflate level 0-9 (0 = off)")->capture_default_str()
       ->check(CLI::Range(0, 9));
-  cmd->add_option("--out,-o", flags->out, "Output file (.h5); written as <out>.partial, renamed when complete")
+  cmd->add_option("--out,-o", flags->out,
+                  "Output file (.h5); written as <out>.partial, renamed when complete. Under mpirun: one shard per "
+                  "process in <out>.shards/, joined by <out>")
       ->required();
   registry.add(cmd, [flags] { return run_generate(*flags); });
 }

@@ -3,6 +3,7 @@
 // CLI11 subcommand and registers the function that runs it after parsing.
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +19,18 @@ namespace mimo::cli {
 
 /// The command line as typed, recorded in every results file.
 std::string& command_line();
+
+/// An error that every process of an mpirun already knows of and has cleaned up after (they agreed on it, see
+/// cluster::World::first_failure): main prints it once, from process 0, and every process ends normally with
+/// `exit_code`, where any other error in one process has to end them all (MPI_Abort).
+class AgreedError : public std::runtime_error {
+public:
+  AgreedError(const std::string& message, int exit_code) : std::runtime_error(message), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+private:
+  int exit_code_;
+};
 
 class Registry {
 public:

@@ -17,6 +17,19 @@ std::string& mimo::cli::command_line() {
   return line;
 }
 
+namespace {
+
+// A LibTorch error's what() ends in a backtrace, and messages quote text from files and flags: a newline or escape
+// there must not break the one line.
+std::string one_line(const std::exception& e) {
+  std::string message = mimo::cli::error_line(e);
+  for (char& c : message)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return message;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using mimo::cluster::World;
   World::init(argc, argv);
@@ -41,18 +54,17 @@ int main(int argc, char** argv) {
   try {
     // Under mpirun only the commands that share their work run; any other in every process would write one file
     // P times.
-    static const std::set<std::string> shared_work = {"evaluate"};
+    static const std::set<std::string> shared_work = {"evaluate", "generate", "detect"};
     for (const CLI::App* sub : app.get_subcommands())
       if (World::size() > 1 && !shared_work.count(sub->get_name()))
         throw std::invalid_argument("under mpirun (" + std::to_string(World::size()) + " processes) `mimo " +
                                     sub->get_name() + "` does not run; run it as one process");
     rc = registry.run_selected();
+  } catch (const mimo::cli::AgreedError& e) {
+    if (World::rank() == 0) std::fprintf(stderr, "mimo: error: %s\n", one_line(e).c_str());
+    rc = e.exit_code();
   } catch (const std::exception& e) {
-    // A LibTorch error's what() ends in a backtrace: one line here too.
-    std::string message = mimo::cli::error_line(e);
-    // Messages quote text from files and flags: a newline or escape there must not break the one line.
-    for (char& c : message)
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+    const std::string message = one_line(e);
     if (World::size() > 1) {  // the other processes would wait for this one forever
       if (World::rank() == 0)
         std::fprintf(stderr, "mimo: error: %s\n", message.c_str());

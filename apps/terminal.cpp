@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 
 #include "datasets/atomic_file.hpp"
 
@@ -14,7 +16,10 @@ namespace mimo::cli {
 namespace {
 std::atomic<bool> g_interrupted{false};
 std::atomic<int> g_signal{0};
-unsigned g_grace_seconds = 1;
+// A POSIX timer rather than alarm(): the grace period under mpirun is shorter than a second (mpirun kills a
+// process one second after the SIGTERM it forwards).
+timer_t g_grace_timer;
+itimerspec g_grace{};
 
 // Leaves at once: only async-signal-safe calls (unlink, write, _exit).
 [[noreturn]] void exit_now(int sig) {
@@ -28,15 +33,24 @@ extern "C" void on_signal(int sig) {
   if (g_interrupted.load()) exit_now(sig);  // a second Ctrl-C: the user does not want to wait
   g_signal = sig;                           // before the flag: a command that sees the flag reads the signal
   g_interrupted = true;
-  ::alarm(g_grace_seconds);
+  ::timer_settime(g_grace_timer, 0, &g_grace, nullptr);  // async-signal-safe, unlike setitimer
 }
 
 // The command did not reach a point where it stops cleanly within the grace period (a long batch).
 extern "C" void on_alarm(int) { exit_now(g_signal.load()); }
 }  // namespace
 
-void install_interrupt_handler(unsigned grace_seconds) {
-  g_grace_seconds = std::max(grace_seconds, 1u);
+void install_interrupt_handler(double grace_seconds) {
+  static const bool timer_made = [] {
+    sigevent event{};
+    event.sigev_notify = SIGEV_SIGNAL;
+    event.sigev_signo = SIGALRM;
+    return ::timer_create(CLOCK_MONOTONIC, &event, &g_grace_timer) == 0;
+  }();
+  if (!timer_made) throw std::runtime_error("cannot create a timer for the interrupt handler");
+  const auto nanos = static_cast<long long>(std::max(grace_seconds, 0.01) * 1e9);
+  g_grace.it_value.tv_sec = static_cast<time_t>(nanos / 1000000000);
+  g_grace.it_value.tv_nsec = static_cast<long>(nanos % 1000000000);
   std::signal(SIGALRM, on_alarm);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

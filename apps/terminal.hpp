@@ -11,7 +11,7 @@ namespace mimo::cli {
 /// Installs SIGINT/SIGTERM handlers that set the flag read by interrupted(), so the command stops between
 /// batches and cleans up. If it has not exited `grace_seconds` later (a long batch), or on a second signal, the
 /// process deletes its registered partial files (PartialFileGuard) and exits at once with 128 + signal.
-void install_interrupt_handler(unsigned grace_seconds = 1);
+void install_interrupt_handler(double grace_seconds = 1);
 bool interrupted();
 /// The exit status of a command that stopped on a signal: 128 + its number (130 for Ctrl-C, 143 for SIGTERM).
 int interrupted_exit_code();

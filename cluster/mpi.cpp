@@ -90,6 +90,13 @@ int World::default_threads() {
   return std::max(1, cores / g_local_size);
 }
 
+std::pair<uint64_t, uint64_t> World::share(uint64_t n) {
+  // n = q P + m, so n r / P = q r + m r / P, whose products stay below n and P^2.
+  const uint64_t p = static_cast<uint64_t>(g_size), q = n / p, m = n % p;
+  const auto start = [&](uint64_t r) { return q * r + m * r / p; };
+  return {start(static_cast<uint64_t>(g_rank)), start(static_cast<uint64_t>(g_rank) + 1)};
+}
+
 bool World::all(bool ok) {
 #ifdef MIMO_WITH_MPI
   if (g_size > 1) {
@@ -99,6 +106,15 @@ bool World::all(bool ok) {
   }
 #endif
   return ok;
+}
+
+std::pair<int, std::string> World::first_failure(const std::string& error) {
+  int first = error.empty() ? g_size : g_rank;
+#ifdef MIMO_WITH_MPI
+  if (g_size > 1) MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+#endif
+  if (first == g_size) return {-1, ""};
+  return {first, broadcast(error, first)};
 }
 
 std::string World::broadcast(const std::string& value, [[maybe_unused]] int root) {

@@ -3,6 +3,7 @@
 // when mimo is not started by an MPI launcher) there is one process and every call here is a no-op.
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "evaluation/ber_engine.hpp"
 
@@ -30,8 +31,13 @@ public:
   static int local_rank();
   /// Worker threads per process for `--threads 0` (all cores): the machine's cores shared among its processes.
   static int default_threads();
+  /// This process's contiguous share [n r / P, n (r + 1) / P) of n items, without overflow for any n.
+  static std::pair<uint64_t, uint64_t> share(uint64_t n);
   /// True in every process when `ok` is true in every process (a barrier: every process waits for all).
   static bool all(bool ok);
+  /// The lowest-numbered process whose `error` is not empty and its error, in every process; {-1, ""} when every
+  /// `error` is empty. Like all(), an agreement and a barrier.
+  static std::pair<int, std::string> first_failure(const std::string& error);
   /// Process `root`'s `value`, in every process.
   static std::string broadcast(const std::string& value, int root = 0);
   /// The engine's view of the world: its rank, size and sums (MPI_Allreduce).

@@ -47,6 +47,9 @@ PartialFileGuard::~PartialFileGuard() {
 void remove_partial_files_now() noexcept {
   for (auto& s : g_slots)
     if (s.used.load(std::memory_order_acquire)) ::unlink(s.path);
+  // Then the registered folders (a sharded output's), each only if nothing else is left in it.
+  for (auto& s : g_slots)
+    if (s.used.load(std::memory_order_acquire)) ::rmdir(s.path);
 }
 
 std::string write_error(const std::string& path, int err) {

@@ -14,8 +14,9 @@ void write_file_atomically(const std::string& path, const std::string& content);
 /// One line for a failed write of `path` given the errno it failed with: a full disk or quota says so.
 std::string write_error(const std::string& path, int err);
 
-/// Registers a partial file for the lifetime of the guard, so that a process that must exit at once from a
-/// signal handler (see remove_partial_files_now) still leaves no partial file behind.
+/// Registers a partial file for the lifetime of the guard, so that a process that must exit at once from a signal
+/// handler (see remove_partial_files_now) still leaves no partial file behind. A folder may be registered too: it
+/// is removed then if it is empty.
 class PartialFileGuard {
 public:
   explicit PartialFileGuard(const std::string& partial_path);
@@ -27,7 +28,8 @@ private:
   int slot_ = -1;
 };
 
-/// Deletes every registered partial file. Async-signal-safe (unlink only): for signal handlers that _exit.
+/// Deletes every registered partial file, then every registered folder left empty. Async-signal-safe (unlink and
+/// rmdir only): for signal handlers that _exit.
 void remove_partial_files_now() noexcept;
 
 }  // namespace mimo

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "datasets/h5_schema.hpp"
+#include "datasets/h5_virtual.hpp"
 #include "datasets/partial_file.hpp"
 
 namespace mimo {
@@ -37,6 +38,20 @@ void write_rows(H5::DataSet& set, const H5::PredType& type, uint64_t first, size
   file_space.selectHyperslab(H5S_SELECT_SET, block.data(), start.data());
   H5::DataSpace mem_space(static_cast<int>(block.size()), block.data());
   set.write(data, type, mem_space, file_space);
+}
+
+// A detector's summary as its group's attributes, replacing any already there (a shard's own counts).
+void write_summary(H5::Group& g, const DetectionSummary& s) {
+  const auto put = [&g](const char* name, auto value) {
+    if (g.attrExists(name)) g.removeAttr(name);
+    schema::write_attr(g, name, value);
+  };
+  auto rate = [](uint64_t k, uint64_t n) { return n ? static_cast<double>(k) / static_cast<double>(n) : 0.0; };
+  put("ber", rate(s.bit_errors, s.bits));
+  put("ser", rate(s.symbol_errors, s.symbols));
+  put("bit_errors", s.bit_errors);
+  put("symbol_errors", s.symbol_errors);
+  if (s.llr_information) put("llr_mutual_information", *s.llr_information);
 }
 
 }  // namespace
@@ -100,14 +115,8 @@ void DetectionFileWriter::write(size_t d, uint64_t first, size_t count, const in
 
 void DetectionFileWriter::summarize(size_t d, const DetectionSummary& s) {
   auto& impl = live();
-  auto& g = impl.groups.at(d).group;
-  auto rate = [](uint64_t k, uint64_t n) { return n ? static_cast<double>(k) / static_cast<double>(n) : 0.0; };
   try {
-    schema::write_attr(g, "ber", rate(s.bit_errors, s.bits));
-    schema::write_attr(g, "ser", rate(s.symbol_errors, s.symbols));
-    schema::write_attr(g, "bit_errors", s.bit_errors);
-    schema::write_attr(g, "symbol_errors", s.symbol_errors);
-    if (s.llr_information) schema::write_attr(g, "llr_mutual_information", *s.llr_information);
+    write_summary(impl.groups.at(d).group, s);
   } catch (const H5::Exception& e) {
     throw DatasetError(h5_write_error(impl.out.partial_path(), e.getDetailMsg()));
   }
@@ -118,6 +127,18 @@ void DetectionFileWriter::commit() {
   impl_->groups.clear();
   impl_->out.commit();
   impl_.reset();
+}
+
+void join_detection_shards(const std::string& path, const std::vector<std::string>& shards, uint64_t samples,
+                           const std::vector<std::pair<std::string, DetectionSummary>>& summaries) {
+  write_virtual_file(path, shards, [&](H5::H5File& f) {
+    f.removeAttr("samples");
+    schema::write_attr(f, "samples", samples);
+    for (const auto& [name, summary] : summaries) {
+      H5::Group group = f.openGroup(name);
+      write_summary(group, summary);
+    }
+  });
 }
 
 void DetectionFileWriter::abort() noexcept {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mimo {
@@ -48,5 +49,11 @@ private:
   Impl& live() const;  // throws std::logic_error after commit() or abort()
   std::unique_ptr<Impl> impl_;
 };
+
+/// Joins the detection files that the processes of `mpirun mimo detect` wrote for consecutive rows (`shards`, in
+/// row order) into `path`, as virtual data sets (datasets/virtual_file.hpp): its `samples` attribute is the whole
+/// data set's, and each listed group's summary that of all processes together (a shard's own counts are its rows').
+void join_detection_shards(const std::string& path, const std::vector<std::string>& shards, uint64_t samples,
+                           const std::vector<std::pair<std::string, DetectionSummary>>& summaries);
 
 }  // namespace mimo

@@ -29,14 +29,14 @@ void leak_failed_file(std::unique_ptr<H5::H5File>& file) {
 
 bool hdf5_needs_quick_exit() { return g_failed_close; }
 
-PartialH5File::PartialH5File(const std::string& path)
+PartialH5File::PartialH5File(const std::string& path, H5Format newest)
     : path_(path), partial_(path + ".partial"), guard_(std::make_unique<PartialFileGuard>(partial_)) {
   quiet_hdf5_errors();
   try {
     // The 1.8 file format: object headers and the superblock carry checksums (the default, earliest format has
     // none), so a corrupted header is refused instead of read; HDF5 1.8 and later, h5py and MATLAB R2011a+ read it.
     H5::FileAccPropList access;
-    access.setLibverBounds(H5F_LIBVER_V18, H5F_LIBVER_V18);
+    access.setLibverBounds(H5F_LIBVER_V18, newest == H5Format::v110 ? H5F_LIBVER_V110 : H5F_LIBVER_V18);
     errno = 0;
     file_ = std::make_unique<H5::H5File>(partial_, H5F_ACC_TRUNC, H5::FileCreatPropList::DEFAULT, access);
   } catch (const H5::Exception&) {

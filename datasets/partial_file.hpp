@@ -15,10 +15,14 @@ namespace mimo {
 /// says so ("no space left on device writing ..."), anything else gives HDF5's detail.
 std::string h5_write_error(const std::string& path, const std::string& detail);
 
+/// The newest HDF5 file format a file may use. mimo writes the 1.8 format, which every current reader opens;
+/// virtual data sets exist only from the 1.10 format on (HDF5 1.10, h5py on it, MATLAB R2021b).
+enum class H5Format { v18, v110 };
+
 class PartialH5File {
 public:
   /// Creates (truncates) "<path>.partial"; throws DatasetError if it cannot (and leaves no file behind).
-  explicit PartialH5File(const std::string& path);
+  explicit PartialH5File(const std::string& path, H5Format newest = H5Format::v18);
   ~PartialH5File() { discard(); }
   PartialH5File(const PartialH5File&) = delete;
   PartialH5File& operator=(const PartialH5File&) = delete;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "datasets/h5_schema.hpp"
+#include "datasets/h5_virtual.hpp"
 
 namespace mimo {
 
@@ -91,21 +92,29 @@ std::string read_string_attr(const H5::H5File& f, const char* name, const std::s
 }
 
 // A chunked data set whose chunks were never all written reads as fill values (zeros), and a tiny file can declare
-// a billion samples that way; a complete one has every chunk. Contiguous data (other writers) must be allocated.
-void require_written(const H5::DataSet& d, const char* name, const std::vector<hsize_t>& dims, const std::string& path) {
+// a billion samples that way; a complete one has every chunk. Contiguous data (other writers) must be allocated. A
+// virtual data set (`mpirun mimo generate`) reads fill values for a missing or short shard: each source is checked,
+// and checked like this in turn (`depth` bounds a file whose virtual data sets map one another).
+void require_written(const H5::DataSet& d, const char* name, const std::string& path, int depth = 0) {
   const H5::DSetCreatPropList props = d.getCreatePlist();
   if (props.getLayout() == H5D_CHUNKED) {
-    std::vector<hsize_t> chunk(dims.size());
+    const H5::DataSpace space = d.getSpace();  // HDF5 1.10 does not take H5S_ALL here
+    std::vector<hsize_t> dims(static_cast<size_t>(space.getSimpleExtentNdims())), chunk(dims.size());
+    space.getSimpleExtentDims(dims.data());
     props.getChunk(static_cast<int>(chunk.size()), chunk.data());
     hsize_t expected = 1;
     for (size_t k = 0; k < dims.size(); ++k) expected *= (dims[k] + chunk[k] - 1) / std::max<hsize_t>(chunk[k], 1);
     hsize_t stored = 0;
-    const H5::DataSpace space = d.getSpace();  // HDF5 1.10 does not take H5S_ALL here
     if (H5Dget_num_chunks(d.getId(), space.getId(), &stored) < 0 || stored < expected)
       throw DatasetError(path + ": data set " + quote(name) + " is incomplete (" + std::to_string(stored) + " of " +
                          std::to_string(expected) + " chunks written)");
   } else if (props.getLayout() == H5D_CONTIGUOUS && d.getStorageSize() == 0) {
     throw DatasetError(path + ": data set " + quote(name) + " was declared but never written");
+  } else if (props.getLayout() == H5D_VIRTUAL) {
+    if (depth >= 4) throw DatasetError(path + ": data set " + quote(name) + " is virtual more than 4 levels deep");
+    require_virtual_sources(d, name, path, [&](const H5::DataSet& source, const std::string& label) {
+      require_written(source, name, label, depth + 1);
+    });
   }
 }
 
@@ -202,7 +211,7 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
                            shape_text(want));
       }
       if (!have_n) { n = dims[0]; have_n = true; }
-      require_written(d, name, dims, p);
+      require_written(d, name, p);
       return d;
     };
     impl_->H = open(schema::H, {nr, nt}, true, H5T_COMPOUND, 0);

@@ -134,10 +134,11 @@ void accumulate(PointResult& into, const PointResult& part) {
   into.llr_info_sum += part.llr_info_sum;
 }
 
-// Sums every part's counts, and the detectors' seconds, over the processes. The integer counts are exact; the
-// per-use squares are sums of integers (exact below 2^53); the LLR information differs from one process's in
-// its last bits only.
-void sum_parts(const Collective& comm, std::vector<PointResult>& parts, std::vector<double>& seconds) {
+}  // namespace
+
+// The integer counts are exact; the per-use squares are sums of integers (exact below 2^53); the LLR information
+// differs from one process's in its last bits only.
+void sum_over_processes(const Collective& comm, std::vector<PointResult>& parts, std::vector<double>& seconds) {
   std::vector<uint64_t> integers;
   std::vector<double> reals(seconds);
   for (const auto& p : parts) {
@@ -155,6 +156,8 @@ void sum_parts(const Collective& comm, std::vector<PointResult>& parts, std::vec
     parts[k].bit_errors_sq = r[0], parts[k].llr_info_sum = r[1];
   }
 }
+
+namespace {
 
 // Counts the detections of global uses [a, z) of a batch (`batch` holds them) into the parts of the chunks they
 // fall in: parts[c * detectors + d] for chunk c of `chunks` (the batch's chunks, in order) and detector d.
@@ -189,16 +192,16 @@ size_t shared_batch_uses(size_t batch_target, double seconds_per_use, int proces
 // size does not grow with the number of chunks (or processes): the batch's totals per detector first; only when
 // they end the point (`ends`) are the chunks' counts summed too, to find the chunk that ends it as one process
 // would. Otherwise the batch becomes one chunk holding its totals.
-void sum_over_processes(const Collective& comm, std::vector<size_t>& chunks, std::vector<PointResult>& parts,
-                        std::vector<double>& seconds,
-                        const std::function<bool(const std::vector<PointResult>&)>& ends) {
+void sum_batch_over_processes(const Collective& comm, std::vector<size_t>& chunks, std::vector<PointResult>& parts,
+                              std::vector<double>& seconds,
+                              const std::function<bool(const std::vector<PointResult>&)>& ends) {
   const size_t detectors = seconds.size();
   std::vector<PointResult> totals(detectors);
   for (size_t k = 0; k < parts.size(); ++k) accumulate(totals[k % detectors], parts[k]);
-  sum_parts(comm, totals, seconds);
+  sum_over_processes(comm, totals, seconds);
   if (ends(totals)) {
     std::vector<double> no_seconds;
-    sum_parts(comm, parts, no_seconds);
+    sum_over_processes(comm, parts, no_seconds);
     return;
   }
   const size_t count = std::accumulate(chunks.begin(), chunks.end(), size_t{0});
@@ -291,7 +294,7 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
         count_chunks(batch, detections, chunks, a, z, threads, parts);
       }
       first += count;
-      if (comm.size > 1) sum_over_processes(comm, chunks, parts, seconds, [&](const std::vector<PointResult>& totals) {
+      if (comm.size > 1) sum_batch_over_processes(comm, chunks, parts, seconds, [&](const std::vector<PointResult>& totals) {
         auto with = results;
         for (size_t d = 0; d < detectors.size(); ++d) accumulate(with[d], totals[d]);
         return done_with(with);

@@ -85,6 +85,10 @@ void count_errors(const SampleBatch& batch, const Detection& det, PointResult& i
 void count_errors(const SampleBatch& batch, const Detection& det, PointResult& into, int threads, size_t begin,
                   size_t end);
 
+/// Sums every part's counts, and the `seconds` beside them, over the processes of `comm` (every process gets the
+/// totals). A collective call: every process must make it.
+void sum_over_processes(const Collective& comm, std::vector<PointResult>& parts, std::vector<double>& seconds);
+
 /// Simulates every SNR value of the generator's grid. A point's channel uses are drawn from a seed derived
 /// from (seed, SNR value), so any single point can be reproduced alone. `on_point` receives each
 /// completed point's results (one per detector, in the order given).

@@ -41,9 +41,12 @@ inline CliResult run_mimo(const std::string& args, const std::filesystem::path& 
   return r;
 }
 
-/// Starts `mimo <args>` in `dir` without waiting (stdout to /dev/null, stderr to `err_file`); returns its pid.
-inline pid_t start_mimo(const std::string& args, const std::filesystem::path& dir, const std::string& err_file) {
-  const std::string cmd = "exec '" + std::string(MIMO_CLI) + "' " + args + " >/dev/null 2>'" + err_file + "'";
+/// Starts `mimo <args>` in `dir` without waiting (stdout to /dev/null, stderr to `err_file`), after the shell words
+/// `launcher` if given (`mpirun -n 2`); returns the pid of mimo, or of the launcher.
+inline pid_t start_mimo(const std::string& args, const std::filesystem::path& dir, const std::string& err_file,
+                        const std::string& launcher = "") {
+  const std::string cmd =
+      "exec " + launcher + " '" + std::string(MIMO_CLI) + "' " + args + " >/dev/null 2>'" + err_file + "'";
   const pid_t pid = fork();
   if (pid == 0) {
     if (chdir(dir.c_str()) != 0) _exit(99);

@@ -1,16 +1,23 @@
 // `mpirun -n P mimo evaluate`: P processes share every batch and report the counts of one process, exactly, for
-// P = 1, 2, 3 on this machine (--oversubscribe); commands that do not share their work are refused under mpirun,
-// and so are srun tasks without MPI. The SLURM scripts of scripts/slurm/ run here as SLURM would run them.
+// P = 1, 2, 3 on this machine (--oversubscribe). `mpirun -n P mimo generate` (and detect): one shard per process,
+// joined into one file whose rows equal one process's. Other commands are refused under mpirun with one line, and
+// so are srun tasks without MPI. The SLURM scripts of scripts/slurm/ run here as SLURM would run them.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <H5Cpp.h>
+
+#include "../datasets/io_helpers.hpp"
 #include "cli_runner.hpp"
+#include "datasets/reader.hpp"
 
 namespace mimo::test {
 namespace {
@@ -146,6 +153,185 @@ TEST_F(Mpi, SlurmEvaluateScriptCountsAsOneProcess) {
   ASSERT_EQ(status, 0) << log;
   EXPECT_EQ(counts_of(slurp(dir_ / "two.csv")), counts_of(slurp(dir_ / "one.csv")));
   EXPECT_NE(slurp(dir_ / "two.json").find("\"processes\": 2"), std::string::npos);
+}
+
+std::string generate_flags(uint64_t samples) {
+  return "generate --nt 4 --nr 6 --mod qam16 --channel kronecker --rho-tx 0.3 --rho-rx 0.5 --snr-db 0:10:30 "
+         "--csi-error-var 0.1 --seed 9 --threads 1 --samples " +
+         std::to_string(samples) + " ";
+}
+
+SampleBatch read_all(const std::filesystem::path& path) {
+  const DatasetReader r(path.string());
+  SampleBatch b;
+  r.read(0, static_cast<size_t>(r.size()), b);
+  return b;
+}
+
+// The lines of `err` that mimo wrote (mpirun adds its own banner when a process exits non-zero).
+std::vector<std::string> mimo_lines(const std::string& err) {
+  std::vector<std::string> lines;
+  std::istringstream in(err);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("mimo:", 0) == 0) lines.push_back(line);
+  return lines;
+}
+
+TEST_F(Mpi, GenerateWritesTheRowsOfOneProcess) {
+  ASSERT_EQ(run(generate_flags(1001) + "--out one.h5").status, 0);
+  const DatasetReader one((dir_ / "one.h5").string());
+  const SampleBatch expected = read_all(dir_ / "one.h5");
+  for (int p : {2, 3}) {
+    const std::string out = "p" + std::to_string(p) + ".h5";
+    // --threads 0 once: each process then takes its share of the machine's cores; the rows do not depend on it.
+    auto flags = generate_flags(1001);
+    if (p == 2) flags.replace(flags.find("--threads 1"), 11, "--threads 0");
+    const auto r = run(flags + "--out " + out, mpirun(p));
+    ASSERT_EQ(r.status, 0) << p << " processes: " << r.err;
+    EXPECT_EQ(r.out.find("wrote "), r.out.rfind("wrote ")) << "one summary, from process 0: " << r.out;
+    EXPECT_NE(r.out.find("; " + std::to_string(p) + " shards in " + out + ".shards/"), std::string::npos) << r.out;
+    for (int k = 0; k < p; ++k) {  // each shard a complete data set of its share of the rows
+      const auto shard = dir_ / (out + ".shards") / ("part-" + std::to_string(k) + "-of-" + std::to_string(p) + ".h5");
+      EXPECT_EQ(DatasetReader(shard.string()).size(), 1001u * (k + 1) / p - 1001u * k / p) << shard;
+    }
+    const DatasetReader joined((dir_ / out).string());
+    const auto& a = joined.info();
+    const auto& b = one.info();
+    EXPECT_EQ(a.samples, b.samples);
+    EXPECT_EQ(a.seed, b.seed);
+    EXPECT_EQ(a.snr_schedule, b.snr_schedule);
+    EXPECT_EQ(a.channel.model, b.channel.model);
+    EXPECT_EQ(a.channel.rho_tx, b.channel.rho_tx);
+    EXPECT_EQ(a.channel.rho_rx, b.channel.rho_rx);
+    EXPECT_EQ(a.channel.csi_error_var, b.channel.csi_error_var);
+    EXPECT_EQ(a.modulation, b.modulation);
+    EXPECT_EQ(a.tool_version, b.tool_version);
+    SCOPED_TRACE(std::to_string(p) + " processes");
+    expect_same_samples(read_all(dir_ / out), expected);
+  }
+}
+
+TEST_F(Mpi, ShardedSetMovesAsAFolderAndRefusesMissingOrShortShards) {
+  ASSERT_EQ(run(generate_flags(1001) + "--out d.h5", mpirun(2)).status, 0);
+  std::filesystem::create_directory(dir_ / "moved");
+  std::filesystem::rename(dir_ / "d.h5", dir_ / "moved" / "d.h5");
+  std::filesystem::rename(dir_ / "d.h5.shards", dir_ / "moved" / "d.h5.shards");
+  // From another working directory: the shards are found beside the file, not beside the reader.
+  const auto inspect = run("inspect '" + (dir_ / "moved" / "d.h5").string() + "'", "cd / &&");
+  ASSERT_EQ(inspect.status, 0) << inspect.err;
+  EXPECT_NE(inspect.out.find("samples        1001"), std::string::npos) << inspect.out;
+  ASSERT_EQ(run("evaluate --data moved/d.h5 -d mmse -o ok.csv").status, 0);
+
+  std::filesystem::remove(dir_ / "moved" / "d.h5.shards" / "part-1-of-2.h5");
+  const std::string missing = "mimo: error: moved/d.h5: shard moved/d.h5.shards/part-1-of-2.h5 is missing (its rows "
+                              "500..1000 would read as fill values)\n";
+  const auto r = run("inspect moved/d.h5");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, missing);
+  const auto e = run("evaluate --data moved/d.h5 -d mmse -o e.csv");
+  EXPECT_EQ(e.status, 1);
+  EXPECT_EQ(e.err, missing);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "e.csv"));
+
+  // A complete one-process data set in its place, of fewer rows than mapped.
+  ASSERT_EQ(run(generate_flags(100) + "--out moved/d.h5.shards/part-1-of-2.h5").status, 0);
+  const auto s = run("inspect moved/d.h5");
+  EXPECT_EQ(s.status, 1);
+  EXPECT_EQ(s.err, "mimo: error: moved/d.h5: shard moved/d.h5.shards/part-1-of-2.h5 holds 100 rows of 'H' where 501 "
+                   "are mapped (its rows 600..1000 would read as fill values)\n");
+}
+
+TEST_F(Mpi, GenerateFailingInOneProcessLeavesNothing) {
+  // Process 1 cannot write its shard (a folder stands at its name); process 0 writes its own, then removes it.
+  std::filesystem::create_directories(dir_ / "d.h5.shards" / "part-1-of-2.h5");
+  const auto r = run(generate_flags(1001) + "--out d.h5", mpirun(2));
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(mimo_lines(r.err),
+            std::vector<std::string>{"mimo: error: process 1 of 2: its shard 'd.h5.shards/part-1-of-2.h5' is a directory, "
+                                     "not a file; nothing written"})
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "d.h5"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "d.h5.shards" / "part-0-of-2.h5"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "d.h5.shards" / "part-0-of-2.h5.partial"));
+
+  // Every process fails alike: one line, and nothing created at all.
+  std::filesystem::remove_all(dir_ / "d.h5.shards");
+  const auto few = run(generate_flags(1) + "--out d.h5", mpirun(2));
+  EXPECT_NE(few.status, 0);
+  EXPECT_EQ(mimo_lines(few.err), std::vector<std::string>{"mimo: error: --samples 1 is fewer than the 2 processes (each "
+                                                          "writes a shard of at least one); nothing written"})
+      << few.err;
+  EXPECT_TRUE(dir_empty());
+}
+
+TEST_F(Mpi, InterruptedGenerateLeavesNothing) {
+  // Ctrl-C to mpirun: it forwards SIGTERM to every process, and kills them one second later.
+  const pid_t pid = start_mimo("generate --nt 4 --nr 4 --snr-db 10 --samples 3000000 --threads 1 --out big.h5", dir_,
+                               "/dev/null", mpirun(2));
+  ASSERT_GE(pid, 0);
+  EXPECT_TRUE(wait_for_file(dir_ / "big.h5.shards" / "part-0-of-2.h5.partial"));
+  EXPECT_TRUE(wait_for_file(dir_ / "big.h5.shards" / "part-1-of-2.h5.partial"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "big.h5"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "big.h5.shards"));
+  EXPECT_TRUE(dir_empty());
+}
+
+template <class T>
+std::vector<T> read_rows(const H5::H5File& f, const std::string& name, const H5::PredType& type) {
+  const H5::DataSet d = f.openDataSet(name);
+  std::vector<T> values(static_cast<size_t>(d.getSpace().getSimpleExtentNpoints()));
+  d.read(values.data(), type);
+  return values;
+}
+
+template <class T>
+T read_attr(const H5::H5Object& o, const std::string& name, const H5::PredType& type) {
+  T value{};
+  o.openAttribute(name).read(type, &value);
+  return value;
+}
+
+TEST_F(Mpi, DetectWritesTheRowsAndCountsOfOneProcess) {
+  // From a sharded data set, as a cluster's detect would read one.
+  ASSERT_EQ(run(generate_flags(1001) + "--out d.h5", mpirun(2)).status, 0);
+  const std::string flags = "detect --data d.h5 -d mmse,sphere --threads 1 ";
+  ASSERT_EQ(run(flags + "--out one.h5").status, 0);
+  const auto r = run(flags + "--out det.h5", mpirun(3));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote det.h5 (3 shards in det.h5.shards/)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("detector"), r.out.rfind("detector")) << "one table, from process 0: " << r.out;
+  const H5::H5File one((dir_ / "one.h5").string(), H5F_ACC_RDONLY), det((dir_ / "det.h5").string(), H5F_ACC_RDONLY);
+  EXPECT_EQ(read_attr<uint64_t>(det, "samples", H5::PredType::NATIVE_UINT64), 1001u);
+  for (const std::string group : {"mmse", "sphere"}) {
+    EXPECT_EQ(det.openDataSet(group + "/symbols").getCreatePlist().getLayout(), H5D_VIRTUAL);
+    EXPECT_EQ(read_rows<int32_t>(det, group + "/symbols", H5::PredType::NATIVE_INT32),
+              read_rows<int32_t>(one, group + "/symbols", H5::PredType::NATIVE_INT32))
+        << group;
+    for (const char* count : {"bit_errors", "symbol_errors"})
+      EXPECT_EQ(read_attr<uint64_t>(det.openGroup(group), count, H5::PredType::NATIVE_UINT64),
+                read_attr<uint64_t>(one.openGroup(group), count, H5::PredType::NATIVE_UINT64))
+          << group << " " << count;
+  }
+  EXPECT_EQ(read_rows<float>(det, "mmse/llr", H5::PredType::NATIVE_FLOAT),
+            read_rows<float>(one, "mmse/llr", H5::PredType::NATIVE_FLOAT));
+  // Summed in another order (per process, then over processes): equal to rounding.
+  EXPECT_NEAR(read_attr<double>(det.openGroup("mmse"), "llr_mutual_information", H5::PredType::NATIVE_DOUBLE),
+              read_attr<double>(one.openGroup("mmse"), "llr_mutual_information", H5::PredType::NATIVE_DOUBLE), 1e-6);
+  // A shard alone is a detection file of its own rows, with their own counts.
+  const H5::H5File shard((dir_ / "det.h5.shards" / "part-1-of-3.h5").string(), H5F_ACC_RDONLY);
+  EXPECT_EQ(read_attr<uint64_t>(shard, "samples", H5::PredType::NATIVE_UINT64), 1001u * 2 / 3 - 1001u / 3);
+}
+
+TEST_F(Mpi, DetectFailingEverywhereIsOneLine) {
+  const auto r = run("detect --data absent.h5 -d mmse --out det.h5", mpirun(2));
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(mimo_lines(r.err), std::vector<std::string>{"mimo: error: absent.h5: no such file; nothing written"}) << r.err;
+  EXPECT_TRUE(dir_empty());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 """h5py reads a file written by `mimo generate` as plain numpy complex arrays, and y = Hx + n holds; and the
-decisions and LLRs of `mimo detect` as arrays row-aligned with it."""
+decisions and LLRs of `mimo detect` as arrays row-aligned with it. Given mpirun too: a set written by
+`mpirun -n 3 mimo generate` reads, from another working directory, as the same arrays as one process's file."""
 import os
 import subprocess
 import sys
@@ -49,5 +50,26 @@ def main(mimo):
     print("h5py reads mimo data sets as complex arrays: ok")
 
 
+def check_sharded(mimo, mpirun):
+    flags = ["generate", "--nt", "2", "--nr", "3", "--mod", "qpsk", "--snr-db", "0:5:10", "--samples", "1000",
+             "--seed", "3", "--threads", "1", "--csi-error-var", "0.1"]
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as elsewhere:
+        one, joined = os.path.join(tmp, "one.h5"), os.path.join(tmp, "d.h5")
+        subprocess.run([mimo] + flags + ["--out", one], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([mpirun, "--allow-run-as-root", "--oversubscribe", "-n", "3", mimo] + flags + ["--out", joined],
+                       check=True, stdout=subprocess.DEVNULL)
+        os.chdir(elsewhere)  # the shards are found beside d.h5, not beside the reader
+        with h5py.File(one, "r") as a, h5py.File(joined, "r") as b:
+            assert sorted(a) == sorted(b) == ["H", "H_est", "bits", "noise_var", "snr_db", "x", "y"], list(b)
+            assert dict(a.attrs) == dict(b.attrs), (dict(a.attrs), dict(b.attrs))
+            for name in a:
+                assert b[name].is_virtual and b[name].dtype == a[name].dtype, name
+                assert np.array_equal(a[name][:], b[name][:]), name
+            assert b["H"].virtual_sources()[2].file_name == "d.h5.shards/part-2-of-3.h5"
+    print("h5py reads a sharded data set as one: ok")
+
+
 if __name__ == "__main__":
     main(sys.argv[1])
+    if len(sys.argv) > 2:
+        check_sharded(sys.argv[1], sys.argv[2])

@@ -1,9 +1,12 @@
 #pragma once
-// Shared by the data-set tests: a scratch directory and a small generated batch.
+// Shared by the data-set tests: a scratch directory, a small generated batch, and the check that a file is refused.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <string>
 
 #include "channel/generator.hpp"
+#include "datasets/reader.hpp"
 #include "datasets/schema.hpp"
 
 namespace mimo::test {
@@ -37,6 +40,29 @@ inline DatasetInfo info_for(const GeneratorConfig& g) {
   i.seed = g.seed;
   i.tool_version = "test";
   return i;
+}
+
+/// Asserts that every array of `got` equals `want`'s, exactly.
+inline void expect_same_samples(const SampleBatch& got, const SampleBatch& want) {
+  EXPECT_EQ(got.H, want.H);
+  EXPECT_EQ(got.H_est, want.H_est);
+  EXPECT_EQ(got.y, want.y);
+  EXPECT_EQ(got.x, want.x);
+  EXPECT_EQ(got.bits, want.bits);
+  EXPECT_EQ(got.snr_db, want.snr_db);
+  EXPECT_EQ(got.noise_var, want.noise_var);
+}
+
+/// Asserts that opening and reading all of `path` fails with a one-line message containing `needle`.
+inline void expect_read_error(const std::string& path, const std::string& needle) {
+  try {
+    DatasetReader r(path);
+    r.for_each_batch(512, [](const SampleBatch&, uint64_t) {});
+    FAIL() << "no error for " << path;
+  } catch (const DatasetError& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << "multi-line message: " << e.what();
+  }
 }
 
 }  // namespace mimo::test

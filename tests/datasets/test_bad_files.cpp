@@ -31,18 +31,7 @@ protected:
     return path;
   }
 
-  // Asserts that opening and reading all of `path` fails with a message containing `needle`.
-  static void expect_error(const std::string& path, const std::string& needle) {
-    try {
-      DatasetReader r(path);
-      SampleBatch b;
-      r.for_each_batch(512, [](const SampleBatch&, uint64_t) {});
-      FAIL() << "no error for " << path;
-    } catch (const DatasetError& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << "multi-line message: " << e.what();
-    }
-  }
+  static void expect_error(const std::string& path, const std::string& needle) { test::expect_read_error(path, needle); }
 
   std::filesystem::path dir_;
 };

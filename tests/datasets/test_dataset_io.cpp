@@ -52,13 +52,7 @@ TEST_P(DatasetRoundTrip, WrittenBatchesReadBackIdentically) {
 
   SampleBatch back;
   r.read(0, 1000, back);
-  EXPECT_EQ(back.H, all.H);
-  EXPECT_EQ(back.H_est, all.H_est);
-  EXPECT_EQ(back.y, all.y);
-  EXPECT_EQ(back.x, all.x);
-  EXPECT_EQ(back.bits, all.bits);
-  EXPECT_EQ(back.snr_db, all.snr_db);
-  EXPECT_EQ(back.noise_var, all.noise_var);
+  test::expect_same_samples(back, all);
 
   // Batched iteration covers every sample once, in order, with a short last batch.
   uint64_t seen = 0;
