@@ -124,7 +124,9 @@ TEST_P(OnTarget, HardCasesTakeTheFloat64Path) {
       }
     for (size_t k = 0; k < f32.symbols.size(); ++k) ASSERT_GE(f32.symbols[k], 0);
     for (size_t k = 50 * b.nt * b.m; k < 51 * b.nt * b.m; ++k) {
-      if (f64.llr[k] == 0) EXPECT_EQ(f32.llr[k], 0.0f) << kind << " LLR " << k;
+      if (f64.llr[k] == 0) {
+        EXPECT_EQ(f32.llr[k], 0.0f) << kind << " LLR " << k;
+      }
     }
   }
 }
