@@ -258,6 +258,11 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
     // so the sums per batch stay few however many processes share it.
     const size_t batch_target = opt.max_batch * static_cast<size_t>(threads) * static_cast<size_t>(opt.collective.size);
     double seconds_per_use = 0;  // detection wall time per use and process, from the last batch (all processes')
+    // The most uses of the next batch: process 0's plan, which every process receives with the stop flag's sum
+    // (below). The processes must split the same batches, and their thread counts may differ (--threads 0 on
+    // machines of different sizes, or with different numbers of processes), and so would their own plans. The
+    // first batch of a point holds one chunk whatever the plan.
+    uint64_t planned = batch_target;
     std::vector<size_t> chunks;
     const Collective& comm = opt.collective;
     bool stopped = false;
@@ -269,9 +274,7 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
     auto done = [&] { return done_with(results); };
     while (!done()) {
       const uint64_t left_uses = (opt.max_bits - results.front().bits + bits_per_use - 1) / bits_per_use;
-      const uint64_t limit = std::min<uint64_t>(
-          shared_batch_uses(batch_target, seconds_per_use, comm.size),
-          results.front().uses);
+      const uint64_t limit = std::min<uint64_t>(planned, results.front().uses);
       chunks.clear();
       size_t count = 0;
       while (count < left_uses && (chunks.empty() || count + chunk <= limit)) {
@@ -309,9 +312,11 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
         results[d].seconds += seconds[d] * static_cast<double>(counted) / static_cast<double>(count);
       // The same value in every process: the seconds were summed over them.
       seconds_per_use = std::accumulate(seconds.begin(), seconds.end(), 0.0) / static_cast<double>(count);
-      uint64_t stop = opt.progress && !opt.progress(p, results);
-      if (comm.size > 1) comm.sum_integers(&stop, 1);  // one process interrupted stops all
-      if (stop) {
+      uint64_t agreed[2] = {opt.progress && !opt.progress(p, results),
+                            comm.rank == 0 ? shared_batch_uses(batch_target, seconds_per_use, comm.size) : 0};
+      if (comm.size > 1) comm.sum_integers(agreed, 2);  // one process interrupted stops all
+      planned = agreed[1];
+      if (agreed[0]) {
         stopped = true;
         break;
       }

@@ -3,7 +3,9 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <barrier>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -209,6 +211,8 @@ public:
     return static_cast<int>(std::count_if(lengths_.begin(), lengths_.end(), [n](size_t l) { return l > n; }));
   }
   size_t integer_sums() const { return lengths_.size(); }
+  /// Whether the processes ever summed arrays of different lengths (MPI would fail or hang).
+  bool mismatched() const { return mismatched_; }
 
 private:
   template <class T>
@@ -218,7 +222,10 @@ private:
     sync_.arrive_and_wait();
     for (size_t k = 0; k < n; ++k) {
       T total = 0;
-      for (const auto& s : slots) total += s[k];  // rank order, as MPI_Allreduce's result is one value for all
+      for (const auto& s : slots) {  // rank order, as MPI_Allreduce's result is one value for all
+        if (s.size() != n) mismatched_ = true;
+        if (k < s.size()) total += s[k];
+      }
       v[k] = total;
     }
     sync_.arrive_and_wait();
@@ -228,6 +235,7 @@ private:
   std::vector<std::vector<uint64_t>> integers_;
   std::vector<std::vector<double>> reals_;
   std::vector<size_t> lengths_;
+  std::atomic<bool> mismatched_{false};
 };
 
 TEST(BerEngine, ProcessesSharingARunCountAsOne) {
@@ -266,6 +274,55 @@ TEST(BerEngine, ProcessesSharingARunCountAsOne) {
     // chunks' counts only once per point, in the batch that ends it.
     EXPECT_GT(world.integer_sums(), 2u * 2 * 3);  // several batches per point (totals and stop flag)
     EXPECT_EQ(world.sums_longer_than(12), 2);
+  }
+}
+
+// The diagonal detector at `per_use` of wall time per channel use (on one thread: the batches here are too small
+// for more): slow enough that a shared batch's size is set by max_batch per thread, not by the time it should last.
+class SlowDiagonalDetector : public DiagonalDetector {
+public:
+  SlowDiagonalDetector(Modulation m, std::chrono::microseconds per_use) : DiagonalDetector(m), per_use_(per_use) {}
+
+protected:
+  void detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const override {
+    std::this_thread::sleep_for(per_use_ * static_cast<int>(end - begin));
+    DiagonalDetector::detect_range(b, begin, end, out);
+  }
+
+private:
+  std::chrono::microseconds per_use_;
+};
+
+TEST(BerEngine, ProcessesWithDifferentThreadCountsCountAsOne) {
+  // --threads 0 under mpirun gives each process its machine's cores shared among the machine's processes: on
+  // machines of different sizes the processes' thread counts differ. They must still split the same batches.
+  const DiagonalDetector fast(Modulation::qam16);
+  const SlowDiagonalDetector slow(Modulation::qam16, std::chrono::microseconds(2500));
+  EngineOptions opt;
+  opt.min_errors = 1u << 30;
+  // 64 uses per thread and process: 512 uses for 4 threads, 1024 for 8, where 0.5 s of detection per process
+  // would be 400 uses. 1600 uses (2 streams of QAM16) reach beyond 1024.
+  opt.max_batch = 64;
+  opt.max_bits = 8 * 1600;
+  opt.threads = 1;
+  const auto one = simulate(config("10"), {&fast}, opt);  // the same decisions: the same counts, at once
+  ThreadCollective world(2);
+  std::vector<std::vector<PointResult>> got(2);
+  std::vector<std::thread> processes;
+  for (int r = 0; r < 2; ++r)
+    processes.emplace_back([&, r] {
+      EngineOptions o = opt;
+      o.threads = 4 * (r + 1);
+      o.collective = world.member(r);
+      got[r] = simulate(config("10"), {&slow}, o);
+    });
+  for (auto& t : processes) t.join();
+  EXPECT_FALSE(world.mismatched()) << "the processes split different batches";
+  for (int r = 0; r < 2; ++r) {
+    ASSERT_EQ(got[r].size(), 1u);
+    EXPECT_EQ(got[r][0].bits, one[0].bits) << "rank " << r;
+    EXPECT_EQ(got[r][0].bit_errors, one[0].bit_errors) << "rank " << r;
+    EXPECT_EQ(got[r][0].bit_errors_sq, one[0].bit_errors_sq) << "rank " << r;
   }
 }
 
