@@ -29,7 +29,6 @@ ShardedOutput::ShardedOutput(std::string out, std::vector<FlagPath> inputs)
       folder_guard_(folder_),
       shard_guard_(shard_) {
   install_interrupt_handler(0.5);
-  if (World::rank() == 0) out_guard_.emplace(out_);
 }
 
 void ShardedOutput::write(const std::function<bool(const std::string& shard)>& write_shard) {
@@ -59,7 +58,11 @@ void ShardedOutput::join(const std::function<void(const std::vector<std::string>
                 " wrote: --out must be on a file system that every process shares";
     }
     try {
-      if (error.empty()) join(shards);
+      if (error.empty()) {
+        join(shards);
+        // Only now is `out` this run's: before, a forced exit would delete an earlier run's file.
+        out_guard_.emplace(out_);
+      }
     } catch (const std::exception& e) {
       error = error_line(e);
     }

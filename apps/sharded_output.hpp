@@ -16,8 +16,9 @@ namespace mimo::cli {
 class ShardedOutput {
 public:
   /// Installs the interrupt handler (a short grace period: mpirun kills a second after forwarding Ctrl-C) and
-  /// registers this process's shard, the shards folder and (process 0) `out` for deletion if a signal must end the
-  /// process at once. `inputs` are the command's input files, which no output may overwrite.
+  /// registers this process's shard and the shards folder for deletion if a signal must end the process at once
+  /// (process 0 registers `out` too, once it has joined it). `inputs` are the command's input files, which no output
+  /// may overwrite.
   ShardedOutput(std::string out, std::vector<FlagPath> inputs);
 
   const std::string& out() const { return out_; }

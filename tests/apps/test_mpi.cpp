@@ -281,6 +281,25 @@ TEST_F(Mpi, InterruptedGenerateLeavesNothing) {
   EXPECT_TRUE(dir_empty());
 }
 
+TEST_F(Mpi, InterruptedDetectKeepsAnEarlierOutput) {
+  // A batch of ML at 4x4 QAM16 lasts far longer than the half second a process has after mpirun forwards Ctrl-C:
+  // process 0 stops at once, deleting its partial files, but not the det.h5 an earlier run wrote.
+  ASSERT_EQ(run(generate_flags(20000) + "--out d.h5").status, 0);
+  ASSERT_EQ(run("detect --data d.h5 -d mmse --threads 1 --out det.h5").status, 0);
+  const pid_t pid = start_mimo("detect --data d.h5 -d ml --threads 1 --out det.h5", dir_, "/dev/null", mpirun(2));
+  ASSERT_GE(pid, 0);
+  EXPECT_TRUE(wait_for_file(dir_ / "det.h5.shards" / "part-0-of-2.h5.partial"));
+  EXPECT_TRUE(wait_for_file(dir_ / "det.h5.shards" / "part-1-of-2.h5.partial"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_TRUE(std::filesystem::exists(dir_ / "det.h5"));
+  const H5::H5File det((dir_ / "det.h5").string(), H5F_ACC_RDONLY);
+  EXPECT_TRUE(det.nameExists("mmse"));
+}
+
 template <class T>
 std::vector<T> read_rows(const H5::H5File& f, const std::string& name, const H5::PredType& type) {
   const H5::DataSet d = f.openDataSet(name);
