@@ -1,5 +1,6 @@
 #include "datasets/reader.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -91,6 +92,40 @@ std::string read_string_attr(const H5::H5File& f, const char* name, const std::s
   return v;
 }
 
+// A file's scalar number and string attributes (strings as their text, numbers as their bytes), for comparing the
+// attributes of two files.
+std::vector<std::pair<std::string, std::string>> root_attributes(const H5::H5File& f) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (int k = 0; k < f.getNumAttrs(); ++k) {
+    const H5::Attribute a = f.openAttribute(static_cast<unsigned>(k));
+    const H5T_class_t kind = a.getTypeClass();
+    if (a.getSpace().getSimpleExtentNpoints() != 1 || (kind != H5T_STRING && kind != H5T_INTEGER && kind != H5T_FLOAT))
+      continue;
+    std::string value;
+    if (kind == H5T_STRING) {
+      a.read(a.getStrType(), value);
+    } else {
+      const H5::DataType type = a.getDataType();
+      value.assign(type.getSize(), '\0');
+      a.read(type, value.data());
+    }
+    out.emplace_back(a.getName(), std::to_string(kind) + ":" + value);
+  }
+  return out;
+}
+
+// A shard of a virtual data set carries its joined file's attributes (the joined file took them from its first
+// shard): one of another run, even of as many rows, is refused rather than read as part of this one.
+void require_same_attributes(const H5::DataSet& joined, const H5::DataSet& source, const std::string& label) {
+  const auto theirs = root_attributes(H5::H5File(source.getFileName(), H5F_ACC_RDONLY));
+  for (const auto& [name, value] : root_attributes(H5::H5File(joined.getFileName(), H5F_ACC_RDONLY))) {
+    const auto it = std::find_if(theirs.begin(), theirs.end(), [&](const auto& a) { return a.first == name; });
+    if (it == theirs.end() || it->second != value)
+      throw DatasetError(label + " differs from the joined file in its attribute " + quote(name) +
+                         " (a shard of another run?)");
+  }
+}
+
 // A chunked data set whose chunks were never all written reads as fill values (zeros), and a tiny file can declare
 // a billion samples that way; a complete one has every chunk. Contiguous data (other writers) must be allocated. A
 // virtual data set (`mpirun mimo generate`) reads fill values for a missing or short shard: each source is checked,
@@ -114,6 +149,7 @@ void require_written(const H5::DataSet& d, const char* name, const std::string& 
     if (depth >= 4) throw DatasetError(path + ": data set " + quote(name) + " is virtual more than 4 levels deep");
     require_virtual_sources(d, name, path, [&](const H5::DataSet& source, const std::string& label) {
       require_written(source, name, label, depth + 1);
+      require_same_attributes(d, source, label);
     });
   }
 }

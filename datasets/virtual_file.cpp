@@ -269,6 +269,10 @@ void require_source(const Mapping& m, const std::string& path, const SourceCheck
     const auto dims = dims_of(source);
     if (dims.size() != m.source_last.size())
       throw DatasetError(where + ": data set " + quote(shown) + " has another rank than mapped" + lost);
+    // The joined file maps each shard's whole data set: more rows than mapped are another run's shard.
+    if (!dims.empty() && m.source_first[0] == 0 && dims[0] > m.source_last[0] + 1)
+      throw DatasetError(where + " holds " + std::to_string(dims[0]) + " rows of " + quote(shown) + " where " +
+                         std::to_string(m.source_last[0] + 1) + " are mapped (a shard of another run?)");
     for (size_t k = 0; k < dims.size(); ++k) {
       if (dims[k] > m.source_last[k]) continue;
       if (k > 0)

@@ -28,13 +28,14 @@ protected:
   void TearDown() override { fs::remove_all(dir_); }
 
   // Samples [first, end) of the generator as a complete data set at `path`, as one process of P writes it.
-  void write_rows(const std::string& path, uint64_t first, uint64_t end) const {
+  void write_rows(const std::string& path, uint64_t first, uint64_t end) const { write_rows(path, first, end, cfg_); }
+  void write_rows(const std::string& path, uint64_t first, uint64_t end, const GeneratorConfig& cfg) const {
     WriterOptions options;
     options.with_h_est = true;
     options.chunk_bytes = 4096;  // several chunks per shard
-    DatasetWriter w(path, test::info_for(cfg_), options);
+    DatasetWriter w(path, test::info_for(cfg), options);
     SampleBatch b;
-    Generator(cfg_).generate(first, end - first, b);
+    Generator(cfg).generate(first, end - first, b);
     w.append(b);
     w.commit();
   }
@@ -118,6 +119,25 @@ TEST_F(VirtualFile, ShortShardIsOneLineNamingTheRowsItLacks) {
   test::expect_read_error(path, path + ": shard " + shard_path(path, 1, 2) +
                                     " holds 100 rows of 'H' where 500 are mapped (its rows 600..999 would read as "
                                     "fill values)");
+}
+
+TEST_F(VirtualFile, ShardOfAnotherRunIsRefused) {
+  // What a rerun into the same --out leaves when it stops between two processes' shards, or a shard copied from
+  // another set: as many rows of the same shapes, read silently as part of this set unless its attributes differ.
+  const auto path = joined("d.h5", 2);
+  GeneratorConfig other = cfg_;
+  other.seed += 1;
+  write_rows(shard_path(path, 1, 2), 500, 1000, other);
+  test::expect_read_error(path, path + ": shard " + shard_path(path, 1, 2) +
+                                    " differs from the joined file in its attribute 'seed' (a shard of another run?)");
+}
+
+TEST_F(VirtualFile, LongerShardIsRefused) {
+  // The shard of a run of more samples (same seed) would put that run's rows 600..1099 at rows 500..999.
+  const auto path = joined("d.h5", 2);
+  write_rows(shard_path(path, 1, 2), 600, 1200);
+  test::expect_read_error(path, path + ": shard " + shard_path(path, 1, 2) +
+                                    " holds 600 rows of 'H' where 500 are mapped (a shard of another run?)");
 }
 
 TEST_F(VirtualFile, BrokenShardsAreOneLineErrors) {
