@@ -20,7 +20,7 @@ Traffic g_traffic;
 
 // Started by an MPI launcher: Open MPI's mpirun, a PMI/PMIx launcher (srun, hydra). A plain `mimo` never
 // initializes MPI, so it needs no launcher and starts as fast as without MPI.
-bool launched_by_mpi() {
+[[maybe_unused]] bool launched_by_mpi() {
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK"})
     if (std::getenv(v)) return true;
   return false;
@@ -30,9 +30,20 @@ bool launched_by_mpi() {
 // of them can join the others: each would run the whole job alone and write the same files. (A torchrun-style
 // launch, WORLD_SIZE in the environment, meets its peers through MASTER_ADDR instead.)
 void refuse_srun_without_mpi() {
+#ifndef MIMO_WITH_MPI
+  // Without MPI, mpirun's (or hydra's) processes cannot join each other either: each would run the whole job.
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
+    const char* processes = std::getenv(v);
+    if (!processes || std::atoi(processes) <= 1) continue;
+    std::fprintf(stderr, "mimo: error: mpirun started %s processes, but this mimo was built without MPI "
+                         "(-DMIMO_WITH_MPI=ON with libopenmpi-dev); run one process\n", processes);
+    std::exit(1);
+  }
+#endif
   const char* tasks = std::getenv("SLURM_STEP_NUM_TASKS");
-  if (!tasks || std::atoi(tasks) <= 1 || std::getenv("WORLD_SIZE") || launched_by_mpi()) return;
+  if (!tasks || std::atoi(tasks) <= 1 || std::getenv("WORLD_SIZE")) return;
 #ifdef MIMO_WITH_MPI
+  if (launched_by_mpi()) return;
   std::fprintf(stderr, "mimo: error: srun started %s tasks without MPI's process manager (PMI); run `srun --mpi=pmix "
                        "mimo ...` (or --mpi=pmi2), or one task\n", tasks);
 #else

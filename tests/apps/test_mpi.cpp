@@ -104,6 +104,26 @@ TEST_F(CliTest, SrunTasksWithoutMpiAreRefused) {
   EXPECT_EQ(run("inspect g1.h5", "SLURM_STEP_NUM_TASKS=4 WORLD_SIZE=1").status, 0);
 }
 
+// A mimo built without MPI under mpirun, or under srun with PMI, would run the whole job in every process too.
+TEST_F(CliTest, LaunchedProcessesWithoutMpiAreRefused) {
+#ifdef MIMO_WITH_MPI
+  GTEST_SKIP() << "mimo built with MPI (it joins the other processes)";
+#endif
+  const auto r = run("generate --nt 2 --nr 2 --snr-db 10 --samples 10 --out g.h5", "OMPI_COMM_WORLD_SIZE=3");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("mimo: error: mpirun started 3 processes, but this mimo was built without MPI"),
+            std::string::npos)
+      << r.err;
+  const auto pmix = run("generate --nt 2 --nr 2 --snr-db 10 --samples 10 --out g.h5",
+                        "SLURM_STEP_NUM_TASKS=4 PMIX_RANK=0");
+  EXPECT_EQ(pmix.status, 1);
+  EXPECT_NE(pmix.err.find("mimo: error: srun started 4 tasks, but this mimo was built without MPI"),
+            std::string::npos)
+      << pmix.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "g.h5"));
+  EXPECT_EQ(run("generate --nt 2 --nr 2 --snr-db 10 --samples 10 --out g1.h5", "OMPI_COMM_WORLD_SIZE=1").status, 0);
+}
+
 // scripts/slurm/: each script run as SLURM would run it, on this machine (LAUNCH replaces srun by mpirun).
 std::string slurm_script(const std::string& name) { return std::string(MIMO_SOURCE_DIR) + "/scripts/slurm/" + name; }
 
