@@ -26,8 +26,7 @@ ShardedOutput::ShardedOutput(std::string out, std::vector<FlagPath> inputs)
       folder_(shard_folder(out_)),
       shard_(shard_path(out_, World::rank(), World::size())),
       inputs_(std::move(inputs)),
-      folder_guard_(folder_),
-      shard_guard_(shard_) {
+      folder_guard_(folder_) {
   install_interrupt_handler(0.5);
 }
 
@@ -39,7 +38,14 @@ void ShardedOutput::write(const std::function<bool(const std::string& shard)>& w
     fs::create_directories(folder_, ec);  // by every process: whichever comes first creates it
     if (ec) throw std::invalid_argument("cannot create the shards folder '" + folder_ + "': " + ec.message());
     check_outputs({{"--out", out_}, {"its shard", shard_}}, inputs_);
-    if (!write_shard(shard_)) error = kInterrupted;
+    if (write_shard(shard_)) {
+      // Only now is the shard this run's: before, an earlier run's shard of the same name may be there, which the
+      // earlier run's --out still maps and a failure of this run must leave alone.
+      wrote_shard_ = true;
+      shard_guard_.emplace(shard_);
+    } else {
+      error = kInterrupted;
+    }
   } catch (const std::exception& e) {
     error = error_line(e);
   }
@@ -75,7 +81,7 @@ void ShardedOutput::agree(const std::string& error) {
   const auto [failed, message] = World::first_failure(error);
   if (failed < 0) return;
   std::error_code ec;
-  fs::remove(shard_, ec);
+  if (wrote_shard_) fs::remove(shard_, ec);
   World::all(true);  // every shard is gone before process 0 removes the folder
   if (World::rank() == 0) fs::remove(folder_, ec);  // only if empty
   const std::string who = "process " + std::to_string(failed) + " of " + std::to_string(World::size());

@@ -1,8 +1,9 @@
 #pragma once
 // One output file written by every process of an mpirun (`generate`, `detect`): each process writes its rows as a
 // shard in "<out>.shards/", and once all are committed process 0 joins them into <out> (datasets/virtual_file.hpp).
-// Each step ends in an agreement: if any process failed or was interrupted, every process removes its shard and
-// throws the same AgreedError, so nothing is left behind and main reports the error once.
+// Each step ends in an agreement: if any process failed or was interrupted, every process removes the shard it
+// wrote (not an earlier run's of the same name) and throws the same AgreedError, so nothing is left behind and main
+// reports the error once.
 #include <functional>
 #include <optional>
 #include <string>
@@ -16,8 +17,8 @@ namespace mimo::cli {
 class ShardedOutput {
 public:
   /// Installs the interrupt handler (a short grace period: mpirun kills a second after forwarding Ctrl-C) and
-  /// registers this process's shard and the shards folder for deletion if a signal must end the process at once
-  /// (process 0 registers `out` too, once it has joined it). `inputs` are the command's input files, which no output
+  /// registers the shards folder for deletion if a signal must end the process at once (and this process's shard
+  /// once it has written it, and, in process 0, `out` once it has joined it). `inputs` are the command's input files, which no output
   /// may overwrite.
   ShardedOutput(std::string out, std::vector<FlagPath> inputs);
 
@@ -37,8 +38,9 @@ private:
 
   std::string out_, folder_, shard_;
   std::vector<FlagPath> inputs_;
-  PartialFileGuard folder_guard_, shard_guard_;
-  std::optional<PartialFileGuard> out_guard_;
+  PartialFileGuard folder_guard_;
+  std::optional<PartialFileGuard> shard_guard_, out_guard_;
+  bool wrote_shard_ = false;
 };
 
 /// Removes the files named part-* in the shards folder of `out` other than the `keep` shards of the current run

@@ -301,6 +301,22 @@ TEST_F(Mpi, InterruptedGenerateLeavesNothing) {
   EXPECT_TRUE(dir_empty());
 }
 
+TEST_F(Mpi, FailedRerunKeepsTheEarlierSet) {
+  // A rerun into the same --out with as many processes that fails before writing its shards (a mistyped flag, a
+  // missing input) must leave the earlier run's shards, which its --out still maps, where they are.
+  ASSERT_EQ(run(generate_flags(1001) + "--out d.h5", mpirun(2)).status, 0);
+  const auto few = run(generate_flags(1) + "--out d.h5", mpirun(2));
+  EXPECT_NE(few.status, 0);
+  EXPECT_EQ(DatasetReader((dir_ / "d.h5").string()).size(), 1001u);
+  ASSERT_EQ(run("detect --data d.h5 -d mmse --threads 1 --out det.h5", mpirun(2)).status, 0);
+  const auto typo = run("detect --data d.h5 -d mmsee --threads 1 --out det.h5", mpirun(2));
+  EXPECT_NE(typo.status, 0);
+  const auto missing = run("detect --data nosuch.h5 -d mmse --threads 1 --out det.h5", mpirun(2));
+  EXPECT_NE(missing.status, 0);
+  for (const char* shard : {"part-0-of-2.h5", "part-1-of-2.h5"})
+    EXPECT_TRUE(std::filesystem::exists(dir_ / "det.h5.shards" / shard)) << shard;
+}
+
 TEST_F(Mpi, InterruptedDetectKeepsAnEarlierOutput) {
   // A batch of ML at 4x4 QAM16 lasts far longer than the half second a process has after mpirun forwards Ctrl-C:
   // process 0 stops at once, deleting its partial files, but not the det.h5 an earlier run wrote.
