@@ -168,13 +168,17 @@ int run_evaluate(const EvaluateFlags& f) {
     done.insert(done.end(), point.begin(), point.end());
     save(false);
   };
+  // Under mpirun a signal to any process stops them all: process 0 may not have had one itself, but the points
+  // after the one it stopped in are missing all the same.
+  bool all_points = true;
   if (data)
     evaluate_dataset(*data, detectors, opt, on_point);
   else
-    simulate(g, detectors, opt, on_point);
+    all_points = simulate(g, detectors, opt, on_point).size() == grid.size() * detectors.size();
+  const bool stopped = interrupted() || !all_points;
   if (bar) bar->finish();
-  if (!reporter) return interrupted() ? interrupted_exit_code() : 0;
-  if (interrupted()) {
+  if (!reporter) return stopped ? interrupted_exit_code() : 0;
+  if (stopped) {
     if (done.empty())
       std::fprintf(stderr, "mimo: interrupted; nothing written\n");
     else

@@ -301,6 +301,39 @@ TEST_F(Mpi, InterruptedGenerateLeavesNothing) {
   EXPECT_TRUE(dir_empty());
 }
 
+// The process of rank `rank` that mpirun (`launcher`, its pid) started on this machine, or -1.
+pid_t rank_process(pid_t launcher, int rank) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream status(entry.path() / "status");
+    std::string line;
+    bool child = false;
+    while (std::getline(status, line))
+      if (line.rfind("PPid:", 0) == 0) child = std::stol(line.substr(5)) == launcher;
+    if (!child) continue;
+    std::ifstream environ(entry.path() / "environ");
+    for (std::string var; std::getline(environ, var, '\0');)
+      if (var == "OMPI_COMM_WORLD_RANK=" + std::to_string(rank)) return std::stoi(entry.path().filename().string());
+  }
+  return -1;
+}
+
+TEST_F(Mpi, SignalToAnotherProcessLeavesAnIncompleteRun) {
+  // SIGTERM to process 1 alone (a node's own signal): every process stops after its batch, and process 0, which
+  // had no signal, must not report the points so far as the complete run.
+  const pid_t pid = start_mimo("evaluate --nt 4 --nr 4 --mod qam16 --snr-db 0,30,40 -d mmse,sphere --min-errors "
+                               "1000000 --max-bits 1e9 --seed 9 --threads 1 --out e.csv",
+                               dir_, "/dev/null", mpirun(2));
+  ASSERT_GE(pid, 0);
+  EXPECT_TRUE(wait_for_file(dir_ / "e.csv"));  // the first point is done; the second lasts far longer
+  const pid_t second = rank_process(pid, 1);
+  ASSERT_GT(second, 0);
+  kill(second, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_NE(slurp(dir_ / "e.json").find("\"complete\": false"), std::string::npos) << slurp(dir_ / "e.json");
+}
+
 TEST_F(Mpi, FailedRerunKeepsTheEarlierSet) {
   // A rerun into the same --out with as many processes that fails before writing its shards (a mistyped flag, a
   // missing input) must leave the earlier run's shards, which its --out still maps, where they are.
