@@ -180,33 +180,52 @@ void count_chunks(const SampleBatch& batch, const std::vector<Detection>& detect
 // (estimated from the last batch), simulated in pieces of max_batch uses per thread (the caches' size). Which
 // chunks a batch groups never changes the counts.
 constexpr double kSharedBatchSeconds = 0.5;
-constexpr double kSharedBatchMaxUses = 1 << 26;  // per process: bounds the parts' count for very fast detectors
+// At most this many chunks of max_batch uses in a batch (unless max_batch per thread of every process is more):
+// every process keeps a part per chunk and detector, so a very fast detector's batch stays a few MB.
+constexpr double kSharedBatchMaxChunks = 4096;
 
-size_t shared_batch_uses(size_t batch_target, double seconds_per_use, int processes) {
+size_t shared_batch_uses(size_t batch_target, size_t max_batch, double seconds_per_use, int processes) {
   if (processes <= 1 || seconds_per_use <= 0) return batch_target;
-  const double per_process = std::min(kSharedBatchSeconds / seconds_per_use, kSharedBatchMaxUses);
-  return std::max(batch_target, static_cast<size_t>(per_process * processes));
+  const double uses = std::min(kSharedBatchSeconds / seconds_per_use * processes,
+                               kSharedBatchMaxChunks * static_cast<double>(max_batch));
+  return std::max(batch_target, static_cast<size_t>(uses));
+}
+
+// The counts of the first `chunks` chunks of a batch, per detector.
+std::vector<PointResult> prefix_totals(const std::vector<PointResult>& parts, size_t chunks, size_t detectors) {
+  std::vector<PointResult> totals(detectors);
+  for (size_t k = 0; k < chunks * detectors; ++k) accumulate(totals[k % detectors], parts[k]);
+  return totals;
 }
 
 // A batch's counts summed over the processes, per chunk of `chunks` (parts[c * detectors + d]), in messages whose
-// size does not grow with the number of chunks (or processes): the batch's totals per detector first; only when
-// they end the point (`ends`) are the chunks' counts summed too, to find the chunk that ends it as one process
-// would. Otherwise the batch becomes one chunk holding its totals.
+// size does not grow with the number of chunks (or processes): the batch's totals per detector. When they end
+// the point (`ends`), the chunk that ends it, as one process would find it, by bisection on the summed counts of
+// the first chunks (log2 of the chunks more sums of the same size; `ends` grows with the chunks taken). The
+// batch then becomes one chunk: its counts up to that chunk, or all of them.
 void sum_batch_over_processes(const Collective& comm, std::vector<size_t>& chunks, std::vector<PointResult>& parts,
                               std::vector<double>& seconds,
                               const std::function<bool(const std::vector<PointResult>&)>& ends) {
   const size_t detectors = seconds.size();
-  std::vector<PointResult> totals(detectors);
-  for (size_t k = 0; k < parts.size(); ++k) accumulate(totals[k % detectors], parts[k]);
-  sum_over_processes(comm, totals, seconds);
-  if (ends(totals)) {
-    std::vector<double> no_seconds;
-    sum_over_processes(comm, parts, no_seconds);
-    return;
+  auto taken = prefix_totals(parts, chunks.size(), detectors);
+  sum_over_processes(comm, taken, seconds);
+  size_t lo = 0, hi = chunks.size();  // the first hi chunks end the point (or hi is every chunk); lo of them do not
+  if (ends(taken)) {
+    while (hi - lo > 1) {
+      const size_t mid = (lo + hi) / 2;
+      auto prefix = prefix_totals(parts, mid, detectors);
+      std::vector<double> no_seconds;
+      sum_over_processes(comm, prefix, no_seconds);
+      if (ends(prefix)) {
+        hi = mid;
+        taken = std::move(prefix);
+      } else {
+        lo = mid;
+      }
+    }
   }
-  const size_t count = std::accumulate(chunks.begin(), chunks.end(), size_t{0});
-  chunks.assign(1, count);
-  parts = std::move(totals);
+  chunks.assign(1, std::accumulate(chunks.begin(), chunks.begin() + static_cast<std::ptrdiff_t>(hi), size_t{0}));
+  parts = std::move(taken);
 }
 
 std::vector<PointResult> fresh_results(const std::vector<const Detector*>& detectors, const SnrPoint& snr) {
@@ -313,7 +332,7 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
       // The same value in every process: the seconds were summed over them.
       seconds_per_use = std::accumulate(seconds.begin(), seconds.end(), 0.0) / static_cast<double>(count);
       uint64_t agreed[2] = {opt.progress && !opt.progress(p, results),
-                            comm.rank == 0 ? shared_batch_uses(batch_target, seconds_per_use, comm.size) : 0};
+                            comm.rank == 0 ? shared_batch_uses(batch_target, opt.max_batch, seconds_per_use, comm.size) : 0};
       if (comm.size > 1) comm.sum_integers(agreed, 2);  // one process interrupted stops all
       planned = agreed[1];
       if (agreed[0]) {
