@@ -13,7 +13,7 @@ namespace mimo::cluster {
 
 namespace {
 
-int g_rank = 0, g_size = 1, g_local_size = 1;
+int g_rank = 0, g_size = 1, g_local_rank = 0, g_local_size = 1;
 bool g_joined = false;
 
 #ifdef MIMO_WITH_MPI
@@ -37,6 +37,7 @@ void World::init([[maybe_unused]] int& argc, [[maybe_unused]] char**& argv) {
   MPI_Comm node;
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &node);
   MPI_Comm_size(node, &g_local_size);
+  MPI_Comm_rank(node, &g_local_rank);
   MPI_Comm_free(&node);
   g_joined = true;
 #endif
@@ -52,6 +53,7 @@ void World::finalize() {
 int World::rank() { return g_rank; }
 int World::size() { return g_size; }
 int World::local_size() { return g_local_size; }
+int World::local_rank() { return g_local_rank; }
 
 int World::default_threads() {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

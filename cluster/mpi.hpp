@@ -1,5 +1,5 @@
 #pragma once
-// MPI for `mpirun -n P mimo evaluate ...` (Open MPI, or SLURM's srun). Optional at build time: without MPI (or
+// MPI for `mpirun -n P mimo evaluate|train ...` (Open MPI, or SLURM's srun). Optional at build time: without MPI (or
 // when mimo is not started by an MPI launcher) there is one process and every call here is a no-op.
 #include <string>
 
@@ -18,6 +18,8 @@ public:
   static int size();
   /// Processes of this run on this machine (MPI_COMM_TYPE_SHARED); 1 without MPI.
   static int local_size();
+  /// This process's rank among them; 0 without MPI.
+  static int local_rank();
   /// Worker threads per process for `--threads 0` (all cores): the machine's cores shared among its processes.
   static int default_threads();
   /// True in every process when `ok` is true in every process (a barrier: every process waits for all).
