@@ -6,6 +6,32 @@
 namespace mimo::tf {
 
 namespace {
+// One seed per (seed, step, block): independent torch streams for every block of every step.
+uint64_t block_seed(uint64_t seed, uint64_t step, uint64_t block) {
+  uint64_t state = seed ^ (0x9e3779b97f4a7c15ULL * (step + 1));
+  state = splitmix64(state) ^ (0xd1b54a32d192ed03ULL * (block + 1));
+  return splitmix64(state) >> 1;
+}
+
+// The rows [begin, begin + n) of every tensor of a batch.
+MimoTensors rows(const MimoTensors& t, int64_t begin, int64_t n) {
+  auto cut = [&](const torch::Tensor& x) { return x.defined() ? x.narrow(0, begin, n) : x; };
+  return {cut(t.Hr), cut(t.Hi), cut(t.yr), cut(t.yi), cut(t.n0), cut(t.mask), cut(t.labels)};
+}
+
+// The blocks' batches as one.
+MimoTensors concatenate(const std::vector<MimoTensors>& parts) {
+  if (parts.size() == 1) return parts.front();
+  auto cat = [&](torch::Tensor MimoTensors::*field) {
+    if (!(parts.front().*field).defined()) return torch::Tensor();
+    std::vector<torch::Tensor> xs;
+    for (const auto& p : parts) xs.push_back(p.*field);
+    return torch::cat(xs);
+  };
+  return {cat(&MimoTensors::Hr), cat(&MimoTensors::Hi), cat(&MimoTensors::yr),    cat(&MimoTensors::yi),
+          cat(&MimoTensors::n0), cat(&MimoTensors::mask), cat(&MimoTensors::labels)};
+}
+
 torch::Tensor to_tensor(const arma::mat& m) {
   auto t = torch::empty({static_cast<int64_t>(m.n_rows), static_cast<int64_t>(m.n_cols)}, torch::kFloat32);
   auto a = t.accessor<float, 2>();
@@ -37,9 +63,21 @@ OnlineChannel::OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torc
   esn0_offset_db_ = torch::tensor(offsets).to(device_);
 }
 
-MimoTensors OnlineChannel::sample(int64_t B, uint64_t step) const {
-  uint64_t state = cfg_.seed ^ (0x9e3779b97f4a7c15ULL * (step + 1));
-  torch::manual_seed(splitmix64(state) >> 1);
+MimoTensors OnlineChannel::draw(uint64_t step, int64_t first, int64_t count) const {
+  TORCH_CHECK(first >= 0 && count >= 1, "online batch: bad sample range");
+  const int64_t first_block = first / kBlock, last_block = (first + count - 1) / kBlock;
+  std::vector<MimoTensors> blocks;
+  for (int64_t b = first_block; b <= last_block; ++b) {
+    torch::manual_seed(block_seed(cfg_.seed, step, static_cast<uint64_t>(b)));
+    blocks.push_back(draw_block());
+  }
+  const auto all = concatenate(blocks);
+  return rows(all, first - first_block * kBlock, count);
+}
+
+// kBlock fresh samples from torch's generator as it is seeded.
+MimoTensors OnlineChannel::draw_block() const {
+  const int64_t B = kBlock;
   const int64_t nt = cfg_.channel.nt, nr = cfg_.channel.nr, M = points_re_.size(0);
   const auto f = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
   const double s = std::sqrt(0.5);
