@@ -25,11 +25,16 @@ public:
   /// The first `batch` samples of step `step`.
   MimoTensors sample(int64_t batch, uint64_t step) const { return draw(step, 0, batch); }
 
-  /// Samples per seeded block. Part of what a model was trained on: changing it changes every batch.
+  /// Samples per seeded block. Part of what a model was trained on (train.cpp's signature names it): changing it,
+  /// or what a block draws (Randomness), changes every batch.
   static constexpr int64_t kBlock = 64;
 
+  struct Randomness;  // a block's random numbers (online_channel.cpp)
+
 private:
-  MimoTensors draw_block() const;
+  Randomness block_randomness() const;
+  MimoTensors problems(const Randomness& r) const;
+  bool random_subsets() const;
 
   GeneratorConfig cfg_;
   int64_t nt_min_;
