@@ -166,9 +166,11 @@ TEST_F(DistributedTraining, TwoProcessesTrainTheModelOfOneWithTwiceTheBatch) {
 
 #ifdef MIMO_WITH_MPI
   if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun";
-  // Under mpirun, without MASTER_ADDR: process 0's hostname, sent to all.
-  const auto mpi = run(kTiny + "--steps 5 --batch 8 --out mpi.pt", "timeout 120 mpirun --allow-run-as-root "
-                                                                   "--oversubscribe -n 2 env -u MASTER_ADDR");
+  // Under mpirun, without MASTER_ADDR: process 0's hostname, sent to all (the port too: a free one, not 29500,
+  // which another run on this machine may hold).
+  const auto mpi = run(kTiny + "--steps 5 --batch 8 --out mpi.pt",
+                       "MASTER_PORT=" + std::to_string(free_port()) +
+                           " timeout 120 mpirun --allow-run-as-root --oversubscribe -n 2 env -u MASTER_ADDR");
   ASSERT_EQ(mpi.status, 0) << mpi.err;
   EXPECT_EQ(lines(mpi.out), 3) << mpi.out;  // the validation, the traffic and "wrote": once
   EXPECT_LT(parameter_difference(model(dir_ / "mpi.pt"), model(dir_ / "one.pt")), kSameModel);
