@@ -132,6 +132,9 @@ int run_train(TrainFlags& f) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
   ProgressBar bar("train", 1000);
+  const auto end_bar = [&] {
+    if (root) bar.finish();  // the others never draw it: clearing the line would erase process 0's
+  };
   tf::TrainHooks hooks;
   if (root) hooks.progress = [&](const tf::TrainStatus& s) {
     char extra[128];
@@ -149,10 +152,10 @@ int run_train(TrainFlags& f) {
   try {
     steps = plugin.train(c, hooks);
   } catch (...) {
-    bar.finish();  // the error goes on a line of its own, not after the bar
+    end_bar();  // the error goes on a line of its own, not after the bar
     throw;
   }
-  bar.finish();
+  end_bar();
   if (root)
     std::printf("wrote %s after %lld steps (log: %s)\n", c.out.c_str(), static_cast<long long>(steps),
                 tf::training_log_path(c.out).c_str());
