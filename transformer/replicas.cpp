@@ -99,7 +99,7 @@ public:
 #endif
 #ifdef USE_C10D_GLOO
     backend_ = gloo(store_, c);
-    name_ = "gloo";  // CUDA tensors too, through host memory: sum() stages them on the CPU
+    name_ = "gloo";  // CUDA tensors too, through host memory: the sums stage them on the CPU
     return;
 #endif
     (void)device;
