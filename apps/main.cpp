@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   try {
     // Under mpirun only the commands that share their work run; any other in every process would write one file
     // P times.
-    static const std::set<std::string> shared_work = {"evaluate", "generate", "detect"};
+    static const std::set<std::string> shared_work = {"evaluate", "generate", "detect", "train"};
     for (const CLI::App* sub : app.get_subcommands())
       if (World::size() > 1 && !shared_work.count(sub->get_name()))
         throw std::invalid_argument("under mpirun (" + std::to_string(World::size()) + " processes) `mimo " +

@@ -1,6 +1,6 @@
 // Transformer training throughput: samples (channel uses) per second for one optimizer step (online batch
 // generation, forward, backward, Adam), default model size, 8x8 QAM16, with the fused attention core and with
-// the composite reference; on CUDA too when available.
+// the composite reference; on CUDA too when available. Also the online batch draw alone (its share of a step).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -44,8 +44,23 @@ void BM_TrainStep(benchmark::State& state) {
                  " attention, 8x8 qam16 dim 64 heads 4 layers 4");
 }
 
+// The batch draw alone, 8x8 QAM16 with padding-masked stream counts (--nt-min 1, the most random draws).
+void BM_OnlineBatch(benchmark::State& state) {
+  mimo::GeneratorConfig g;
+  g.channel.nt = 8;
+  g.channel.nr = 8;
+  g.modulation = mimo::Modulation::qam16;
+  g.snr = mimo::SnrSchedule::range("10:20");
+  const mimo::tf::OnlineChannel gen(g, 1, torch::kCPU);
+  const int64_t batch = state.range(0);
+  uint64_t step = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(gen.sample(batch, step++).yr.data_ptr<float>());
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * batch);
+}
+
 }  // namespace
 
+BENCHMARK(BM_OnlineBatch)->ArgName("batch")->Arg(256)->Arg(4096)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_TrainStep)->ArgNames({"cuda", "batch", "fused"})->ArgsProduct({{0}, {256}, {0, 1}})
     ->ArgsProduct({{1}, {4096}, {0, 1}})->Unit(benchmark::kMillisecond)
     ->UseRealTime()->MinTime(2.0);

@@ -1,5 +1,5 @@
 #pragma once
-// MPI for `mpirun -n P mimo evaluate ...` (Open MPI, or SLURM's srun). Optional at build time: without MPI (or
+// MPI for `mpirun -n P mimo evaluate|train ...` (Open MPI, or SLURM's srun). Optional at build time: without MPI (or
 // when mimo is not started by an MPI launcher) there is one process and every call here is a no-op.
 #include <cstdint>
 #include <string>

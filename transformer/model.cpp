@@ -221,20 +221,25 @@ BlockLogits TransformerDetectorNetImpl::forward(const MimoTensors& in) {
   return out;
 }
 
-torch::Tensor TransformerDetectorNetImpl::loss(const BlockLogits& logits, const MimoTensors& batch) const {
+torch::Tensor TransformerDetectorNetImpl::loss_sum(const BlockLogits& logits, const MimoTensors& batch) const {
   auto total = torch::zeros({}, logits.front().options());
   for (const auto& l : logits) {
     auto ce = torch::nn::functional::cross_entropy(
         l.reshape({-1, l.size(2)}), batch.labels.reshape({-1}),
         torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-    if (batch.mask.defined()) {
-      const auto keep = (~batch.mask).reshape({-1}).to(ce.dtype());
-      total = total + (ce * keep).sum() / keep.sum().clamp_min(1);
-    } else {
-      total = total + ce.mean();
-    }
+    if (batch.mask.defined()) ce = ce * (~batch.mask).reshape({-1}).to(ce.dtype());
+    total = total + ce.sum();
   }
   return total / static_cast<double>(logits.size());
+}
+
+int64_t TransformerDetectorNetImpl::loss_tokens(const MimoTensors& batch) {
+  const int64_t all = batch.batch() * batch.nt();
+  return batch.mask.defined() ? all - batch.mask.sum().item<int64_t>() : all;
+}
+
+torch::Tensor TransformerDetectorNetImpl::loss(const BlockLogits& logits, const MimoTensors& batch) const {
+  return loss_sum(logits, batch) / static_cast<double>(std::max<int64_t>(loss_tokens(batch), 1));
 }
 
 }  // namespace mimo::tf

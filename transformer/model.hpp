@@ -62,8 +62,15 @@ class TransformerDetectorNetImpl : public torch::nn::Module {
 public:
   explicit TransformerDetectorNetImpl(const TransformerOptions& options);
   BlockLogits forward(const MimoTensors& batch);
-  /// Mean over blocks of the cross-entropy of the transmitted symbols (padded streams excluded).
+  /// Mean over blocks of the cross-entropy of the transmitted symbols (padded streams excluded):
+  /// loss_sum / loss_tokens.
   torch::Tensor loss(const BlockLogits& logits, const MimoTensors& batch) const;
+  /// The loss summed over the batch's streams instead of averaged. A data-parallel step divides the processes'
+  /// summed gradients by the global batch's stream count: the gradient of the global batch's mean, whatever
+  /// share of padded streams each process drew.
+  torch::Tensor loss_sum(const BlockLogits& logits, const MimoTensors& batch) const;
+  /// The streams the loss counts (those not padded).
+  static int64_t loss_tokens(const MimoTensors& batch);
   const TransformerOptions& options() const { return options_; }
 
 private:

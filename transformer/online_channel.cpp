@@ -6,6 +6,13 @@
 namespace mimo::tf {
 
 namespace {
+// One seed per (seed, step, block): independent torch streams for every block of every step.
+uint64_t block_seed(uint64_t seed, uint64_t step, uint64_t block) {
+  uint64_t state = seed ^ (0x9e3779b97f4a7c15ULL * (step + 1));
+  state = splitmix64(state) ^ (0xd1b54a32d192ed03ULL * (block + 1));
+  return splitmix64(state) >> 1;
+}
+
 torch::Tensor to_tensor(const arma::mat& m) {
   auto t = torch::empty({static_cast<int64_t>(m.n_rows), static_cast<int64_t>(m.n_cols)}, torch::kFloat32);
   auto a = t.accessor<float, 2>();
@@ -37,13 +44,83 @@ OnlineChannel::OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torc
   esn0_offset_db_ = torch::tensor(offsets).to(device_);
 }
 
-MimoTensors OnlineChannel::sample(int64_t B, uint64_t step) const {
-  uint64_t state = cfg_.seed ^ (0x9e3779b97f4a7c15ULL * (step + 1));
-  torch::manual_seed(splitmix64(state) >> 1);
-  const int64_t nt = cfg_.channel.nt, nr = cfg_.channel.nr, M = points_re_.size(0);
+// The random numbers of every sample, one row each: drawn per block from torch's generator as seeded for it, then
+// turned into problems for all blocks at once (per-block work is then 4 generator calls, whatever the model).
+struct OnlineChannel::Randomness {
+  torch::Tensor normal;   // [B, 2 nr nt channel, 2 nr noise, 2 nr nt CSI error when csi_error_var > 0]
+  torch::Tensor uniform;  // [B, SNR, 2 Rician angles when rician, nt stream order when subsets (see draw)]
+  torch::Tensor labels;   // [B, nt] symbol indices
+  torch::Tensor active;   // [B, 1] streams in the problem, when nt_min < nt
+
+  Randomness rows(int64_t begin, int64_t n) const {
+    auto cut = [&](const torch::Tensor& x) { return x.defined() ? x.narrow(0, begin, n) : x; };
+    return {cut(normal), cut(uniform), cut(labels), cut(active)};
+  }
+};
+
+namespace {
+
+// The blocks' random numbers as one.
+OnlineChannel::Randomness concatenate(const std::vector<OnlineChannel::Randomness>& parts) {
+  auto cat = [&](torch::Tensor OnlineChannel::Randomness::*field) {
+    if (!(parts.front().*field).defined()) return torch::Tensor();
+    std::vector<torch::Tensor> xs;
+    for (const auto& p : parts) xs.push_back(p.*field);
+    return torch::cat(xs);
+  };
+  using R = OnlineChannel::Randomness;
+  return {cat(&R::normal), cat(&R::uniform), cat(&R::labels), cat(&R::active)};
+}
+
+}  // namespace
+
+MimoTensors OnlineChannel::draw(uint64_t step, int64_t first, int64_t count) const {
+  TORCH_CHECK(first >= 0 && count >= 1, "online batch: bad sample range");
+  const int64_t first_block = first / kBlock, last_block = (first + count - 1) / kBlock;
+  std::vector<Randomness> blocks;
+  for (int64_t b = first_block; b <= last_block; ++b) {
+    torch::manual_seed(block_seed(cfg_.seed, step, static_cast<uint64_t>(b)));
+    blocks.push_back(block_randomness());
+  }
+  return problems(concatenate(blocks).rows(first - first_block * kBlock, count));
+}
+
+// A subproblem of a channel whose streams differ (Kronecker, Rician) leaves out a random subset of streams
+// instead of the last ones, as a search may fix any; for i.i.d. columns the two are the same in distribution.
+bool OnlineChannel::random_subsets() const {
+  return subproblems_ && cfg_.channel.model != "rayleigh" && nt_min_ < cfg_.channel.nt;
+}
+
+OnlineChannel::Randomness OnlineChannel::block_randomness() const {
+  const int64_t B = kBlock, nt = cfg_.channel.nt, nr = cfg_.channel.nr;
   const auto f = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
+  const int64_t normals = 2 * nr * nt + 2 * nr + (cfg_.channel.csi_error_var > 0 ? 2 * nr * nt : 0);
+  const int64_t uniforms = 1 + (cfg_.channel.model == "rician" ? 2 : 0) + (random_subsets() ? nt : 0);
+  Randomness r;
+  r.normal = torch::randn({B, normals}, f);
+  r.uniform = torch::rand({B, uniforms}, f);
+  r.labels = torch::randint(points_re_.size(0), {B, nt}, f.dtype(torch::kInt64));
+  if (nt_min_ < nt) r.active = torch::randint(nt_min_, nt + 1, {B, 1}, f.dtype(torch::kInt64));
+  return r;
+}
+
+MimoTensors OnlineChannel::problems(const Randomness& r) const {
+  const int64_t B = r.normal.size(0);
+  const int64_t nt = cfg_.channel.nt, nr = cfg_.channel.nr;
+  const auto f = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
+  int64_t next_normal = 0, next_uniform = 0;
+  auto normals = [&](int64_t n, torch::IntArrayRef shape) {
+    next_normal += n;
+    return r.normal.narrow(1, next_normal - n, n).reshape(shape);
+  };
+  auto uniforms = [&](int64_t n, torch::IntArrayRef shape) {
+    next_uniform += n;
+    return r.uniform.narrow(1, next_uniform - n, n).reshape(shape);
+  };
   const double s = std::sqrt(0.5);
-  auto Hr = torch::randn({B, nr, nt}, f) * s, Hi = torch::randn({B, nr, nt}, f) * s;
+  auto Hr = normals(nr * nt, {B, nr, nt}) * s, Hi = normals(nr * nt, {B, nr, nt}) * s;
+  const auto noise_r = normals(nr, {B, nr, 1}), noise_i = normals(nr, {B, nr, 1});
+  auto snr_db = cfg_.snr.lo() + (cfg_.snr.hi() - cfg_.snr.lo()) * uniforms(1, {B});
   const auto& model = cfg_.channel.model;
   if (model == "kronecker") {
     Hr = torch::matmul(torch::matmul(sqrt_rx_, Hr), sqrt_tx_);
@@ -51,28 +128,24 @@ MimoTensors OnlineChannel::sample(int64_t B, uint64_t step) const {
   } else if (model == "rician") {
     const double K = cfg_.channel.k_factor, los = std::sqrt(K / (K + 1)), nlos = std::sqrt(1 / (K + 1));
     const double pi = std::numbers::pi;
-    auto tr = (torch::rand({B, 1, 1}, f) - 0.5) * pi, tt = (torch::rand({B, 1, 1}, f) - 0.5) * pi;
-    auto r = torch::arange(nr, f).view({1, nr, 1}), t = torch::arange(nt, f).view({1, 1, nt});
-    auto phase = pi * (r * torch::sin(tr) - t * torch::sin(tt));
+    auto tr = (uniforms(1, {B, 1, 1}) - 0.5) * pi, tt = (uniforms(1, {B, 1, 1}) - 0.5) * pi;
+    auto rx = torch::arange(nr, f).view({1, nr, 1}), tx = torch::arange(nt, f).view({1, 1, nt});
+    auto phase = pi * (rx * torch::sin(tr) - tx * torch::sin(tt));
     Hr = nlos * Hr + los * torch::cos(phase);
     Hi = nlos * Hi + los * torch::sin(phase);
   }
   MimoTensors out;
-  out.labels = torch::randint(M, {B, nt}, f.dtype(torch::kInt64));
+  out.labels = r.labels;
   auto offset_db = esn0_offset_db_[nt].expand({B});
   // A tree search cancels its fixed streams with the channel estimate: their estimation error stays in y.
   const bool cancel_with_estimate = subproblems_ && cfg_.channel.csi_error_var > 0;
   if (nt_min_ < nt) {
     // Streams beyond each sample's count are padding: zero channel columns, masked out of attention and loss.
-    // Subproblems of channels whose streams differ (Kronecker, Rician) leave out a random subset instead of the
-    // last streams, as a search may fix any; for i.i.d. columns the two are the same in distribution.
-    const auto i64 = f.dtype(torch::kInt64);
-    auto active = torch::randint(nt_min_, nt + 1, {B, 1}, i64);
-    const auto position = subproblems_ && model != "rayleigh"
-                              ? torch::rand({B, nt}, f).argsort(/*dim=*/int64_t{1}).argsort(/*dim=*/int64_t{1})
-                              : torch::arange(nt, i64).view({1, nt});
-    out.mask = position >= active;
-    if (!subproblems_) offset_db = esn0_offset_db_.index_select(0, active.view({B}));
+    const auto position = random_subsets()
+                              ? uniforms(nt, {B, nt}).argsort(/*dim=*/int64_t{1}).argsort(/*dim=*/int64_t{1})
+                              : torch::arange(nt, f.dtype(torch::kInt64)).view({1, nt});
+    out.mask = position >= r.active;
+    if (!subproblems_) offset_db = esn0_offset_db_.index_select(0, r.active.reshape({B}));
     if (!cancel_with_estimate) {
       const auto keep = (~out.mask).to(torch::kFloat32).unsqueeze(1);
       Hr = Hr * keep;
@@ -81,16 +154,14 @@ MimoTensors OnlineChannel::sample(int64_t B, uint64_t step) const {
   }
   const auto xr = points_re_.index_select(0, out.labels.reshape({-1})).view({B, nt, 1});
   const auto xi = points_im_.index_select(0, out.labels.reshape({-1})).view({B, nt, 1});
-  double lo = cfg_.snr.lo(), hi = cfg_.snr.hi();
-  auto snr_db = lo + (hi - lo) * torch::rand({B}, f);
   out.n0 = torch::pow(10.0, -(snr_db + offset_db) / 10.0);
   const auto sigma = torch::sqrt(out.n0 / 2).view({B, 1, 1});
-  out.yr = (torch::matmul(Hr, xr) - torch::matmul(Hi, xi) + sigma * torch::randn({B, nr, 1}, f)).squeeze(2);
-  out.yi = (torch::matmul(Hr, xi) + torch::matmul(Hi, xr) + sigma * torch::randn({B, nr, 1}, f)).squeeze(2);
+  out.yr = (torch::matmul(Hr, xr) - torch::matmul(Hi, xi) + sigma * noise_r).squeeze(2);
+  out.yi = (torch::matmul(Hr, xi) + torch::matmul(Hi, xr) + sigma * noise_i).squeeze(2);
   if (cfg_.channel.csi_error_var > 0) {
     const double e = std::sqrt(cfg_.channel.csi_error_var / 2);
-    Hr = Hr + e * torch::randn({B, nr, nt}, f);
-    Hi = Hi + e * torch::randn({B, nr, nt}, f);
+    Hr = Hr + e * normals(nr * nt, {B, nr, nt});
+    Hi = Hi + e * normals(nr * nt, {B, nr, nt});
     if (out.mask.defined()) {
       if (cancel_with_estimate) {
         const auto fixed = out.mask.to(torch::kFloat32).unsqueeze(2);

@@ -1,7 +1,9 @@
 #pragma once
 // Fresh training batches drawn directly on the training device with the conventions of channel/: the same
 // channel models and statistics (E|h|^2 = 1), the 38.211 constellation and the SNR convention of
-// channel/snr.hpp. Each batch is seeded from (seed, step), so training resumes exactly at any step.
+// channel/snr.hpp. A step's samples are drawn in blocks of kBlock, each seeded from (seed, step, block), so
+// training resumes exactly at any step, and each process of a data-parallel run draws its own part of the
+// step's global batch without drawing the rest (samples [first, first + count) are the same whoever draws them).
 #include <torch/torch.h>
 
 #include "channel/generator.hpp"
@@ -18,9 +20,22 @@ public:
   /// (any Nt - k of them for Kronecker and Rician channels; with imperfect CSI cancelled with the estimate, so
   /// their estimation error stays in y).
   OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torch::Device device, bool subproblems = false);
-  MimoTensors sample(int64_t batch, uint64_t step) const;
+  /// Samples [first, first + count) of step `step`'s stream.
+  MimoTensors draw(uint64_t step, int64_t first, int64_t count) const;
+  /// The first `batch` samples of step `step`.
+  MimoTensors sample(int64_t batch, uint64_t step) const { return draw(step, 0, batch); }
+
+  /// Samples per seeded block. Part of what a model was trained on (train.cpp's signature names it): changing it,
+  /// or what a block draws (Randomness), changes every batch.
+  static constexpr int64_t kBlock = 64;
+
+  struct Randomness;  // a block's random numbers (online_channel.cpp)
 
 private:
+  Randomness block_randomness() const;
+  MimoTensors problems(const Randomness& r) const;
+  bool random_subsets() const;
+
   GeneratorConfig cfg_;
   int64_t nt_min_;
   bool subproblems_;

@@ -14,7 +14,7 @@
 namespace mimo::tf {
 
 /// Raise whenever PluginApi or a type it passes changes shape or meaning.
-inline constexpr uint32_t kPluginAbiVersion = 1;
+inline constexpr uint32_t kPluginAbiVersion = 2;  // 2: TrainConfig::distributed
 
 struct PluginApi {
   uint32_t abi_version = kPluginAbiVersion;

@@ -111,6 +111,25 @@ TEST(Model, PermutingStreamsPermutesOutputs) {
   EXPECT_TRUE(torch::allclose(la, lb, 1e-4, 1e-4)) << (la - lb).abs().max().item<float>();
 }
 
+// Split in two parts (as between two processes), a padded batch's summed losses add up to the whole batch's, and
+// their sum over the whole batch's stream count is its mean loss; the mean of the parts' means is not.
+TEST(Model, LossSumsOfPartsAddUpToTheWholeBatch) {
+  auto net = tiny(Modulation::qpsk, 4);
+  torch::NoGradGuard no_grad;
+  const OnlineChannel gen(channel(4, 4, Modulation::qpsk), 1, torch::kCPU);
+  const auto whole = gen.sample(96, 2), a = gen.draw(2, 0, 48), b = gen.draw(2, 48, 48);
+  const int64_t tokens = TransformerDetectorNetImpl::loss_tokens(whole);
+  EXPECT_EQ(tokens, 96 * 4 - whole.mask.sum().item<int64_t>());
+  EXPECT_EQ(TransformerDetectorNetImpl::loss_tokens(a) + TransformerDetectorNetImpl::loss_tokens(b), tokens);
+  const double sa = net->loss_sum(net->forward(a), a).item<double>();
+  const double sb = net->loss_sum(net->forward(b), b).item<double>();
+  const double mean = net->loss(net->forward(whole), whole).item<double>();
+  EXPECT_NEAR((sa + sb) / static_cast<double>(tokens), mean, 1e-6 * mean);
+  const double mean_of_means = (sa / static_cast<double>(TransformerDetectorNetImpl::loss_tokens(a)) +
+                                sb / static_cast<double>(TransformerDetectorNetImpl::loss_tokens(b))) / 2;
+  EXPECT_GT(std::abs(mean_of_means - mean), 1e-5 * mean);  // 3.6e-5 here: the parts hold 119 and 122 streams
+}
+
 TEST(Model, TrainingStepsReduceTheLossOnAFixedBatch) {
   auto net = tiny(Modulation::qpsk, 4);
   OnlineChannel gen(channel(4, 4, Modulation::qpsk), 4, torch::kCPU);

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fixtures.hpp"
@@ -57,6 +58,28 @@ TEST(OnlineChannel, MixedStreamCountsArePaddedWithTheirOwnNoiseVariance) {
   // Training on the mix runs and learns something.
   auto net = tiny(Modulation::qpsk, 4);
   EXPECT_TRUE(std::isfinite(net->loss(net->forward(t), t).item<double>()));
+}
+
+// Any range of a step's samples is the same whoever draws it, whichever blocks it crosses: what lets each process
+// of a data-parallel run draw its part of the global batch alone. Other steps and seeds draw other samples.
+TEST(OnlineChannel, AnyRangeOfAStepEqualsTheSameRowsOfTheWholeBatch) {
+  auto cfg = channel(3, 4, Modulation::qam16, "rician");
+  cfg.channel.k_factor = 2;
+  const OnlineChannel gen(cfg, 1, torch::kCPU);
+  const auto whole = gen.sample(200, 5);
+  ASSERT_EQ(whole.batch(), 200);
+  for (const auto& [first, count] : std::vector<std::pair<int64_t, int64_t>>{{0, 64}, {50, 100}, {64, 1}, {199, 1}}) {
+    const auto part = gen.draw(5, first, count);
+    ASSERT_EQ(part.batch(), count);
+    for (const auto& [a, b] : std::vector<std::pair<torch::Tensor, torch::Tensor>>{
+             {part.Hr, whole.Hr}, {part.Hi, whole.Hi}, {part.yr, whole.yr}, {part.yi, whole.yi},
+             {part.n0, whole.n0}, {part.mask, whole.mask}, {part.labels, whole.labels}})
+      EXPECT_TRUE(torch::equal(a, b.narrow(0, first, count))) << first << "+" << count;
+  }
+  EXPECT_FALSE(torch::equal(gen.sample(64, 6).Hr, whole.Hr.narrow(0, 0, 64)));  // another step
+  EXPECT_FALSE(torch::equal(whole.Hr.narrow(0, 64, 64), whole.Hr.narrow(0, 0, 64)));  // another block
+  cfg.seed = 8;
+  EXPECT_FALSE(torch::equal(OnlineChannel(cfg, 1, torch::kCPU).sample(64, 5).Hr, whole.Hr.narrow(0, 0, 64)));
 }
 
 TEST(OnlineChannel, RicianAndRayleighHaveUnitEntryPower) {

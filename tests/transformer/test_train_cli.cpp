@@ -167,7 +167,7 @@ TEST_F(TrainCli, CtrlCSavesExits130AndResumeContinues) {
 
   r = run(kTiny + " --batch 64 --steps 100000000 --resume m.pt");
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find("batch=32 (this command: batch=64)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("global batch 32 (this command: 1 process x --batch 64 = 64)"), std::string::npos) << r.err;
 
   r = run(kTiny + " --batch 32 --steps 100000000 --resume m.pt", "timeout --foreground --preserve-status -s INT 4");
   ASSERT_EQ(r.status, 130) << r.out << r.err;

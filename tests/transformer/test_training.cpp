@@ -56,14 +56,43 @@ TEST(Training, StreamsAnHdf5DataSetAndResumesExactly) {
   std::filesystem::remove_all(dir);
 }
 
+// Online batches are drawn in seeded blocks since data-parallel training (each process draws its part of the
+// global batch). A model trained on the older whole-step draws cannot be continued exactly: refused in one line.
+TEST(Training, ResumingAModelOfTheOlderWholeStepBatchesIsRefused) {
+  const auto dir = scratch("old_batches");
+  auto c = two_tiny_steps(channel(2, 2, Modulation::qpsk), dir / "m.pt");
+  ASSERT_EQ(train(c, {}), 2);
+  c.resume = c.out;
+  c.steps = 3;
+  EXPECT_EQ(train(c, {}), 3);  // this mimo's own model resumes
+
+  // The same file as an older mimo wrote it: its signature without the block token.
+  auto old = load_model(c.out, torch::kCPU);
+  const std::string token = " draw=blocks64";
+  const auto at = old.info.training.find(token);
+  ASSERT_NE(at, std::string::npos) << old.info.training;
+  old.info.training.erase(at, token.size());
+  torch::optim::Adam adam(old.net->parameters());
+  save_model(c.out, old.net, old.info, &adam);
+  c.steps = 4;
+  try {
+    train(c, {});
+    ADD_FAILURE() << "resumed a model of the whole-step batches";
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("was trained on online batches drawn whole per step (an older mimo)"), std::string::npos)
+        << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+  EXPECT_EQ(load_model(c.out, torch::kCPU).info.step, 3);  // untouched
+  std::filesystem::remove_all(dir);
+}
+
 // Every numeric setting is checked by train() itself, not only by the CLI's flags: a direct caller with a NaN
 // time limit would otherwise train forever, and a NaN learning rate train nothing but NaNs.
 TEST(Training, NonFiniteAndOutOfRangeSettingsAreRefusedBeforeAnythingIsWritten) {
   const auto dir = scratch("bad_config");
-  auto good = tiny_training(channel(2, 2, Modulation::qpsk), dir / "m.pt");
-  good.steps = 2;
-  good.batch = 8;
-  good.validate_samples = 10;
+  const auto good = two_tiny_steps(channel(2, 2, Modulation::qpsk), dir / "m.pt");
   const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
   const std::vector<std::pair<std::string, std::function<void(TrainConfig&)>>> cases{
       {"time-limit", [&](TrainConfig& c) { c.steps = 0, c.time_limit = nan; }},
