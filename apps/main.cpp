@@ -8,6 +8,7 @@
 #include <string>
 
 #include "apps/commands.hpp"
+#include "apps/terminal.hpp"
 #include "apps/transformer_plugin.hpp"
 #include "cluster/mpi.hpp"
 #include "datasets/schema.hpp"
@@ -61,11 +62,13 @@ int main(int argc, char** argv) {
                                     sub->get_name() + "` does not run; run it as one process");
     rc = registry.run_selected();
   } catch (const mimo::cli::AgreedError& e) {
+    mimo::cli::leaving_after_error();
     if (World::rank() == 0) std::fprintf(stderr, "mimo: error: %s\n", one_line(e).c_str());
     rc = e.exit_code();
   } catch (const std::exception& e) {
     const std::string message = one_line(e);
     if (World::size() > 1) {  // the other processes would wait for this one forever
+      mimo::cli::leaving_after_error();
       if (World::rank() == 0)
         std::fprintf(stderr, "mimo: error: %s\n", message.c_str());
       else

@@ -16,6 +16,7 @@ namespace mimo::cli {
 namespace {
 std::atomic<bool> g_interrupted{false};
 std::atomic<int> g_signal{0};
+std::atomic<bool> g_leaving{false};  // an error has been reported; the process is on its way out
 // A POSIX timer rather than alarm(): the grace period under mpirun is shorter than a second (mpirun kills a
 // process one second after the SIGTERM it forwards).
 timer_t g_grace_timer;
@@ -25,12 +26,14 @@ itimerspec g_grace{};
 [[noreturn]] void exit_now(int sig) {
   remove_partial_files_now();
   static const char msg[] = "mimo: interrupted; stopped at once, partial files deleted\n";
-  [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+  if (!g_leaving.load()) {
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+  }
   ::_exit(128 + sig);
 }
 
 extern "C" void on_signal(int sig) {
-  if (g_interrupted.load()) exit_now(sig);  // a second Ctrl-C: the user does not want to wait
+  if (g_interrupted.load() || g_leaving.load()) exit_now(sig);  // a second Ctrl-C: the user does not want to wait
   g_signal = sig;                           // before the flag: a command that sees the flag reads the signal
   g_interrupted = true;
   ::timer_settime(g_grace_timer, 0, &g_grace, nullptr);  // async-signal-safe, unlike setitimer
@@ -55,6 +58,8 @@ void install_interrupt_handler(double grace_seconds) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 }
+
+void leaving_after_error() { g_leaving = true; }
 
 bool interrupted() { return g_interrupted.load(std::memory_order_relaxed); }
 

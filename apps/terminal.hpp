@@ -13,6 +13,9 @@ namespace mimo::cli {
 /// process deletes its registered partial files (PartialFileGuard) and exits at once with 128 + signal.
 void install_interrupt_handler(double grace_seconds = 1);
 bool interrupted();
+/// The process has reported an error and is leaving: a signal now (mpirun ends the other processes when one
+/// exits with an error) cleans up and exits without a second message.
+void leaving_after_error();
 /// The exit status of a command that stopped on a signal: 128 + its number (130 for Ctrl-C, 143 for SIGTERM).
 int interrupted_exit_code();
 
