@@ -174,6 +174,19 @@ TEST_F(DistributedTraining, TwoProcessesTrainTheModelOfOneWithTwiceTheBatch) {
   ASSERT_EQ(mpi.status, 0) << mpi.err;
   EXPECT_EQ(lines(mpi.out), 3) << mpi.out;  // the validation, the traffic and "wrote": once
   EXPECT_LT(parameter_difference(model(dir_ / "mpi.pt"), model(dir_ / "one.pt")), kSameModel);
+
+  // scripts/slurm/train-multinode.sbatch as SLURM runs it, mpirun in place of srun.
+  const std::string script = std::string(MIMO_SOURCE_DIR) + "/scripts/slurm/train-multinode.sbatch";
+  const std::string cmd = "cd '" + dir_.string() + "' && MIMO='" + MIMO_CLI + "' MASTER_ADDR=127.0.0.1 MASTER_PORT=" +
+                          std::to_string(free_port()) +
+                          " LAUNCH='mpirun --allow-run-as-root --oversubscribe -n 2' timeout 120 bash '" + script +
+                          "' " + kTiny.substr(kTiny.find(' ') + 1) + "--steps 5 --batch 8 --out slurm.pt >slurm.log 2>&1";
+  const int raw = std::system(cmd.c_str());
+  test::CliResult slurm;
+  slurm.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  slurm.err = slurp(dir_ / "slurm.log");
+  ASSERT_EQ(slurm.status, 0) << slurm.err;
+  EXPECT_LT(parameter_difference(model(dir_ / "slurm.pt"), model(dir_ / "one.pt")), kSameModel);
 #endif
 }
 
