@@ -10,7 +10,9 @@ packages=(
   libgtest-dev libbenchmark-dev
   libcli11-dev
   libhwy-dev                  # Google Highway: the SIMD kernels
-  libopenmpi-dev openmpi-bin  # mpirun -n P mimo evaluate (optional at build time)
+  libopenmpi-dev openmpi-bin  # mpirun -n P mimo evaluate|generate|detect|train (optional at build time)
+  libgloo-dev                 # c10d's Gloo backend: mimo train across processes on CPU
+  hdf5-tools                  # h5repack, h5dump: self-contained copies of sharded sets (tested)
   clang libclang-rt-14-dev    # scripts/test.sh --sanitize: Clang with ASan, UBSan and libFuzzer
   python3 python3-matplotlib python3-h5py python3-numpy
 )
