@@ -118,9 +118,10 @@ std::vector<std::pair<std::string, std::string>> root_attributes(const H5::H5Fil
 // shard): one of another run, even of as many rows, is refused rather than read as part of this one.
 void require_same_attributes(const H5::DataSet& joined, const H5::DataSet& source, const std::string& label) {
   const auto theirs = root_attributes(H5::H5File(source.getFileName(), H5F_ACC_RDONLY));
-  for (const auto& [name, value] : root_attributes(H5::H5File(joined.getFileName(), H5F_ACC_RDONLY))) {
+  for (const auto& ours : root_attributes(H5::H5File(joined.getFileName(), H5F_ACC_RDONLY))) {
+    const std::string& name = ours.first;  // not a structured binding: Clang 14 cannot capture one
     const auto it = std::find_if(theirs.begin(), theirs.end(), [&](const auto& a) { return a.first == name; });
-    if (it == theirs.end() || it->second != value)
+    if (it == theirs.end() || it->second != ours.second)
       throw DatasetError(label + " differs from the joined file in its attribute " + quote(name) +
                          " (a shard of another run?)");
   }
