@@ -15,7 +15,7 @@ namespace mimo::cluster {
 namespace {
 
 int g_rank = 0, g_size = 1, g_local_size = 1, g_local_rank = 0;
-bool g_joined = false;
+[[maybe_unused]] bool g_joined = false;  // only read with MPI
 Traffic g_traffic;
 
 // Started by an MPI launcher: Open MPI's mpirun, a PMI/PMIx launcher (srun, hydra). A plain `mimo` never
