@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -307,6 +308,19 @@ TEST_F(DistributedTraining, ThreeProcessesWithSubproblemsOrDataTrainTheModelOfOn
   ASSERT_EQ(run(data + "--batch 30 --out d1.pt").status, 0);
   for (const auto& p : run_many(3, data + "--batch 10 --out d3.pt")) ASSERT_EQ(p.status, 0) << p.err;
   EXPECT_LT(parameter_difference(model(dir_ / "d3.pt"), model(dir_ / "d1.pt")), kSameModel);
+}
+
+// A check that only process 0 makes (its output paths: the others write nothing) fails there before the processes
+// have met: the others must end with it in one line, not wait out the 5-minute rendezvous timeout.
+TEST_F(DistributedTraining, ProcessZeroFailingItsOwnChecksEndsTheOthersAtOnce) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto ps = run_many(2, kTiny + "--steps 2 --batch 8 --out missing/m.pt", 60);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(50));
+  for (size_t r = 0; r < ps.size(); ++r) {
+    EXPECT_EQ(ps[r].status, 1) << "process " << r << ": " << ps[r].err;
+    EXPECT_NE(ps[r].err.find("directory 'missing' does not exist"), std::string::npos) << ps[r].err;
+    EXPECT_EQ(lines(ps[r].err), 1) << ps[r].err;
+  }
 }
 
 }  // namespace
