@@ -110,8 +110,12 @@ int run_train(TrainFlags& f) {
   auto& c = f.config;
   c.distributed = training_processes();
   const bool root = c.distributed.rank == 0;  // the one process that prints and writes
-  if (root)
+  // Process 0's own check (the others write nothing): across processes train() runs it, so that its error ends
+  // the others too instead of leaving them waiting at the rendezvous.
+  const auto check = [&] {
     check_outputs({{"--out", c.out}, {"the training log", tf::training_log_path(c.out)}}, {{"--data", c.data}});
+  };
+  if (c.distributed.size == 1) check();
   // Training draws SNRs uniformly: "--snr-db LO:HI" is read as that range (a grid is used by its ends).
   ChannelFlags flags = f.channel;
   if (flags.snr_range.empty() && std::count(flags.snr_db.begin(), flags.snr_db.end(), ':') == 1) {
@@ -143,6 +147,7 @@ int run_train(TrainFlags& f) {
     bar.update(static_cast<uint64_t>(s.progress * 1000), extra);
   };
   hooks.stop = [] { return interrupted(); };
+  if (root && c.distributed.size > 1) hooks.check = check;
   if (root) hooks.log = [&](const std::string& line) {
     bar.finish();
     std::printf("%s\n", line.c_str());

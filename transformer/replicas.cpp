@@ -85,10 +85,38 @@ c10::intrusive_ptr<CollectiveBackend> nccl(const c10::intrusive_ptr<c10d::Store>
 
 }  // namespace
 
+class SetupFailed : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// Each process's setup error (empty: none) through the store; throws in every process when one failed. A failed
+// process waits until every other has read the errors: process 0 serves the store.
+void agree_on_setup(c10d::Store& store, const DistributedConfig& c, const std::string& error) {
+  const auto key = [](const char* what, int rank) { return std::string("mimo/setup/") + what + std::to_string(rank); };
+  store.set(key("error", c.rank), std::vector<uint8_t>(error.begin(), error.end()));
+  int first = -1;
+  std::string first_error;
+  for (int r = 0; r < c.size && first < 0; ++r) {
+    const auto e = store.get(key("error", r));
+    if (!e.empty()) first = r, first_error.assign(e.begin(), e.end());
+  }
+  if (first < 0) return;
+  store.set(key("read", c.rank), std::vector<uint8_t>{1});
+  if (!error.empty()) {
+    std::vector<std::string> all;
+    for (int r = 0; r < c.size; ++r) all.push_back(key("read", r));
+    store.wait(all);
+  }
+  throw SetupFailed("process " + std::to_string(first) + " of " + std::to_string(c.size) + " failed: " +
+                    first_error);
+}
+
 class Replicas::Group {
 public:
-  Group(const DistributedConfig& c, const torch::Device& device) {
+  Group(const DistributedConfig& c, const torch::Device& device, const std::string& setup_error) {
     store_ = tcp_store(c);
+    agree_on_setup(*store_, c, setup_error);
 #ifdef USE_C10D_NCCL
     if (device.is_cuda()) {
       backend_ = nccl(store_, c);
@@ -137,7 +165,7 @@ private:
 
 class Replicas::Group {
 public:
-  Group(const DistributedConfig& c, const torch::Device&) {
+  Group(const DistributedConfig& c, const torch::Device&, const std::string&) {
     throw std::invalid_argument("this mimo was built with a LibTorch without c10d's Gloo backend: it trains as one "
                                 "process only (" + std::to_string(c.size) + " processes were started)");
   }
@@ -206,12 +234,17 @@ void unflatten_gradients(const torch::Tensor& flat, const std::vector<torch::Ten
 
 }  // namespace
 
-Replicas::Replicas(const DistributedConfig& config, const torch::Device& device) : config_(config) {
+Replicas::Replicas(const DistributedConfig& config, const torch::Device& device, const std::string& setup_error)
+    : config_(config) {
   if (config_.size <= 1) return;
   try {
-    group_ = std::make_unique<Group>(config_, device);
+    group_ = std::make_unique<Group>(config_, device, setup_error);
   } catch (const std::invalid_argument&) {
     throw;
+#ifdef MIMO_HAVE_C10D
+  } catch (const SetupFailed& e) {
+    throw std::runtime_error(e.what());
+#endif
   } catch (const std::exception& e) {
     throw std::runtime_error("process " + std::to_string(config_.rank) + " of " + std::to_string(config_.size) +
                              " could not join the others at " + where(config_) + ": " + error_line(e));

@@ -23,8 +23,11 @@ public:
 
   /// Joins the other processes: returns when all have joined; throws std::runtime_error (one line) when they
   /// have not within DistributedConfig::kTimeoutSeconds, or std::invalid_argument when this build cannot run
-  /// across processes.
-  Replicas(const DistributedConfig& config, const torch::Device& device);
+  /// across processes. `setup_error`: this process's own failure before joining (empty: none). The processes
+  /// tell each other theirs at the rendezvous, so that one failing process (a check only process 0 makes, a file
+  /// one machine lacks) ends all of them at once instead of leaving them to the timeout: when any failed, every
+  /// process throws std::runtime_error naming the first failed process and its error.
+  Replicas(const DistributedConfig& config, const torch::Device& device, const std::string& setup_error = "");
   ~Replicas();
   Replicas(const Replicas&) = delete;
   Replicas& operator=(const Replicas&) = delete;

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <new>
@@ -555,7 +556,8 @@ private:
 // The attention core is a process-wide choice: put it back when training ends, however it ends.
 class ScopedAttention {
 public:
-  explicit ScopedAttention(AttentionImpl impl) { set_attention_impl(impl); }
+  ScopedAttention() = default;
+  void set(AttentionImpl impl) { set_attention_impl(impl); }
   ~ScopedAttention() { set_attention_impl(previous_); }
   ScopedAttention(const ScopedAttention&) = delete;
   ScopedAttention& operator=(const ScopedAttention&) = delete;
@@ -584,26 +586,60 @@ void share_cores(const DistributedConfig& d) {
   if (openblas_set_num_threads) openblas_set_num_threads(threads);
 }
 
+// A setup failure as train() reports it: a LibTorch error or an allocation failure in one line.
+[[noreturn]] int64_t rethrow_setup(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error("training failed: " + error_line(e));
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error("training ran out of memory; use a smaller --batch");
+  }
+}
+
 }  // namespace
 
 int64_t train(const TrainConfig& c, const TrainHooks& hooks) {
-  check_config(c);
-  const torch::Device device = training_device(c);
-  const ScopedAttention attention(parse_attention_impl(c.attention));
-  share_cores(c.distributed);
+  // Every check and file of this process first. Across processes, a failure here is not thrown at once: the
+  // processes tell each other theirs when they join (Replicas), so that one failing process ends all of them in
+  // one line instead of leaving the others to the rendezvous timeout.
+  std::exception_ptr setup_failure;
+  std::string setup_error;
+  torch::Device device = torch::kCPU;
+  ScopedAttention attention;
+  std::optional<Model> model;
+  std::optional<torch::optim::Adam> optimizer;
+  std::optional<BatchSource> batches;
+  try {
+    if (hooks.check) hooks.check();
+    check_config(c);
+    device = training_device(c);
+    attention.set(parse_attention_impl(c.attention));
+    share_cores(c.distributed);
+    model.emplace(init_or_resume(c, device));
+    optimizer.emplace(model->net->parameters(), torch::optim::AdamOptions(c.lr));
+    if (!c.resume.empty()) load_optimizer(c.resume, *optimizer, device);  // in every process, from the file
+    batches.emplace(c, model->info, device);
+  } catch (const std::exception& e) {
+    setup_failure = std::current_exception();
+    setup_error = error_line(e);
+  }
+  if (setup_failure && c.distributed.size <= 1) return rethrow_setup(setup_failure);
   // LibTorch reports a failure (out of memory, a CUDA error) with a backtrace in what(): one line here.
   try {
-    Model model = init_or_resume(c, device);
-    torch::optim::Adam optimizer(model.net->parameters(), torch::optim::AdamOptions(c.lr));
-    if (!c.resume.empty()) load_optimizer(c.resume, optimizer, device);  // in every process, from the file
-    BatchSource batches(c, model.info, device);
-    // Joined after every check of this process passed: a bad flag or file ends each process by itself.
-    Replicas replicas(c.distributed, device);
-    replicas.broadcast(model.net->parameters());
-    replicas.broadcast(model.net->buffers());
+    std::optional<Replicas> joined;
+    try {
+      joined.emplace(c.distributed, device, setup_error);
+    } catch (...) {
+      if (setup_failure) return rethrow_setup(setup_failure);  // this process's own error, however the others went
+      throw;
+    }
+    Replicas& replicas = *joined;
+    replicas.broadcast(model->net->parameters());
+    replicas.broadcast(model->net->buffers());
     const Validation validation = replicas.root() ? make_validation(c) : Validation{};
     TrainingLog log(training_log_path(c.out), validation, !c.resume.empty());
-    return StepLoop(c, hooks, model, optimizer, batches, replicas, validation, log, device).run();
+    return StepLoop(c, hooks, *model, *optimizer, *batches, replicas, validation, log, device).run();
   } catch (const c10::Error& e) {
     throw std::runtime_error("training failed: " + error_line(e));
   } catch (const std::bad_alloc&) {

@@ -53,6 +53,8 @@ struct TrainStatus {
 struct TrainHooks {
   std::function<void(const TrainStatus&)> progress;  // after every step
   std::function<bool()> stop;                        // true: save and stop now (Ctrl-C)
+  std::function<void()> check;                       // this process's own checks, run first: across processes
+                                                     // their error, as any setup error, ends every process
   std::function<void(const std::string&)> log;       // one line per validation, and the traffic of a
                                                      // data-parallel run at its end
 };

@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "../apps/cli_runner.hpp"
 #include "transformer/checkpoint.hpp"
@@ -122,6 +124,36 @@ protected:
       return r;
     };
     return {take("0"), take("1")};
+  }
+
+  // Processes 0 ... n - 1 started as torchrun starts them, each but 0 in its own folder rank<r>, every one bounded
+  // by `seconds` (then its status is timeout's 124).
+  std::vector<CliResult> run_many(int n, const std::string& args, int seconds = 120) {
+    std::ostringstream env, cmd;
+    env << "WORLD_SIZE=" << n << " LOCAL_WORLD_SIZE=" << n << " MASTER_ADDR=127.0.0.1 MASTER_PORT=" << free_port()
+        << " ";
+    const std::string mimo = " timeout --foreground " + std::to_string(seconds) + " '" MIMO_CLI "' " + args;
+    cmd << "cd '" << dir_.string() << "' || exit 1; ";
+    for (int r = n - 1; r >= 0; --r) {
+      const std::string k = std::to_string(r);
+      std::filesystem::create_directories(dir_ / ("rank" + k));
+      cmd << "(" << (r ? "cd rank" + k + " && " : "") << "RANK=" << k << " " << env.str() << mimo << " >" << dir_.string()
+          << "/out" << k << " 2>" << dir_.string() << "/err" << k << "; echo $? >" << dir_.string() << "/rc" << k
+          << ") & ";
+    }
+    cmd << "wait";
+    EXPECT_EQ(std::system(cmd.str().c_str()), 0);
+    std::vector<CliResult> out;
+    for (int r = 0; r < n; ++r) {
+      const auto file = [&](std::string what) { return dir_ / what.append(std::to_string(r)); };
+      CliResult c;
+      c.status = std::stoi(slurp(file("rc")));
+      c.out = slurp(file("out"));
+      c.err = slurp(file("err"));
+      for (const char* f : {"rc", "out", "err"}) std::filesystem::remove(file(f));
+      out.push_back(c);
+    }
+    return out;
   }
 
   bool rank1_wrote_nothing() const { return std::filesystem::is_empty(dir_ / "rank1"); }
@@ -257,6 +289,38 @@ TEST_F(DistributedTraining, BadEnvironmentIsOneLineError) {
   const auto r = run(kTiny + "--steps 2 --batch 8 --out m.pt", "RANK=0 WORLD_SIZE=1");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.find("all-reduce"), std::string::npos) << r.out;  // no process group
+}
+
+// Three processes, batches that are not whole 64-sample blocks (a process's part starts inside a block), with
+// --subproblems on a Kronecker channel (random stream subsets) and with --data: still the model of one process with
+// the global batch.
+TEST_F(DistributedTraining, ThreeProcessesWithSubproblemsOrDataTrainTheModelOfOne) {
+  const std::string sub = "train --nt 2 --nr 2 --mod qpsk --snr-db 5:15 --dim 16 --heads 2 --layers 1 --seed 4 "
+                          "--channel kronecker --rho-tx 0.5 --subproblems --validate-every 5 --steps 4 ";
+  ASSERT_EQ(run(sub + "--batch 150 --out one.pt").status, 0);
+  for (const auto& p : run_many(3, sub + "--batch 50 --out three.pt")) ASSERT_EQ(p.status, 0) << p.err;
+  EXPECT_LT(parameter_difference(model(dir_ / "three.pt"), model(dir_ / "one.pt")), kSameModel);
+  EXPECT_LT(output_difference(model(dir_ / "three.pt"), model(dir_ / "one.pt")), kSameModel);
+
+  ASSERT_EQ(run("generate --nt 2 --nr 2 --mod qpsk --snr-db 10 --samples 500 --out d.h5").status, 0);
+  const std::string data = "train --data " + (dir_ / "d.h5").string() +
+                           " --dim 16 --heads 2 --layers 1 --seed 4 --validate-every 5 --steps 4 ";
+  ASSERT_EQ(run(data + "--batch 30 --out d1.pt").status, 0);
+  for (const auto& p : run_many(3, data + "--batch 10 --out d3.pt")) ASSERT_EQ(p.status, 0) << p.err;
+  EXPECT_LT(parameter_difference(model(dir_ / "d3.pt"), model(dir_ / "d1.pt")), kSameModel);
+}
+
+// A check that only process 0 makes (its output paths: the others write nothing) fails there before the processes
+// have met: the others must end with it in one line, not wait out the 5-minute rendezvous timeout.
+TEST_F(DistributedTraining, ProcessZeroFailingItsOwnChecksEndsTheOthersAtOnce) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto ps = run_many(2, kTiny + "--steps 2 --batch 8 --out missing/m.pt", 60);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(50));
+  for (size_t r = 0; r < ps.size(); ++r) {
+    EXPECT_EQ(ps[r].status, 1) << "process " << r << ": " << ps[r].err;
+    EXPECT_NE(ps[r].err.find("directory 'missing' does not exist"), std::string::npos) << ps[r].err;
+    EXPECT_EQ(lines(ps[r].err), 1) << ps[r].err;
+  }
 }
 
 }  // namespace
