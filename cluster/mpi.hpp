@@ -1,6 +1,6 @@
 #pragma once
-// MPI for `mpirun -n P mimo evaluate|train ...` (Open MPI, or SLURM's srun). Optional at build time: without MPI (or
-// when mimo is not started by an MPI launcher) there is one process and every call here is a no-op.
+// MPI for `mpirun -n P mimo evaluate|generate|detect|train` (Open MPI, or SLURM's srun). Optional at build time:
+// without MPI (or when mimo is not started by an MPI launcher) there is one process and every call here is a no-op.
 #include <cstdint>
 #include <string>
 #include <utility>
