@@ -2,6 +2,7 @@
 // Splits [0, n) into contiguous ranges over worker threads. Work is assigned by index, never by timing, so
 // results that depend only on the index are the same for every thread count.
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -55,6 +56,21 @@ void parallel_for(size_t n, int threads, Body&& body) {
   for (auto& t : pool) t.join();
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
+}
+
+/// Like parallel_for, but the workers take ranges of `grain` items in turn until none are left (body may run many
+/// times per worker): where the cost per item varies widely (tree searches), no worker waits for a slow one's fixed
+/// share.
+template <class Body>
+void parallel_for_dynamic(size_t n, int threads, size_t grain, Body&& body) {
+  grain = std::max<size_t>(grain, 1);
+  const size_t ranges = (n + grain - 1) / grain;
+  std::atomic<size_t> next{0};
+  const size_t workers = std::min<size_t>(std::max(1, threads), std::max<size_t>(ranges, 1));
+  parallel_for(workers, static_cast<int>(workers), [&](size_t, size_t, int worker) {
+    for (size_t k = next.fetch_add(1); k < ranges; k = next.fetch_add(1))
+      body(k * grain, std::min(n, (k + 1) * grain), worker);
+  });
 }
 
 }  // namespace mimo
