@@ -143,6 +143,33 @@ TEST(Parallel, RethrowsWorkerExceptionsAndResolvesThreads) {
   EXPECT_GE(mimo::resolve_threads(0), 1);
 }
 
+// Ranges of `grain` taken in turn: every index exactly once, ranges aligned to the grain, at most `threads` workers
+// (and no more than there are ranges), one worker's exception rethrown.
+TEST(Parallel, DynamicRangesCoverEveryIndexOnce) {
+  for (size_t n : {0, 1, 7, 100, 1001})
+    for (int threads : {1, 2, 3, 16})
+      for (size_t grain : {1, 3, 64, 5000}) {
+        std::vector<std::atomic<int>> hits(n);
+        std::vector<std::atomic<int>> by_worker(16);
+        mimo::parallel_for_dynamic(n, threads, grain, [&](size_t begin, size_t end, int worker) {
+          ASSERT_EQ(begin % grain, 0u);
+          ASSERT_EQ(end, std::min(n, begin + grain));
+          ASSERT_LT(worker, threads);
+          ++by_worker[static_cast<size_t>(worker)];
+          for (size_t k = begin; k < end; ++k) ++hits[k];
+        });
+        for (size_t k = 0; k < n; ++k) ASSERT_EQ(hits[k].load(), 1) << n << " " << threads << " " << grain;
+        const size_t ranges = (n + grain - 1) / grain;
+        int used = 0;
+        for (auto& w : by_worker) used += w.load() > 0;
+        EXPECT_LE(static_cast<size_t>(used), std::min<size_t>(static_cast<size_t>(threads), ranges));
+      }
+  EXPECT_THROW(mimo::parallel_for_dynamic(100, 3, 10, [](size_t begin, size_t, int) {
+                 if (begin == 50) throw std::runtime_error("range failed");
+               }),
+               std::runtime_error);
+}
+
 TEST(Generator, RejectsInvalidChannelConfig) {
   auto c = config(4, 4, Modulation::qpsk, "10", SnrUnit::snr);
   c.channel.model = "nope";
