@@ -276,7 +276,6 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
     // About max_batch uses per thread of every process: a process's share stays as large as one process's batch,
     // so the sums per batch stay few however many processes share it.
     const size_t batch_target = opt.max_batch * static_cast<size_t>(threads) * static_cast<size_t>(opt.collective.size);
-    double seconds_per_use = 0;  // detection wall time per use and process, from the last batch (all processes')
     // The most uses of the next batch: process 0's plan, which every process receives with the stop flag's sum
     // (below). The processes must split the same batches, and their thread counts may differ (--threads 0 on
     // machines of different sizes, or with different numbers of processes), and so would their own plans. The
@@ -329,8 +328,8 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
       }
       for (size_t d = 0; d < detectors.size(); ++d)
         results[d].seconds += seconds[d] * static_cast<double>(counted) / static_cast<double>(count);
-      // The same value in every process: the seconds were summed over them.
-      seconds_per_use = std::accumulate(seconds.begin(), seconds.end(), 0.0) / static_cast<double>(count);
+      // Detection wall time per use and process in this batch (the seconds are summed over the processes).
+      const double seconds_per_use = std::accumulate(seconds.begin(), seconds.end(), 0.0) / static_cast<double>(count);
       uint64_t agreed[2] = {opt.progress && !opt.progress(p, results),
                             comm.rank == 0 ? shared_batch_uses(batch_target, opt.max_batch, seconds_per_use, comm.size) : 0};
       if (comm.size > 1) comm.sum_integers(agreed, 2);  // one process interrupted stops all
