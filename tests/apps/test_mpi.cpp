@@ -284,17 +284,25 @@ TEST_F(Mpi, GenerateFailingInOneProcessLeavesNothing) {
   EXPECT_TRUE(dir_empty());
 }
 
-TEST_F(Mpi, InterruptedGenerateLeavesNothing) {
-  // Ctrl-C to mpirun: it forwards SIGTERM to every process, and kills them one second later.
-  const pid_t pid = start_mimo("generate --nt 4 --nr 4 --snr-db 10 --samples 3000000 --threads 1 --out big.h5", dir_,
-                               "/dev/null", mpirun(2));
-  ASSERT_GE(pid, 0);
-  EXPECT_TRUE(wait_for_file(dir_ / "big.h5.shards" / "part-0-of-2.h5.partial"));
-  EXPECT_TRUE(wait_for_file(dir_ / "big.h5.shards" / "part-1-of-2.h5.partial"));
+// Runs `args` as 2 processes of mpirun, sends mpirun a Ctrl-C once both write their shard of `out`, and returns
+// its wait status.
+int interrupt_while_sharding(const std::filesystem::path& dir, const std::string& args, const std::string& out) {
+  const pid_t pid = start_mimo(args, dir, "/dev/null", mpirun(2));
+  EXPECT_GE(pid, 0);
+  if (pid < 0) return -1;
+  EXPECT_TRUE(wait_for_file(dir / (out + ".shards") / "part-0-of-2.h5.partial"));
+  EXPECT_TRUE(wait_for_file(dir / (out + ".shards") / "part-1-of-2.h5.partial"));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
+  return status;
+}
+
+TEST_F(Mpi, InterruptedGenerateLeavesNothing) {
+  // Ctrl-C to mpirun: it forwards SIGTERM to every process, and kills them one second later.
+  const int status =
+      interrupt_while_sharding(dir_, "generate --nt 4 --nr 4 --snr-db 10 --samples 3000000 --threads 1 --out big.h5", "big.h5");
   EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "big.h5"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "big.h5.shards"));
@@ -355,14 +363,7 @@ TEST_F(Mpi, InterruptedDetectKeepsAnEarlierOutput) {
   // process 0 stops at once, deleting its partial files, but not the det.h5 an earlier run wrote.
   ASSERT_EQ(run(generate_flags(20000) + "--out d.h5").status, 0);
   ASSERT_EQ(run("detect --data d.h5 -d mmse --threads 1 --out det.h5").status, 0);
-  const pid_t pid = start_mimo("detect --data d.h5 -d ml --threads 1 --out det.h5", dir_, "/dev/null", mpirun(2));
-  ASSERT_GE(pid, 0);
-  EXPECT_TRUE(wait_for_file(dir_ / "det.h5.shards" / "part-0-of-2.h5.partial"));
-  EXPECT_TRUE(wait_for_file(dir_ / "det.h5.shards" / "part-1-of-2.h5.partial"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  kill(pid, SIGINT);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  const int status = interrupt_while_sharding(dir_, "detect --data d.h5 -d ml --threads 1 --out det.h5", "det.h5");
   EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   ASSERT_TRUE(std::filesystem::exists(dir_ / "det.h5"));
   const H5::H5File det((dir_ / "det.h5").string(), H5F_ACC_RDONLY);
