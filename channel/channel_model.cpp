@@ -1,35 +1,160 @@
 #include "channel/channel_model.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "channel/models.hpp"
 
 namespace mimo {
 
-void validate(const ChannelConfig& c) {
-  auto fail = [](const std::string& what) { throw std::invalid_argument(what); };
-  if (c.nt < 1 || c.nt > 1024) fail("nt must be in [1, 1024] (nt = " + std::to_string(c.nt) + ")");
-  if (c.nr < 1 || c.nr > 1024) fail("nr must be in [1, 1024] (nr = " + std::to_string(c.nr) + ")");
-  if (!(c.rho_tx >= 0.0 && c.rho_tx < 1.0)) fail("rho-tx must be in [0, 1) (rho-tx = " + std::to_string(c.rho_tx) + ")");
-  if (!(c.rho_rx >= 0.0 && c.rho_rx < 1.0)) fail("rho-rx must be in [0, 1) (rho-rx = " + std::to_string(c.rho_rx) + ")");
-  if (!(c.k_factor >= 0.0 && std::isfinite(c.k_factor)))
-    fail("k-factor must be finite and >= 0 (k-factor = " + std::to_string(c.k_factor) + ")");
-  if (!(c.csi_error_var >= 0.0 && std::isfinite(c.csi_error_var)))
-    fail("csi-error-var must be finite and >= 0 (csi-error-var = " + std::to_string(c.csi_error_var) + ")");
-  bool known = false;
-  for (const auto& n : channel_model_names()) known = known || n == c.model;
-  if (!known) fail("unknown channel model '" + c.model + "' (expected rayleigh, kronecker or rician)");
+namespace {
+
+[[noreturn]] void fail(const std::string& what) { throw std::invalid_argument(what); }
+
+// Shortest text that parses back to the same double.
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  for (int p = 1; p <= 17; ++p) {
+    char shorter[32];
+    std::snprintf(shorter, sizeof shorter, "%.*g", p, v);
+    if (std::strtod(shorter, nullptr) == v) return shorter;
+  }
+  return buf;
 }
 
-std::vector<std::string> channel_model_names() { return {"rayleigh", "kronecker", "rician"}; }
+const ChannelParameter* find_parameter(const ChannelModelInfo& info, const std::string& name) {
+  for (const auto& p : info.parameters)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+const ChannelParameter& declared(const ChannelConfig& c, const std::string& name, ChannelParameter::Kind kind) {
+  const ChannelParameter* p = find_parameter(channel_model_info(c.model), name);
+  if (!p || p->kind != kind) fail("channel model '" + c.model + "' has no " +
+                                  (kind == ChannelParameter::Kind::real ? "numeric" : "text") + " parameter '" +
+                                  name + "'");
+  return *p;
+}
+
+ParameterValue default_value(const ChannelParameter& p) {
+  if (p.kind == ChannelParameter::Kind::text) return p.default_value;
+  return std::strtod(p.default_value.c_str(), nullptr);
+}
+
+void check_value(const ChannelParameter& p, const ParameterValue& v) {
+  const std::string flag = p.flag();
+  if (p.kind == ChannelParameter::Kind::real) {
+    const double* x = std::get_if<double>(&v);
+    if (!x) fail(flag + " must be a number");
+    const bool in = std::isfinite(*x) && *x >= p.min && (p.max_open ? *x < p.max : *x <= p.max);
+    if (!in)
+      fail(flag.substr(2) + " must be in [" + number_text(p.min) + ", " + number_text(p.max) +
+           (p.max_open ? ")" : "]") + " (" + flag.substr(2) + " = " + number_text(*x) + ")");
+    return;
+  }
+  const std::string* t = std::get_if<std::string>(&v);
+  if (!t) fail(flag + " must be text");
+  if (p.choices.empty()) {
+    if (t->empty()) fail(flag + " must not be empty");
+    return;
+  }
+  std::string list;
+  for (const auto& ch : p.choices) {
+    if (ch == *t) return;
+    list += (list.empty() ? "" : ", ") + ch;
+  }
+  fail(flag.substr(2) + " must be one of " + list + " (" + flag.substr(2) + " = '" + *t + "')");
+}
+
+}  // namespace
+
+std::string ChannelParameter::flag() const {
+  std::string f = "--" + name;
+  for (char& ch : f)
+    if (ch == '_') ch = '-';
+  return f;
+}
+
+double ChannelConfig::real(const std::string& name) const {
+  const auto& p = declared(*this, name, ChannelParameter::Kind::real);
+  const auto it = params.find(name);
+  const ParameterValue v = it == params.end() ? default_value(p) : it->second;
+  if (!std::holds_alternative<double>(v)) fail(p.flag() + " must be a number");
+  return std::get<double>(v);
+}
+
+std::string ChannelConfig::text(const std::string& name) const {
+  const auto& p = declared(*this, name, ChannelParameter::Kind::text);
+  const auto it = params.find(name);
+  const ParameterValue v = it == params.end() ? default_value(p) : it->second;
+  if (!std::holds_alternative<std::string>(v)) fail(p.flag() + " must be text");
+  return std::get<std::string>(v);
+}
+
+std::vector<std::pair<std::string, ParameterValue>> ChannelConfig::resolved_parameters() const {
+  std::vector<std::pair<std::string, ParameterValue>> out;
+  for (const auto& p : channel_model_info(model).parameters) {
+    const auto it = params.find(p.name);
+    out.emplace_back(p.name, it == params.end() ? default_value(p) : it->second);
+  }
+  return out;
+}
+
+void validate(const ChannelConfig& c) {
+  if (c.nt < 1 || c.nt > 1024) fail("nt must be in [1, 1024] (nt = " + std::to_string(c.nt) + ")");
+  if (c.nr < 1 || c.nr > 1024) fail("nr must be in [1, 1024] (nr = " + std::to_string(c.nr) + ")");
+  if (!(c.csi_error_var >= 0.0 && std::isfinite(c.csi_error_var)))
+    fail("csi-error-var must be finite and >= 0 (csi-error-var = " + number_text(c.csi_error_var) + ")");
+  if (!(c.user_power_spread_db >= 0.0 && c.user_power_spread_db <= 60.0))
+    fail("user-power-spread-db must be in [0, 60] (user-power-spread-db = " + number_text(c.user_power_spread_db) +
+         ")");
+  const ChannelModelInfo& info = channel_model_info(c.model);
+  for (const auto& [name, value] : c.params) {
+    const ChannelParameter* p = find_parameter(info, name);
+    if (!p) {
+      // Name the model that does declare it, if any: the usual slip is a flag of another model.
+      std::string owner;
+      for (const auto& m : channel_models())
+        if (find_parameter(m, name)) owner = m.name;
+      ChannelParameter named;
+      named.name = name;
+      fail(named.flag() + (owner.empty() ? " is not a channel parameter" : " belongs to --channel " + owner) +
+           ", not to --channel " + c.model);
+    }
+    check_value(*p, value);
+  }
+}
+
+const std::vector<ChannelModelInfo>& channel_models() {
+  // The registry: one line per model.
+  static const std::vector<ChannelModelInfo> registry = {
+      models::rayleigh(),
+      models::kronecker(),
+      models::rician(),
+  };
+  return registry;
+}
+
+const ChannelModelInfo& channel_model_info(const std::string& name) {
+  for (const auto& m : channel_models())
+    if (m.name == name) return m;
+  std::string list;
+  for (const auto& m : channel_models()) list += (list.empty() ? "" : ", ") + m.name;
+  fail("unknown channel model '" + name + "' (expected one of " + list + ")");
+}
+
+std::vector<std::string> channel_model_names() {
+  std::vector<std::string> names;
+  for (const auto& m : channel_models()) names.push_back(m.name);
+  return names;
+}
 
 std::unique_ptr<ChannelModel> make_channel_model(const ChannelConfig& c) {
   validate(c);
-  if (c.model == "rayleigh") return std::make_unique<RayleighChannel>();
-  if (c.model == "kronecker") return std::make_unique<KroneckerChannel>(c.nt, c.nr, c.rho_tx, c.rho_rx);
-  if (c.model == "rician") return std::make_unique<RicianChannel>(c.k_factor);
-  throw std::invalid_argument("unknown channel model '" + c.model + "'");
+  return channel_model_info(c.model).make(c);
 }
 
 arma::mat exponential_correlation(int n, double rho) {

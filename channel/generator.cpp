@@ -7,8 +7,45 @@
 
 namespace mimo {
 
+namespace {
+
+// The generator's ChannelDraws: the sample's scalars blocks 1, 2, ..., two uniforms each.
+class SampleChannelDraws final : public ChannelDraws {
+public:
+  SampleChannelDraws(uint64_t seed, StreamTag tag, uint64_t index)
+      : ChannelDraws(seed, index), draws_{seed, tag, index} {}
+  double uniform() override {
+    if (used_ == 2) {
+      block_ = draws_.block(DrawKind::scalars, next_block_++);
+      used_ = 0;
+    }
+    const int w = 2 * used_++;
+    return SampleDraws::uniform53(block_[w], block_[w + 1]);
+  }
+
+private:
+  SampleDraws draws_;
+  simd::PhiloxBlock block_{};
+  uint32_t next_block_ = 1;
+  int used_ = 2;
+};
+
+}  // namespace
+
+double UserPowerSpread::mean_linear(double spread_db) {
+  if (spread_db == 0.0) return 1.0;
+  const double a = std::log(10.0) / 10.0;  // 10^(d/10) = exp(a d)
+  return (std::exp(a * spread_db / 2) - std::exp(-a * spread_db / 2)) / (a * spread_db);
+}
+
+UserPowerSpread::UserPowerSpread(double spread_db)
+    : spread_db_(spread_db), mean_offset_db_(10.0 * std::log10(mean_linear(spread_db))) {}
+
+double UserPowerSpread::gain_db(double u) const { return spread_db_ * (u - 0.5) - mean_offset_db_; }
+
 Generator::Generator(GeneratorConfig cfg)
-    : cfg_(std::move(cfg)), constellation_(cfg_.modulation), model_(make_channel_model(cfg_.channel)) {
+    : cfg_(std::move(cfg)), constellation_(cfg_.modulation), model_(make_channel_model(cfg_.channel)),
+      spread_(cfg_.channel.user_power_spread_db) {
   for (double level : constellation_.pam_levels()) levels_.push_back(static_cast<float>(level));
   if (!cfg_.snr.is_range())
     for (double v : cfg_.snr.values())
@@ -22,13 +59,16 @@ Generator::Generator(GeneratorConfig cfg)
 //      channel/snr.hpp in double; snr_db and noise_var are stored as float32.
 //   2. bits (Nt m per sample), symbols x by the constellation's float32 PAM levels.
 //   3. the channel's i.i.d. CN(0, 1) draw G and noise z; n = sqrt(noise_var) z in float32 (the stored N0).
-//   4. H = G (Rayleigh) or the model's shape of G (Kronecker, Rician: channel_model.hpp), rounded to float32.
+//   4. H = G (Rayleigh) or the model's shape of G and its stream of uniforms (channel_model.hpp), rounded to
+//      float32; with a user power spread, column t times sqrt(10^(g_t / 10)) in double, g_t = user_gain_db from
+//      its uniform (UserPowerSpread), rounded to float32.
 //   5. y = H x + n in float32 (apply_channel's order), from the stored H and x.
 //   6. with imperfect CSI: H_est = H + sqrt(csi_error_var) e, e ~ CN(0, 1), in float32.
 void Generator::generate(uint64_t first, size_t count, SampleBatch& out, int threads) const {
   const auto& c = cfg_.channel;
   const int m = constellation_.bits_per_symbol();
-  out.resize(count, c.nr, c.nt, m, c.csi_error_var > 0.0);
+  const bool spread = c.user_power_spread_db > 0.0;
+  out.resize(count, c.nr, c.nt, m, c.csi_error_var > 0.0, spread);
 
   KernelJob base;
   base.seed = cfg_.seed;
@@ -38,7 +78,7 @@ void Generator::generate(uint64_t first, size_t count, SampleBatch& out, int thr
   base.bits_per_symbol = m;
   base.real_symbols = constellation_.is_real();
   base.levels = levels_.data();
-  base.fused = model_->iid();
+  base.fused = model_->iid() && !spread;
   base.csi_std = out.has_h_est() ? static_cast<float>(std::sqrt(c.csi_error_var)) : 0.0f;
 
   const size_t nh = static_cast<size_t>(c.nr) * c.nt;
@@ -73,10 +113,10 @@ void Generator::generate(uint64_t first, size_t count, SampleBatch& out, int thr
 
     // The kernel left G in H, n in y and E in H_est: shape H, then apply it.
     for (size_t k = begin; k < end; ++k) {
-      const auto b = SampleDraws{cfg_.seed, cfg_.tag, first + k}.block(DrawKind::scalars, 1);
-      const double u[2] = {SampleDraws::uniform53(b[0], b[1]), SampleDraws::uniform53(b[2], b[3])};
       std::complex<float>* H = out.H.data() + k * nh;
-      model_->shape(H, c.nr, c.nt, u);
+      SampleChannelDraws draws(cfg_.seed, cfg_.tag, first + k);
+      model_->shape(H, c.nr, c.nt, draws);
+      if (spread) apply_user_gains(first + k, H, out.user_gain_db.data() + k * c.nt);
       apply_channel(H, out.x.data() + k * c.nt, out.y.data() + k * c.nr, c.nr, c.nt);
       if (out.has_h_est()) {
         std::complex<float>* he = out.H_est.data() + k * nh;
@@ -84,6 +124,23 @@ void Generator::generate(uint64_t first, size_t count, SampleBatch& out, int thr
       }
     }
   });
+}
+
+void Generator::apply_user_gains(uint64_t index, std::complex<float>* H, float* gain_db) const {
+  const auto& c = cfg_.channel;
+  const SampleDraws d{cfg_.seed, cfg_.tag, index};
+  simd::PhiloxBlock b{};
+  for (int t = 0; t < c.nt; ++t) {
+    if (t % 2 == 0) b = d.block(DrawKind::user_gain, static_cast<uint32_t>(t / 2));
+    const int w = 2 * (t % 2);
+    const double g = spread_.gain_db(SampleDraws::uniform53(b[w], b[w + 1]));
+    gain_db[t] = static_cast<float>(g);
+    const double a = std::sqrt(std::pow(10.0, g / 10.0));
+    for (int r = 0; r < c.nr; ++r) {
+      auto& h = H[r * c.nt + t];
+      h = {static_cast<float>(a * h.real()), static_cast<float>(a * h.imag())};
+    }
+  }
 }
 
 }  // namespace mimo

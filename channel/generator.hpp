@@ -14,6 +14,21 @@
 
 namespace mimo {
 
+/// Multi-user power spread (--user-power-spread-db S): user t's large-scale power gain is 10^(g_t / 10) with
+/// g_t = S (u - 1/2) - 10 log10 E[10^(S (u - 1/2) / 10)], u uniform: uniform over an S dB wide window, shifted so
+/// its linear mean is 1 and E|h|^2 stays 1.
+class UserPowerSpread {
+public:
+  explicit UserPowerSpread(double spread_db);
+  /// The gain in dB for the uniform u.
+  double gain_db(double u) const;
+  /// E[10^(d / 10)] for d uniform in [-S/2, S/2].
+  static double mean_linear(double spread_db);
+
+private:
+  double spread_db_, mean_offset_db_;
+};
+
 struct GeneratorConfig {
   ChannelConfig channel;
   Modulation modulation = Modulation::qpsk;
@@ -35,9 +50,12 @@ public:
   void generate(uint64_t first, size_t count, SampleBatch& out, int threads = 1) const;
 
 private:
+  void apply_user_gains(uint64_t index, std::complex<float>* H, float* gain_db) const;
+
   GeneratorConfig cfg_;
   Constellation constellation_;
   std::unique_ptr<ChannelModel> model_;
+  UserPowerSpread spread_;
   std::vector<float> levels_;                    // the constellation's PAM levels, as the kernel looks them up
   std::vector<double> grid_n0_;                  // noise variance of each grid value (grid schedules)
 };

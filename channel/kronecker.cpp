@@ -1,6 +1,6 @@
 #include "channel/models.hpp"
 
-namespace mimo {
+namespace mimo::models {
 
 namespace {
 
@@ -11,15 +11,20 @@ std::vector<double> row_major(const arma::mat& M) {
   return v;
 }
 
-}  // namespace
-
-KroneckerChannel::KroneckerChannel(int nt, int nr, double rho_tx, double rho_rx)
-    : rho_tx_(rho_tx), rho_rx_(rho_rx),
+// H = R_rx^(1/2) G R_tx^(1/2), G i.i.d. CN(0, 1), R_ij = rho^|i-j|.
+class Kronecker final : public ChannelModel {
+public:
+  Kronecker(int nt, int nr, double rho_tx, double rho_rx)
       // The symmetric square roots, so R^(1/2) R^(1/2) = R exactly (not Cholesky factors); real, as R is.
-      sqrt_tx_(row_major(symmetric_sqrt(exponential_correlation(nt, rho_tx)))),
-      sqrt_rx_(row_major(symmetric_sqrt(exponential_correlation(nr, rho_rx)))) {}
+      : sqrt_tx_(row_major(symmetric_sqrt(exponential_correlation(nt, rho_tx)))),
+        sqrt_rx_(row_major(symmetric_sqrt(exponential_correlation(nr, rho_rx)))) {}
+  void shape(std::complex<float>* H, int nr, int nt, ChannelDraws& draws) const override;
 
-void KroneckerChannel::shape(std::complex<float>* H, int nr, int nt, const double (&)[2]) const {
+private:
+  std::vector<double> sqrt_tx_, sqrt_rx_;  // symmetric square roots, row-major
+};
+
+void Kronecker::shape(std::complex<float>* H, int nr, int nt, ChannelDraws&) const {
   // H = R_rx^(1/2) G R_tx^(1/2) in double, summed in index order, rounded to float once.
   thread_local std::vector<std::complex<double>> gt;  // G R_tx^(1/2), [nr][nt]
   gt.assign(static_cast<size_t>(nr) * nt, {});
@@ -45,4 +50,17 @@ void KroneckerChannel::shape(std::complex<float>* H, int nr, int nt, const doubl
     }
 }
 
-}  // namespace mimo
+}  // namespace
+
+ChannelModelInfo kronecker() {
+  auto rho = [](const char* name, const char* side) {
+    return ChannelParameter{name, ChannelParameter::Kind::real, "0", 0.0, 1.0, true, {},
+                            std::string("Kronecker ") + side + " correlation rho, R_ij = rho^|i-j|, 0 <= rho < 1"};
+  };
+  return {"kronecker", "exponentially correlated antennas at both ends (Kronecker), --rho-tx and --rho-rx",
+          {rho("rho_tx", "transmit"), rho("rho_rx", "receive")}, [](const ChannelConfig& c) {
+            return std::make_unique<Kronecker>(c.nt, c.nr, c.real("rho_tx"), c.real("rho_rx"));
+          }};
+}
+
+}  // namespace mimo::models

@@ -92,7 +92,7 @@ private:
 
 /// What a Philox block of a sample is drawn for: the third component of its counter, so each kind of draw has
 /// its own blocks and, e.g., a sample's channel does not depend on its modulation, SNR or CSI error.
-enum class DrawKind : uint32_t { bits = 0, channel = 1, noise = 2, csi_error = 3, scalars = 4 };
+enum class DrawKind : uint32_t { bits = 0, channel = 1, noise = 2, csi_error = 3, scalars = 4, user_gain = 5 };
 
 /// The draws of one sample: block j of kind k is philox4x32(counter (j, tag << 8 | k, index lo, index hi),
 /// key (seed lo, seed hi)). The map from (seed, tag, index, kind, j) to (key, counter) is one to one, so no two
@@ -102,8 +102,10 @@ enum class DrawKind : uint32_t { bits = 0, channel = 1, noise = 2, csi_error = 3
 ///              block r ceil(Nt / 2) + t / 2 (each row starts a block), by the transform of simd/random-inl.h
 ///   noise:     the CN(0, 1) draw of receive antenna r (scaled by sqrt(N0)), likewise from block r / 2
 ///   csi_error: like channel, for the estimation error
-///   scalars:   block 0, words 0-1: the uniform of a range SNR schedule; block 1: the two uniforms of a Rician
-///              channel's angles (words 0-1, 2-3); each uniform has 53 bits, see uniform53
+///   scalars:   block 0, words 0-1: the uniform of a range SNR schedule; blocks 1, 2, ...: the channel model's
+///              stream of uniforms (ChannelDraws), two per block (words 0-1, 2-3); each uniform has 53 bits, see
+///              uniform53
+///   user_gain: user t's power-spread uniform from words (2 (t mod 2), 2 (t mod 2) + 1) of block t / 2
 struct SampleDraws {
   uint64_t seed;
   StreamTag tag;

@@ -2,7 +2,7 @@
 
 namespace mimo {
 
-void SampleBatch::resize(size_t n_, size_t nr_, size_t nt_, size_t m_, bool with_h_est) {
+void SampleBatch::resize(size_t n_, size_t nr_, size_t nt_, size_t m_, bool with_h_est, bool with_user_gain) {
   n = n_; nr = nr_; nt = nt_; m = m_;
   H.resize(n * nr * nt);
   H_est.resize(with_h_est ? n * nr * nt : 0);
@@ -11,6 +11,7 @@ void SampleBatch::resize(size_t n_, size_t nr_, size_t nt_, size_t m_, bool with
   bits.resize(n * nt * m);
   snr_db.resize(n);
   noise_var.resize(n);
+  user_gain_db.resize(with_user_gain ? n * nt : 0);
 }
 
 arma::cx_mat SampleBatch::channel(size_t i, bool estimate) const {

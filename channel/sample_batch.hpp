@@ -17,10 +17,12 @@ struct SampleBatch {
   std::vector<uint8_t> bits;               // [n][nt*m], stream-major, b(0) first
   std::vector<float> snr_db;               // [n], in the data set's SNR unit
   std::vector<float> noise_var;            // [n], complex noise variance N0
+  std::vector<float> user_gain_db;         // [n][nt], each user's large-scale gain (in H); empty without a spread
 
-  /// Sizes every array for n samples (H_est only when with_h_est).
-  void resize(size_t n_, size_t nr_, size_t nt_, size_t m_, bool with_h_est);
+  /// Sizes every array for n samples (H_est only when with_h_est, user_gain_db only when with_user_gain).
+  void resize(size_t n_, size_t nr_, size_t nt_, size_t m_, bool with_h_est, bool with_user_gain = false);
   bool has_h_est() const { return !H_est.empty(); }
+  bool has_user_gain() const { return !user_gain_db.empty(); }
 
   /// Sample i's channel (or its estimate when `estimate` and one is stored) as an Nr x Nt matrix.
   arma::cx_mat channel(size_t i, bool estimate = false) const;
