@@ -1,19 +1,61 @@
 #include "apps/channel_flags.hpp"
 
+#include <cstdlib>
+#include <set>
 #include <stdexcept>
 
 namespace mimo::cli {
+
+namespace {
+
+std::string model_list() {
+  std::string list;
+  for (const auto& m : channel_models()) list += (list.empty() ? "" : ", ") + m.name;
+  return list;
+}
+
+// Every registered model's parameters, each once (two models may share a parameter only as one declaration).
+std::vector<ChannelParameter> all_parameters() {
+  std::vector<ChannelParameter> out;
+  std::set<std::string> seen;
+  for (const auto& m : channel_models())
+    for (const auto& p : m.parameters)
+      if (seen.insert(p.name).second) out.push_back(p);
+  return out;
+}
+
+ParameterValue parse_value(const ChannelParameter& p, const std::string& text) {
+  if (p.kind == ChannelParameter::Kind::text) return text;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0') throw std::invalid_argument(p.flag() + " must be a number (got '" + text + "')");
+  return v;
+}
+
+}  // namespace
 
 void add_channel_flags(CLI::App& cmd, ChannelFlags& f, bool allow_range) {
   cmd.add_option("--nt", f.channel.nt, "Transmit streams")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd.add_option("--nr", f.channel.nr, "Receive antennas")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd.add_option("--mod", f.modulation, "Modulation: bpsk, qpsk, qam16, qam64, qam256")->capture_default_str();
-  cmd.add_option("--channel", f.channel.model, "Channel model: rayleigh, kronecker, rician")->capture_default_str();
-  cmd.add_option("--rho-tx", f.channel.rho_tx, "Kronecker transmit correlation rho, R_ij = rho^|i-j|, 0 <= rho < 1");
-  cmd.add_option("--rho-rx", f.channel.rho_rx, "Kronecker receive correlation rho, 0 <= rho < 1");
-  cmd.add_option("--k-factor", f.channel.k_factor, "Rician K-factor (linear power ratio LOS/scattered)");
+  cmd.add_option("--channel", f.channel.model, "Channel model: " + model_list())->capture_default_str();
+  for (const auto& p : all_parameters()) {
+    std::string owners;
+    for (const auto& m : channel_models())
+      for (const auto& q : m.parameters)
+        if (q.name == p.name) owners += (owners.empty() ? "" : "/") + m.name;
+    std::string help = "[" + owners + "] " + p.help + " (default " + (p.default_value.empty() ? "none" : p.default_value);
+    if (!p.choices.empty()) {
+      help += "; one of";
+      for (const auto& c : p.choices) help += " " + c;
+    }
+    cmd.add_option(p.flag(), f.model_flags[p.name], help + ")");
+  }
   cmd.add_option("--csi-error-var", f.channel.csi_error_var,
                  "Imperfect CSI: detectors see H_est = H + E, E ~ CN(0, V); 0 = perfect CSI");
+  cmd.add_option("--user-power-spread-db", f.channel.user_power_spread_db,
+                 "Per-user large-scale gain uniform in [-S/2, S/2] dB per realization, mean power kept (any model); "
+                 "0 = equal powers");
   auto* grid = cmd.add_option("--snr-db", f.snr_db, "SNR grid in dB: 10 | 5,15 | 0:2:20 (start:step:stop)");
   if (allow_range) {
     auto* range = cmd.add_option("--snr-range", f.snr_range, "Draw each sample's SNR uniformly from lo:hi dB");
@@ -30,6 +72,10 @@ void add_channel_flags(CLI::App& cmd, ChannelFlags& f, bool allow_range) {
 GeneratorConfig generator_config(const ChannelFlags& f, StreamTag tag) {
   GeneratorConfig g;
   g.channel = f.channel;
+  for (const auto& p : all_parameters()) {
+    const auto it = f.model_flags.find(p.name);
+    if (it != f.model_flags.end() && !it->second.empty()) g.channel.params[p.name] = parse_value(p, it->second);
+  }
   validate(g.channel);
   g.modulation = parse_modulation(f.modulation);
   g.snr_unit = parse_snr_unit(f.snr_unit);
@@ -56,8 +102,10 @@ GeneratorConfig generator_config(const DatasetInfo& data, uint64_t seed, StreamT
 }
 
 void exclude_channel_flags(CLI::App& cmd, CLI::Option* data) {
-  for (const char* name : {"--snr-db", "--snr-range", "--nt", "--nr", "--mod", "--channel", "--rho-tx", "--rho-rx",
-                           "--k-factor", "--csi-error-var", "--snr-unit"})
+  std::vector<std::string> names = {"--snr-db", "--snr-range", "--nt", "--nr", "--mod", "--channel",
+                                    "--csi-error-var", "--user-power-spread-db", "--snr-unit"};
+  for (const auto& p : all_parameters()) names.push_back(p.flag());
+  for (const auto& name : names)
     if (CLI::Option* flag = cmd.get_option_no_throw(name)) data->excludes(flag);
 }
 

@@ -2,6 +2,7 @@
 // The channel, modulation and SNR flags shared by `generate`, `evaluate` and `train`, declared once so the
 // three commands spell and check them identically.
 #include <CLI/CLI.hpp>
+#include <map>
 #include <string>
 
 #include "apps/flag_checks.hpp"
@@ -11,7 +12,8 @@
 namespace mimo::cli {
 
 struct ChannelFlags {
-  ChannelConfig channel;
+  ChannelConfig channel;                          // model, nt, nr and the generic settings
+  std::map<std::string, std::string> model_flags;  // every registered model's parameters as given (empty: not)
   std::string modulation = "qpsk";
   std::string snr_db;     // grid: "10", "5,15", "0:2:20"
   std::string snr_range;  // uniform draws: "lo:hi"
@@ -19,8 +21,8 @@ struct ChannelFlags {
   uint64_t seed = 1;
 };
 
-/// Declares --nt --nr --mod --channel --rho-tx --rho-rx --k-factor --csi-error-var --snr-unit --seed, and
-/// --snr-db (plus --snr-range when allow_range).
+/// Declares --nt --nr --mod --channel, every registered model's parameters (channel_models()), --csi-error-var
+/// --user-power-spread-db --snr-unit --seed, and --snr-db (plus --snr-range when allow_range).
 void add_channel_flags(CLI::App& cmd, ChannelFlags& f, bool allow_range);
 
 /// Parses and validates everything into a generator configuration; throws std::invalid_argument.

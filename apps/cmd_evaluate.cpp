@@ -46,8 +46,13 @@ JsonObject configuration(const EvaluateFlags& f, const GeneratorConfig& g, const
                          bool complete) {
   JsonObject channel;
   channel.add("model", g.channel.model).add("nt", g.channel.nt).add("nr", g.channel.nr);
-  channel.add("rho_tx", g.channel.rho_tx).add("rho_rx", g.channel.rho_rx).add("k_factor", g.channel.k_factor);
-  channel.add("csi_error_var", g.channel.csi_error_var);
+  for (const auto& [name, value] : g.channel.resolved_parameters()) {
+    if (const double* v = std::get_if<double>(&value))
+      channel.add(name, *v);
+    else
+      channel.add(name, std::get<std::string>(value));
+  }
+  channel.add("csi_error_var", g.channel.csi_error_var).add("user_power_spread_db", g.channel.user_power_spread_db);
   JsonObject j;
   j.add("tool", "mimo").add("tool_version", std::string(kToolVersion)).add("created", now_utc());
   j.add("command", command_line()).add("complete", complete).add("processes", cluster::World::size());

@@ -31,10 +31,7 @@ void print_schema(const DatasetReader& r) {
   std::printf("antennas       nt = %d streams, nr = %d receive\n", c.nt, c.nr);
   std::printf("modulation     %s (%d bits/symbol)\n", to_string(i.modulation).c_str(),
               Constellation(i.modulation).bits_per_symbol());
-  std::printf("channel        %s", c.model.c_str());
-  if (c.model == "kronecker") std::printf(" (rho_tx = %g, rho_rx = %g)", c.rho_tx, c.rho_rx);
-  if (c.model == "rician") std::printf(" (K = %g)", c.k_factor);
-  std::printf("\n");
+  std::printf("channel        %s\n", c.describe().c_str());
   std::printf("csi            %s\n", r.has_h_est() ? ("imperfect, H_est = H + CN(0, " + std::to_string(c.csi_error_var) + ")").c_str()
                                                    : "perfect (no H_est)");
   std::printf("snr            %s dB, unit %s\n", i.snr_schedule.c_str(), to_string(i.snr_unit).c_str());
@@ -45,6 +42,7 @@ void print_schema(const DatasetReader& r) {
               c.nt, n, c.nr, n, c.nt);
   std::printf("               bits [%llu,%d] uint8, snr_db [%llu] float32, noise_var [%llu] float32%s\n", n, c.nt * m,
               n, n, r.has_h_est() ? ", H_est complex64" : "");
+  if (r.has_user_gain()) std::printf("               user_gain_db [%llu,%d] float32\n", n, c.nt);
 }
 
 int run_inspect(const InspectFlags& f) {

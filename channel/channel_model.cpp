@@ -71,6 +71,19 @@ void check_value(const ChannelParameter& p, const ParameterValue& v) {
 
 }  // namespace
 
+std::string to_text(const ParameterValue& v) {
+  if (const double* x = std::get_if<double>(&v)) return number_text(*x);
+  return std::get<std::string>(v);
+}
+
+std::string ChannelConfig::describe() const {
+  std::string s = model, list;
+  for (const auto& [name, value] : resolved_parameters()) list += (list.empty() ? "" : ", ") + name + " = " + to_text(value);
+  if (user_power_spread_db > 0)
+    list += (list.empty() ? "" : ", ") + std::string("user power spread ") + number_text(user_power_spread_db) + " dB";
+  return list.empty() ? s : s + " (" + list + ")";
+}
+
 std::string ChannelParameter::flag() const {
   std::string f = "--" + name;
   for (char& ch : f)

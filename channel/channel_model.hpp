@@ -36,6 +36,8 @@ struct ChannelParameter {
 };
 
 using ParameterValue = std::variant<double, std::string>;
+/// A parameter's value as text: numbers in the shortest form that reads back to the same double.
+std::string to_text(const ParameterValue& v);
 
 struct ChannelConfig {
   std::string model = "rayleigh";
@@ -55,6 +57,8 @@ struct ChannelConfig {
   }
   /// Every declared parameter of `model` with its value (defaults filled in), in declaration order.
   std::vector<std::pair<std::string, ParameterValue>> resolved_parameters() const;
+  /// "kronecker (rho_tx = 0.7, rho_rx = 0)", plus the user power spread when there is one: for people.
+  std::string describe() const;
 };
 
 /// Checks the model name, nt, nr, the generic settings and every parameter against its declaration (a name the

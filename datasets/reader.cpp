@@ -167,7 +167,7 @@ bool is_complex_compound(const H5::DataSet& d) {
 
 struct DatasetReader::Impl {
   H5::H5File file;
-  H5::DataSet H, H_est, y, x, bits, snr_db, noise_var;
+  H5::DataSet H, H_est, y, x, bits, snr_db, noise_var, user_gain_db;
 };
 
 DatasetReader::~DatasetReader() = default;
@@ -202,11 +202,16 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
     ch.nt = read_integer_attr<int>(f, "nt", 1, 1024, p);
     ch.nr = read_integer_attr<int>(f, "nr", 1, 1024, p);
     ch.model = read_string_attr(f, "channel_model", p);
-    ch.rho_tx = read_real_attr(f, "rho_tx", p);
-    ch.rho_rx = read_real_attr(f, "rho_rx", p);
-    ch.k_factor = read_real_attr(f, "k_factor", p);
     ch.csi_error_var = read_real_attr(f, "csi_error_var", p);
+    if (f.attrExists("user_power_spread_db")) ch.user_power_spread_db = read_real_attr(f, "user_power_spread_db", p);
     try {
+      // The model's declared parameters, each a required attribute of its kind.
+      for (const auto& param : channel_model_info(ch.model).parameters) {
+        if (param.kind == ChannelParameter::Kind::real)
+          ch.params[param.name] = read_real_attr(f, param.name.c_str(), p);
+        else
+          ch.params[param.name] = read_string_attr(f, param.name.c_str(), p);
+      }
       validate(ch);
       info_.modulation = parse_modulation(read_string_attr(f, "modulation", p));
       info_.snr_unit = parse_snr_unit(read_string_attr(f, "snr_unit", p));
@@ -262,6 +267,8 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
     impl_->noise_var = open(schema::noise_var, {}, false, H5T_FLOAT, 4);
     has_h_est_ = f.nameExists(schema::H_est);
     if (has_h_est_) impl_->H_est = open(schema::H_est, {nr, nt}, true, H5T_COMPOUND, 0);
+    has_user_gain_ = ch.user_power_spread_db > 0;
+    if (has_user_gain_) impl_->user_gain_db = open(schema::user_gain_db, {nt}, false, H5T_FLOAT, 4);
     if (has_h_est_ != (ch.csi_error_var > 0))
       throw DatasetError(p + (has_h_est_ ? ": has 'H_est' but attribute 'csi_error_var' is 0 (perfect CSI)"
                                          : ": attribute 'csi_error_var' is > 0 but data set 'H_est' is missing"));
@@ -277,7 +284,7 @@ void DatasetReader::read(uint64_t first, size_t count, SampleBatch& out) const {
     throw std::out_of_range(path_ + ": read past the end (" + std::to_string(first + count) + " > " +
                             std::to_string(size()) + " samples)");
   const auto& ch = info_.channel;
-  out.resize(count, ch.nr, ch.nt, Constellation(info_.modulation).bits_per_symbol(), has_h_est_);
+  out.resize(count, ch.nr, ch.nt, Constellation(info_.modulation).bits_per_symbol(), has_h_est_, has_user_gain_);
   if (count == 0) return;
   auto load = [&](const H5::DataSet& d, const char* name, void* dst, const H5::DataType& mem_type) {
     try {
@@ -304,6 +311,7 @@ void DatasetReader::read(uint64_t first, size_t count, SampleBatch& out) const {
   load(impl_->snr_db, schema::snr_db, out.snr_db.data(), H5::PredType::NATIVE_FLOAT);
   load(impl_->noise_var, schema::noise_var, out.noise_var.data(), H5::PredType::NATIVE_FLOAT);
   if (has_h_est_) load(impl_->H_est, schema::H_est, out.H_est.data(), cx);
+  if (has_user_gain_) load(impl_->user_gain_db, schema::user_gain_db, out.user_gain_db.data(), H5::PredType::NATIVE_FLOAT);
 
   // Detectors divide by noise_var and multiply by H: a NaN here would silently poison a BER curve.
   auto finite = [&](const auto& v, const char* name, size_t per_sample) {
@@ -324,6 +332,7 @@ void DatasetReader::read(uint64_t first, size_t count, SampleBatch& out) const {
   finite(out.noise_var, schema::noise_var, 1);
   finite(out.snr_db, schema::snr_db, 1);
   if (has_h_est_) finite(out.H_est, schema::H_est, ch.nr * ch.nt);
+  if (has_user_gain_) finite(out.user_gain_db, schema::user_gain_db, ch.nt);
   for (size_t k = 0; k < count; ++k)
     if (!(out.noise_var[k] > 0.0f))  // 0 is also what a never-written sample reads as
       throw DatasetError(path_ + ": noise_var " + std::to_string(out.noise_var[k]) + " at sample " +

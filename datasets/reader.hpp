@@ -19,6 +19,7 @@ public:
   const DatasetInfo& info() const { return info_; }
   uint64_t size() const { return info_.samples; }
   bool has_h_est() const { return has_h_est_; }
+  bool has_user_gain() const { return has_user_gain_; }
   const std::string& path() const { return path_; }
 
   /// Reads samples [first, first + count) into out (resized). Throws DatasetError on corrupted or
@@ -41,6 +42,7 @@ private:
   std::string path_;
   DatasetInfo info_;
   bool has_h_est_ = false;
+  bool has_user_gain_ = false;
 };
 
 }  // namespace mimo

@@ -40,6 +40,7 @@ inline constexpr const char* x = "x";
 inline constexpr const char* bits = "bits";
 inline constexpr const char* snr_db = "snr_db";
 inline constexpr const char* noise_var = "noise_var";
+inline constexpr const char* user_gain_db = "user_gain_db";  // only with a user power spread
 }  // namespace schema
 
 /// True once an HDF5 file could not be closed (and was leaked, see partial_file.cpp): the process must then

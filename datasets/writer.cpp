@@ -128,9 +128,9 @@ struct Column {
 struct DatasetWriter::Impl {
   explicit Impl(const std::string& path) : out(path) {}
   PartialH5File out;            // declared first: destroyed (deleted unless committed) after the columns
-  std::vector<Column> columns;  // H, y, x, bits, snr_db, noise_var[, H_est]
+  std::vector<Column> columns;  // H, y, x, bits, snr_db, noise_var[, H_est][, user_gain_db]
   size_t nt, nr, m;
-  bool with_h_est;
+  bool with_h_est, with_user_gain;
   int threads;
 };
 
@@ -146,6 +146,7 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetInfo& info, c
   impl_->nr = ch.nr;
   impl_->m = Constellation(info.modulation).bits_per_symbol();
   impl_->with_h_est = options.with_h_est;
+  impl_->with_user_gain = ch.user_power_spread_db > 0.0;
   impl_->threads = resolve_threads(options.threads);
   try {
     auto& f = impl_->out.file();
@@ -155,10 +156,15 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetInfo& info, c
     schema::write_attr(f, "modulation", to_string(info.modulation));
     schema::write_attr(f, "bits_per_symbol", static_cast<int>(impl_->m));
     schema::write_attr(f, "channel_model", ch.model);
-    schema::write_attr(f, "rho_tx", ch.rho_tx);
-    schema::write_attr(f, "rho_rx", ch.rho_rx);
-    schema::write_attr(f, "k_factor", ch.k_factor);
+    // The model's declared parameters, each under its own name (SCHEMA.md): numbers as float64, text as strings.
+    for (const auto& [name, value] : ch.resolved_parameters()) {
+      if (const double* v = std::get_if<double>(&value))
+        schema::write_attr(f, name.c_str(), *v);
+      else
+        schema::write_attr(f, name.c_str(), std::get<std::string>(value));
+    }
     schema::write_attr(f, "csi_error_var", ch.csi_error_var);
+    if (impl_->with_user_gain) schema::write_attr(f, "user_power_spread_db", ch.user_power_spread_db);
     schema::write_attr(f, "snr_unit", to_string(info.snr_unit));
     schema::write_attr(f, "snr_schedule", info.snr_schedule);
     schema::write_attr(f, "seed", info.seed);
@@ -178,6 +184,8 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetInfo& info, c
     cols.emplace_back(f, schema::snr_db, H5::PredType::NATIVE_FLOAT, std::vector<hsize_t>{}, chunk, level);
     cols.emplace_back(f, schema::noise_var, H5::PredType::NATIVE_FLOAT, std::vector<hsize_t>{}, chunk, level);
     if (options.with_h_est) cols.emplace_back(f, schema::H_est, cx, std::vector<hsize_t>{nr, nt}, chunk, level);
+    if (impl_->with_user_gain)
+      cols.emplace_back(f, schema::user_gain_db, H5::PredType::NATIVE_FLOAT, std::vector<hsize_t>{nt}, chunk, level);
   } catch (const H5::Exception& e) {
     const std::string message = h5_write_error(partial_, e.getDetailMsg());
     abort();
@@ -189,7 +197,8 @@ DatasetWriter::~DatasetWriter() { abort(); }
 
 void DatasetWriter::append(const SampleBatch& b) {
   if (!impl_) throw std::logic_error("DatasetWriter::append after commit or abort");
-  if (b.nt != impl_->nt || b.nr != impl_->nr || b.m != impl_->m || b.has_h_est() != impl_->with_h_est)
+  if (b.nt != impl_->nt || b.nr != impl_->nr || b.m != impl_->m || b.has_h_est() != impl_->with_h_est ||
+      b.has_user_gain() != impl_->with_user_gain)
     throw std::invalid_argument("DatasetWriter::append: batch shape does not match the data set");
   if (b.n == 0) return;
   // What the reader refuses is refused here too, so no command can write a file that cannot be read back.
@@ -210,6 +219,7 @@ void DatasetWriter::append(const SampleBatch& b) {
   stage(c[4], b.snr_db.data());
   stage(c[5], b.noise_var.data());
   if (impl_->with_h_est) stage(c[6], b.H_est.data());
+  if (impl_->with_user_gain) stage(c[impl_->with_h_est ? 7 : 6], b.user_gain_db.data());
 
   // Encode every full chunk of every column in parallel, then store them in order.
   std::vector<std::pair<size_t, size_t>> jobs;  // (column, chunk)

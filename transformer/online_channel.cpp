@@ -1,7 +1,7 @@
 #include "transformer/online_channel.hpp"
 
+#include <algorithm>
 #include <cmath>
-#include <numbers>
 
 namespace mimo::tf {
 
@@ -13,18 +13,22 @@ uint64_t block_seed(uint64_t seed, uint64_t step, uint64_t block) {
   return splitmix64(state) >> 1;
 }
 
-torch::Tensor to_tensor(const arma::mat& m) {
-  auto t = torch::empty({static_cast<int64_t>(m.n_rows), static_cast<int64_t>(m.n_cols)}, torch::kFloat32);
-  auto a = t.accessor<float, 2>();
-  for (arma::uword i = 0; i < m.n_rows; ++i)
-    for (arma::uword j = 0; j < m.n_cols; ++j) a[i][j] = static_cast<float>(m(i, j));
-  return t;
+}  // namespace
+
+namespace {
+// The generator that draws the training channels: the configuration's model and user power spread, without CSI
+// error (added here, per problem) and with its own stream tag.
+GeneratorConfig channel_only(GeneratorConfig g) {
+  g.channel.csi_error_var = 0.0;
+  g.snr = SnrSchedule::grid(std::vector<double>{0.0});
+  g.tag = StreamTag::train;
+  return g;
 }
 }  // namespace
 
 OnlineChannel::OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torch::Device device, bool subproblems)
-    : cfg_(config), nt_min_(nt_min), subproblems_(subproblems), device_(device) {
-  validate(cfg_.channel);
+    : cfg_(config), nt_min_(nt_min), subproblems_(subproblems), device_(device),
+      channels_(channel_only(config)) {
   TORCH_CHECK(nt_min_ >= 1 && nt_min_ <= cfg_.channel.nt, "nt-min must be in [1, nt]");
   const Constellation c(cfg_.modulation);
   std::vector<float> re, im;
@@ -34,10 +38,6 @@ OnlineChannel::OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torc
   }
   points_re_ = torch::tensor(re).to(device_);
   points_im_ = torch::tensor(im).to(device_);
-  if (cfg_.channel.model == "kronecker") {
-    sqrt_tx_ = to_tensor(arma::sqrtmat_sympd(exponential_correlation(cfg_.channel.nt, cfg_.channel.rho_tx))).to(device_);
-    sqrt_rx_ = to_tensor(arma::sqrtmat_sympd(exponential_correlation(cfg_.channel.nr, cfg_.channel.rho_rx))).to(device_);
-  }
   std::vector<float> offsets(static_cast<size_t>(cfg_.channel.nt) + 1, 0.0f);
   for (int k = 1; k <= cfg_.channel.nt; ++k)
     offsets[static_cast<size_t>(k)] = static_cast<float>(snr_point(0.0, cfg_.snr_unit, k, c.bits_per_symbol()).esn0_db);
@@ -47,8 +47,8 @@ OnlineChannel::OnlineChannel(const GeneratorConfig& config, int64_t nt_min, torc
 // The random numbers of every sample, one row each: drawn per block from torch's generator as seeded for it, then
 // turned into problems for all blocks at once (per-block work is then 4 generator calls, whatever the model).
 struct OnlineChannel::Randomness {
-  torch::Tensor normal;   // [B, 2 nr nt channel, 2 nr noise, 2 nr nt CSI error when csi_error_var > 0]
-  torch::Tensor uniform;  // [B, SNR, 2 Rician angles when rician, nt stream order when subsets (see draw)]
+  torch::Tensor normal;   // [B, 2 nr noise, 2 nr nt CSI error when csi_error_var > 0]
+  torch::Tensor uniform;  // [B, SNR, nt stream order when subsets (see draw)]
   torch::Tensor labels;   // [B, nt] symbol indices
   torch::Tensor active;   // [B, 1] streams in the problem, when nt_min < nt
 
@@ -82,20 +82,34 @@ MimoTensors OnlineChannel::draw(uint64_t step, int64_t first, int64_t count) con
     torch::manual_seed(block_seed(cfg_.seed, step, static_cast<uint64_t>(b)));
     blocks.push_back(block_randomness());
   }
-  return problems(concatenate(blocks).rows(first - first_block * kBlock, count));
+  return problems(concatenate(blocks).rows(first - first_block * kBlock, count), channels(step, first, count));
+}
+
+// H of samples [first, first + count) of step `step`: the generator's samples step 2^32 + first, ... (the channel
+// model's own implementation, on the CPU), moved to the device.
+std::pair<torch::Tensor, torch::Tensor> OnlineChannel::channels(uint64_t step, int64_t first, int64_t count) const {
+  TORCH_CHECK(step < (uint64_t{1} << 32) && first + count <= (int64_t{1} << 32), "online batch: step or batch too large");
+  SampleBatch b;
+  channels_.generate(step << 32 | static_cast<uint64_t>(first), static_cast<size_t>(count), b,
+                     std::max(1, at::get_num_threads()));
+  const int64_t nr = cfg_.channel.nr, nt = cfg_.channel.nt;
+  // H is complex<float> interleaved: a [count, nr, nt, 2] view split into real and imaginary parts.
+  const auto both = torch::from_blob(b.H.data(), {count, nr, nt, 2}, torch::kFloat32);
+  return {both.select(3, 0).contiguous().to(device_), both.select(3, 1).contiguous().to(device_)};
 }
 
 // A subproblem of a channel whose streams differ (Kronecker, Rician) leaves out a random subset of streams
 // instead of the last ones, as a search may fix any; for i.i.d. columns the two are the same in distribution.
 bool OnlineChannel::random_subsets() const {
-  return subproblems_ && cfg_.channel.model != "rayleigh" && nt_min_ < cfg_.channel.nt;
+  const bool identical_streams = channels_.model().iid() && cfg_.channel.user_power_spread_db == 0.0;
+  return subproblems_ && !identical_streams && nt_min_ < cfg_.channel.nt;
 }
 
 OnlineChannel::Randomness OnlineChannel::block_randomness() const {
   const int64_t B = kBlock, nt = cfg_.channel.nt, nr = cfg_.channel.nr;
   const auto f = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
-  const int64_t normals = 2 * nr * nt + 2 * nr + (cfg_.channel.csi_error_var > 0 ? 2 * nr * nt : 0);
-  const int64_t uniforms = 1 + (cfg_.channel.model == "rician" ? 2 : 0) + (random_subsets() ? nt : 0);
+  const int64_t normals = 2 * nr + (cfg_.channel.csi_error_var > 0 ? 2 * nr * nt : 0);
+  const int64_t uniforms = 1 + (random_subsets() ? nt : 0);
   Randomness r;
   r.normal = torch::randn({B, normals}, f);
   r.uniform = torch::rand({B, uniforms}, f);
@@ -104,7 +118,7 @@ OnlineChannel::Randomness OnlineChannel::block_randomness() const {
   return r;
 }
 
-MimoTensors OnlineChannel::problems(const Randomness& r) const {
+MimoTensors OnlineChannel::problems(const Randomness& r, std::pair<torch::Tensor, torch::Tensor> H) const {
   const int64_t B = r.normal.size(0);
   const int64_t nt = cfg_.channel.nt, nr = cfg_.channel.nr;
   const auto f = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
@@ -117,23 +131,9 @@ MimoTensors OnlineChannel::problems(const Randomness& r) const {
     next_uniform += n;
     return r.uniform.narrow(1, next_uniform - n, n).reshape(shape);
   };
-  const double s = std::sqrt(0.5);
-  auto Hr = normals(nr * nt, {B, nr, nt}) * s, Hi = normals(nr * nt, {B, nr, nt}) * s;
+  auto [Hr, Hi] = std::move(H);
   const auto noise_r = normals(nr, {B, nr, 1}), noise_i = normals(nr, {B, nr, 1});
   auto snr_db = cfg_.snr.lo() + (cfg_.snr.hi() - cfg_.snr.lo()) * uniforms(1, {B});
-  const auto& model = cfg_.channel.model;
-  if (model == "kronecker") {
-    Hr = torch::matmul(torch::matmul(sqrt_rx_, Hr), sqrt_tx_);
-    Hi = torch::matmul(torch::matmul(sqrt_rx_, Hi), sqrt_tx_);
-  } else if (model == "rician") {
-    const double K = cfg_.channel.k_factor, los = std::sqrt(K / (K + 1)), nlos = std::sqrt(1 / (K + 1));
-    const double pi = std::numbers::pi;
-    auto tr = (uniforms(1, {B, 1, 1}) - 0.5) * pi, tt = (uniforms(1, {B, 1, 1}) - 0.5) * pi;
-    auto rx = torch::arange(nr, f).view({1, nr, 1}), tx = torch::arange(nt, f).view({1, 1, nt});
-    auto phase = pi * (rx * torch::sin(tr) - tx * torch::sin(tt));
-    Hr = nlos * Hr + los * torch::cos(phase);
-    Hi = nlos * Hi + los * torch::sin(phase);
-  }
   MimoTensors out;
   out.labels = r.labels;
   auto offset_db = esn0_offset_db_[nt].expand({B});

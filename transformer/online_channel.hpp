@@ -1,7 +1,8 @@
 #pragma once
-// Fresh training batches drawn directly on the training device with the conventions of channel/: the same
-// channel models and statistics (E|h|^2 = 1), the 38.211 constellation and the SNR convention of
-// channel/snr.hpp. A step's samples are drawn in blocks of kBlock, each seeded from (seed, step, block), so
+// Fresh training batches with the conventions of channel/: H from the channel models' own implementations (the
+// generator, on the CPU, moved to the training device), the 38.211 constellation and the SNR convention of
+// channel/snr.hpp; symbols, SNR and noise drawn on the training device. A step's channels are the generator's
+// samples step 2^32 + i (tag train); its other draws come in blocks of kBlock, each seeded from (seed, step, block), so
 // training resumes exactly at any step, and each process of a data-parallel run draws its own part of the
 // step's global batch without drawing the rest (samples [first, first + count) are the same whoever draws them).
 #include <torch/torch.h>
@@ -33,7 +34,8 @@ public:
 
 private:
   Randomness block_randomness() const;
-  MimoTensors problems(const Randomness& r) const;
+  std::pair<torch::Tensor, torch::Tensor> channels(uint64_t step, int64_t first, int64_t count) const;
+  MimoTensors problems(const Randomness& r, std::pair<torch::Tensor, torch::Tensor> H) const;
   bool random_subsets() const;
 
   GeneratorConfig cfg_;
@@ -41,7 +43,7 @@ private:
   bool subproblems_;
   torch::Device device_;
   torch::Tensor points_re_, points_im_;
-  torch::Tensor sqrt_rx_, sqrt_tx_;  // Kronecker square roots (real symmetric)
+  Generator channels_;               // H comes from channel/'s models, on the CPU (one implementation per model)
   torch::Tensor esn0_offset_db_;     // [nt + 1]: esn0_db = value_db + offset[streams], from channel/snr.hpp
 };
 

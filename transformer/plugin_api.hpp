@@ -14,7 +14,7 @@
 namespace mimo::tf {
 
 /// Raise whenever PluginApi or a type it passes changes shape or meaning.
-inline constexpr uint32_t kPluginAbiVersion = 3;  // 2: TrainConfig::distributed; 3: TrainHooks::check
+inline constexpr uint32_t kPluginAbiVersion = 4;  // 2: TrainConfig::distributed; 3: TrainHooks::check; 4: ChannelConfig params
 
 struct PluginApi {
   uint32_t abi_version = kPluginAbiVersion;

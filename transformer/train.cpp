@@ -92,9 +92,36 @@ double schedule(double lr, double progress) {
   return lr * (0.05 + 0.95 * 0.5 * (1 + std::cos(std::numbers::pi * t)));
 }
 
-// Online batches drawn in seeded blocks (OnlineChannel::kBlock). Older signatures lack it: their batches were drawn
-// whole per step, a stream this mimo cannot reproduce.
-std::string block_token() { return "draw=blocks" + std::to_string(OnlineChannel::kBlock); }
+// How online batches are drawn: channels from channel/'s models (the generator's samples, tag train), the rest in
+// seeded blocks of OnlineChannel::kBlock. Older signatures name another way (whole batches per step, or blocks64
+// with channels drawn by a torch copy of the models): streams this mimo cannot reproduce.
+std::string block_token() { return "draw=channels-blocks" + std::to_string(OnlineChannel::kBlock); }
+
+// The channel's settings as signature terms. rho_tx, rho_rx and k come first and always (0 when the model has no
+// such parameter), as signatures named them before models declared their parameters: runs trained on data sets by
+// an older mimo still resume; other parameters follow by name, and the power spread when there is one.
+std::string channel_terms(const ChannelConfig& ch) {
+  const auto params = ch.resolved_parameters();
+  auto legacy = [&](const char* name) {
+    for (const auto& [n, v] : params)
+      if (n == name) return std::get<double>(v);
+    return 0.0;
+  };
+  std::ostringstream s;
+  s.precision(17);
+  s << " rho_tx=" << legacy("rho_tx") << " rho_rx=" << legacy("rho_rx") << " k=" << legacy("k_factor");
+  for (const auto& [name, value] : params) {
+    if (name == "rho_tx" || name == "rho_rx" || name == "k_factor") continue;
+    s << " " << name << "=";
+    if (const double* v = std::get_if<double>(&value))
+      s << *v;
+    else
+      s << std::get<std::string>(value);
+  }
+  s << " csi=" << ch.csi_error_var;
+  if (ch.user_power_spread_db > 0) s << " power_spread_db=" << ch.user_power_spread_db;
+  return s.str();
+}
 
 int64_t global_batch(const TrainConfig& c) { return c.batch * c.distributed.size; }
 
@@ -107,7 +134,7 @@ std::string training_signature(const TrainConfig& c, int64_t nt_min) {
   std::ostringstream s;
   s.precision(17);
   s << "mod=" << to_string(c.channel.modulation) << " channel=" << ch.model << " nr=" << ch.nr << " nt=" << ch.nt
-    << " rho_tx=" << ch.rho_tx << " rho_rx=" << ch.rho_rx << " k=" << ch.k_factor << " csi=" << ch.csi_error_var
+    << channel_terms(ch)
     << " snr=" << c.channel.snr.lo() << ":" << c.channel.snr.hi() << " unit=" << to_string(c.channel.snr_unit)
     << " seed=" << c.channel.seed << " nt_min=" << nt_min << " dim=" << c.dim << " heads=" << c.heads
     << " layers=" << c.layers << " batch=" << global_batch(c) << " lr=" << c.lr << " clip=" << c.clip
@@ -265,7 +292,7 @@ Model new_model(const TrainConfig& c, const torch::Device& device) {
   m.net = TransformerDetectorNet(info.options);
   m.net->to(device);
   std::ostringstream ch;
-  ch << c.channel.channel.model << " " << c.channel.channel.nr << "x" << c.channel.channel.nt;
+  ch << c.channel.channel.describe() << " " << c.channel.channel.nr << "x" << c.channel.channel.nt;
   info.channel = ch.str();
   info.snr = c.channel.snr.is_range() ? c.channel.snr.describe()
                                       : std::to_string(c.channel.snr.lo()) + ":" + std::to_string(c.channel.snr.hi());
@@ -291,9 +318,10 @@ Model resumed_model(const TrainConfig& c, const torch::Device& device) {
     throw std::invalid_argument(c.resume + (info.subproblems ? " was" : " was not") +
                                 " trained with --subproblems; resume with the same flags");
   if (c.data.empty() && drawn_whole_per_step(info.training))
-    throw std::invalid_argument(c.resume + " was trained on online batches drawn whole per step (an older mimo); this "
-                                "mimo draws them in blocks of " + std::to_string(OnlineChannel::kBlock) +
-                                " samples and cannot continue that run exactly: train a new model, or resume with "
+    throw std::invalid_argument(c.resume + " was trained on online batches drawn by an older mimo; this mimo draws "
+                                "their channels from its channel models and the rest in blocks of " +
+                                std::to_string(OnlineChannel::kBlock) +
+                                " samples, and cannot continue that run exactly: train a new model, or resume with "
                                 "the mimo that trained it");
   const auto wanted = training_signature(c, effective_nt_min(c));
   if (!info.training.empty() && info.training != wanted)

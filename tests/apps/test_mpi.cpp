@@ -221,8 +221,7 @@ TEST_F(Mpi, GenerateWritesTheRowsOfOneProcess) {
     EXPECT_EQ(a.seed, b.seed);
     EXPECT_EQ(a.snr_schedule, b.snr_schedule);
     EXPECT_EQ(a.channel.model, b.channel.model);
-    EXPECT_EQ(a.channel.rho_tx, b.channel.rho_tx);
-    EXPECT_EQ(a.channel.rho_rx, b.channel.rho_rx);
+    EXPECT_EQ(a.channel.params, b.channel.params);
     EXPECT_EQ(a.channel.csi_error_var, b.channel.csi_error_var);
     EXPECT_EQ(a.modulation, b.modulation);
     EXPECT_EQ(a.tool_version, b.tool_version);

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <complex>
 #include <limits>
+#include <map>
+#include <algorithm>
 #include <numbers>
 #include <stdexcept>
 #include <string>
@@ -17,6 +19,7 @@
 #include "channel/channel_model.hpp"
 #include "channel/models.hpp"
 #include "channel/random.hpp"
+#include "draws.hpp"
 #include "statistics.hpp"
 
 namespace {
@@ -34,13 +37,13 @@ arma::mat ref_exp_corr(int n, double rho) {
   return R;
 }
 
-// One realization: G i.i.d. CN(0, 1) and two uniforms from rng, shaped by the model into H (Nr x Nt).
+// One realization: G i.i.d. CN(0, 1) and the model's uniforms from rng, shaped by the model into H (Nr x Nt).
 void sample(const mimo::ChannelModel& model, mimo::Rng& rng, arma::cx_mat& H) {
   const int nr = static_cast<int>(H.n_rows), nt = static_cast<int>(H.n_cols);
   std::vector<std::complex<float>> g(static_cast<size_t>(nr) * nt);
   for (auto& e : g) e = std::complex<float>(rng.complex_normal(1.0));
-  const double u[2] = {rng.uniform(), rng.uniform()};
-  model.shape(g.data(), nr, nt, u);
+  mimo::test::RngDraws draws(rng);
+  model.shape(g.data(), nr, nt, draws);
   for (int r = 0; r < nr; ++r)
     for (int t = 0; t < nt; ++t) H(r, t) = cd(g[r * nt + t]);
 }
@@ -51,38 +54,65 @@ std::unique_ptr<mimo::ChannelModel> make(const std::string& model, int nt, int n
   c.model = model;
   c.nt = nt;
   c.nr = nr;
-  c.rho_tx = rho_tx;
-  c.rho_rx = rho_rx;
-  c.k_factor = k;
+  if (model == "kronecker") c.set("rho_tx", rho_tx).set("rho_rx", rho_rx);
+  if (model == "rician") c.set("k_factor", k);
   return mimo::make_channel_model(c);
 }
 
-TEST(ChannelModels, FactoryNamesAndParameters) {
+TEST(ChannelModels, RegistryNamesAndParameters) {
   const auto names = mimo::channel_model_names();
-  ASSERT_EQ(names.size(), 3u);
-  for (const auto& n : names) EXPECT_EQ(make(n, 2, 3)->name(), n);
-  EXPECT_EQ(make("rayleigh", 2, 2)->name(), "rayleigh");
-  EXPECT_TRUE(make("rayleigh", 2, 2)->parameters().empty());
+  for (const char* expected : {"rayleigh", "kronecker", "rician"})
+    EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
+  for (const auto& n : names) EXPECT_EQ(mimo::channel_model_info(n).name, n);
+  EXPECT_TRUE(mimo::channel_model_info("rayleigh").parameters.empty());
 
-  const auto kp = make("kronecker", 4, 3, 0.7, 0.5)->parameters();
+  mimo::ChannelConfig c;
+  c.model = "kronecker";
+  c.set("rho_tx", 0.7);
+  const auto kp = c.resolved_parameters();  // declared order, defaults filled in
   ASSERT_EQ(kp.size(), 2u);
   EXPECT_EQ(kp[0].first, "rho_tx");
-  EXPECT_DOUBLE_EQ(kp[0].second, 0.7);
+  EXPECT_DOUBLE_EQ(std::get<double>(kp[0].second), 0.7);
   EXPECT_EQ(kp[1].first, "rho_rx");
-  EXPECT_DOUBLE_EQ(kp[1].second, 0.5);
+  EXPECT_DOUBLE_EQ(std::get<double>(kp[1].second), 0.0);
+  EXPECT_DOUBLE_EQ(c.real("rho_rx"), 0.0);
+  EXPECT_EQ(c.describe(), "kronecker (rho_tx = 0.7, rho_rx = 0)");
+  EXPECT_THROW(c.real("k_factor"), std::invalid_argument);  // not kronecker's
+  EXPECT_EQ(mimo::channel_model_info("rician").parameters.at(0).flag(), "--k-factor");
+}
 
-  const auto rp = make("rician", 4, 4, 0, 0, 3.5)->parameters();
-  ASSERT_EQ(rp.size(), 1u);
-  EXPECT_EQ(rp[0].first, "k_factor");
-  EXPECT_DOUBLE_EQ(rp[0].second, 3.5);
+// Every model's parameters become flags, HDF5 attributes and JSON keys by name: no two models may declare one name
+// differently, and no name may shadow an attribute the data-set schema writes itself.
+TEST(ChannelModels, ParameterNamesAreUniqueAndFree) {
+  const std::vector<std::string> reserved = {"schema_version", "nt", "nr", "modulation", "bits_per_symbol",
+                                             "channel_model", "csi_error_var", "user_power_spread_db", "snr_unit",
+                                             "snr_schedule", "seed", "tool_version", "llr_convention", "model"};
+  std::map<std::string, const mimo::ChannelParameter*> seen;
+  for (const auto& m : mimo::channel_models())
+    for (const auto& p : m.parameters) {
+      EXPECT_EQ(std::find(reserved.begin(), reserved.end(), p.name), reserved.end()) << m.name << ": " << p.name;
+      EXPECT_FALSE(p.help.empty()) << m.name << ": " << p.name;
+      // The default must itself be valid.
+      mimo::ChannelConfig c;
+      c.model = m.name;
+      EXPECT_NO_THROW(c.resolved_parameters()) << m.name << ": " << p.name;
+      const auto [it, fresh] = seen.emplace(p.name, &p);
+      if (!fresh) {
+        EXPECT_EQ(it->second->kind, p.kind) << p.name;
+        EXPECT_EQ(it->second->default_value, p.default_value) << p.name;
+      }
+    }
 }
 
 TEST(ChannelModels, ValidateRejectsBadConfigs) {
   mimo::ChannelConfig ok;
   EXPECT_NO_THROW(mimo::validate(ok));
-  ok.model = "kronecker"; ok.rho_tx = 0.99; ok.rho_rx = 0.0;
+  ok.model = "kronecker";
+  ok.set("rho_tx", 0.99).set("rho_rx", 0.0);
   EXPECT_NO_THROW(mimo::validate(ok));
-  ok.model = "rician"; ok.k_factor = 0.0; ok.csi_error_var = 0.0;
+  ok.params.clear();
+  ok.model = "rician";
+  ok.set("k_factor", 0.0);
   EXPECT_NO_THROW(mimo::validate(ok));
 
   auto rejects = [](auto mutate, const std::string& what) {
@@ -93,18 +123,23 @@ TEST(ChannelModels, ValidateRejectsBadConfigs) {
   };
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
-  rejects([](auto& c) { c.model = "kronecker"; c.rho_tx = 1.0; }, "rho_tx = 1");
-  rejects([](auto& c) { c.model = "kronecker"; c.rho_rx = 1.0; }, "rho_rx = 1");
-  rejects([](auto& c) { c.model = "kronecker"; c.rho_tx = -0.1; }, "rho_tx < 0");
-  rejects([](auto& c) { c.model = "kronecker"; c.rho_rx = -0.5; }, "rho_rx < 0");
-  rejects([](auto& c) { c.model = "kronecker"; c.rho_tx = 1.5; }, "rho_tx > 1");
-  rejects([&](auto& c) { c.model = "kronecker"; c.rho_rx = nan; }, "rho_rx NaN");
-  rejects([](auto& c) { c.model = "rician"; c.k_factor = -1.0; }, "K < 0");
-  rejects([&](auto& c) { c.model = "rician"; c.k_factor = nan; }, "K NaN");
-  rejects([&](auto& c) { c.model = "rician"; c.k_factor = inf; }, "K inf");
+  rejects([](auto& c) { c.model = "kronecker"; c.set("rho_tx", 1.0); }, "rho_tx = 1");
+  rejects([](auto& c) { c.model = "kronecker"; c.set("rho_rx", 1.0); }, "rho_rx = 1");
+  rejects([](auto& c) { c.model = "kronecker"; c.set("rho_tx", -0.1); }, "rho_tx < 0");
+  rejects([](auto& c) { c.model = "kronecker"; c.set("rho_rx", -0.5); }, "rho_rx < 0");
+  rejects([](auto& c) { c.model = "kronecker"; c.set("rho_tx", 1.5); }, "rho_tx > 1");
+  rejects([&](auto& c) { c.model = "kronecker"; c.set("rho_rx", nan); }, "rho_rx NaN");
+  rejects([](auto& c) { c.model = "rician"; c.set("k_factor", -1.0); }, "K < 0");
+  rejects([&](auto& c) { c.model = "rician"; c.set("k_factor", nan); }, "K NaN");
+  rejects([&](auto& c) { c.model = "rician"; c.set("k_factor", inf); }, "K inf");
   rejects([](auto& c) { c.csi_error_var = -0.01; }, "csi var < 0");
   rejects([&](auto& c) { c.csi_error_var = nan; }, "csi var NaN");
-  rejects([](auto& c) { c.model = "awgn"; }, "unknown model");
+  rejects([](auto& c) { c.model = "rayleigh"; c.set("rho_tx", 0.5); }, "another model's parameter");
+  rejects([](auto& c) { c.model = "kronecker"; c.set("rho_tx", std::string("high")); }, "text for a number");
+  rejects([](auto& c) { c.set("bogus", 1.0); }, "undeclared parameter");
+  rejects([](auto& c) { c.user_power_spread_db = -1; }, "negative power spread");
+  rejects([&](auto& c) { c.user_power_spread_db = nan; }, "power spread NaN");
+  rejects([](auto& c) { c.model = "no-such-model"; }, "unknown model");
   rejects([](auto& c) { c.model = ""; }, "empty model");
   rejects([](auto& c) { c.model = "Rayleigh"; }, "model names are case-sensitive");
   rejects([](auto& c) { c.nt = 0; }, "nt = 0");
@@ -149,10 +184,10 @@ TEST(ChannelModels, RayleighAndUncorrelatedKroneckerKeepTheDraws) {
   mimo::Rng rng(3);
   std::vector<std::complex<float>> g(12);
   for (auto& e : g) e = std::complex<float>(rng.complex_normal(1.0));
-  const double u[2] = {0.25, 0.75};
   for (const char* name : {"rayleigh", "kronecker"}) {
     auto h = g;
-    make(name, 3, 4)->shape(h.data(), 4, 3, u);
+    mimo::test::FunctionDraws draws([] { return 0.25; });
+    make(name, 3, 4)->shape(h.data(), 4, 3, draws);
     for (size_t k = 0; k < g.size(); ++k) ASSERT_EQ(h[k], g[k]) << name << " entry " << k;
   }
 }

@@ -280,8 +280,7 @@ GeneratorConfig rich_config(uint64_t seed = 42) {
   c.channel.model = "kronecker";
   c.channel.nt = 3;
   c.channel.nr = 4;
-  c.channel.rho_tx = 0.4;
-  c.channel.rho_rx = 0.3;
+  c.channel.set("rho_tx", 0.4).set("rho_rx", 0.3);
   c.channel.csi_error_var = 0.05;
   c.modulation = Modulation::qam16;
   c.snr = SnrSchedule::range("0:20");
@@ -295,7 +294,7 @@ GeneratorConfig rich_config(uint64_t seed = 42) {
 std::vector<GeneratorConfig> path_configs() {
   auto rician = config(2, 2, Modulation::qpsk, "0,5,10", SnrUnit::snr, 9);
   rician.channel.model = "rician";
-  rician.channel.k_factor = 2.0;
+  rician.channel.set("k_factor", 2.0);
   auto rayleigh = config(5, 3, Modulation::qam64, "2,4", SnrUnit::esn0, 10);
   rayleigh.channel.csi_error_var = 0.1;
   return {rich_config(), rician, rayleigh, config(8, 8, Modulation::qam16, "0:2:20", SnrUnit::snr, 11),

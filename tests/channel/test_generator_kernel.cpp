@@ -142,8 +142,8 @@ RefSample ref_sample(const GeneratorConfig& c, uint64_t i) {
     for (int t = 0; t < nt; ++t) s.H.push_back(ref_entry(c, i, kChannel, r, t, nt));
   if (c.channel.model == "kronecker") {
     // R_rx^(1/2) (G R_tx^(1/2)), each sum in index order in double.
-    const arma::mat A = mimo::symmetric_sqrt(mimo::exponential_correlation(nr, c.channel.rho_rx));
-    const arma::mat B = mimo::symmetric_sqrt(mimo::exponential_correlation(nt, c.channel.rho_tx));
+    const arma::mat A = mimo::symmetric_sqrt(mimo::exponential_correlation(nr, c.channel.real("rho_rx")));
+    const arma::mat B = mimo::symmetric_sqrt(mimo::exponential_correlation(nt, c.channel.real("rho_tx")));
     std::vector<std::complex<double>> GB(nr * nt);
     for (int r = 0; r < nr; ++r)
       for (int t = 0; t < nt; ++t) {
@@ -165,7 +165,7 @@ RefSample ref_sample(const GeneratorConfig& c, uint64_t i) {
       }
   } else if (c.channel.model == "rician") {
     const auto w = block(c, i, kScalars, 1);
-    const double pi = std::numbers::pi, K = c.channel.k_factor;
+    const double pi = std::numbers::pi, K = c.channel.real("k_factor");
     const double sr = std::sin(-pi / 2 + pi * uniform53(w[0], w[1])), st = std::sin(-pi / 2 + pi * uniform53(w[2], w[3]));
     for (int r = 0; r < nr; ++r)
       for (int t = 0; t < nt; ++t) {
@@ -229,9 +229,8 @@ GeneratorConfig config(const std::string& model, int nt, int nr, Modulation mod,
   c.channel.model = model;
   c.channel.nt = nt;
   c.channel.nr = nr;
-  c.channel.rho_tx = model == "kronecker" ? 0.6 : 0.0;
-  c.channel.rho_rx = model == "kronecker" ? 0.3 : 0.0;
-  c.channel.k_factor = model == "rician" ? 2.5 : 0.0;
+  if (model == "kronecker") c.channel.set("rho_tx", 0.6).set("rho_rx", 0.3);
+  if (model == "rician") c.channel.set("k_factor", 2.5);
   c.channel.csi_error_var = csi;
   c.modulation = mod;
   c.snr = range ? SnrSchedule::range("-5:25") : SnrSchedule::grid("0,7.5,15");

@@ -23,7 +23,7 @@ inline GeneratorConfig small_config(double csi_error_var = 0.0) {
   g.channel.model = "rician";
   g.channel.nt = 3;
   g.channel.nr = 5;
-  g.channel.k_factor = 2.0;
+  g.channel.set("k_factor", 2.0);
   g.channel.csi_error_var = csi_error_var;
   g.modulation = Modulation::qam16;
   g.snr = SnrSchedule::grid("0:5:20");

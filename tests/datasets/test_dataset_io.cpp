@@ -42,7 +42,7 @@ TEST_P(DatasetRoundTrip, WrittenBatchesReadBackIdentically) {
   EXPECT_EQ(i.channel.nt, 3);
   EXPECT_EQ(i.channel.nr, 5);
   EXPECT_EQ(i.channel.model, "rician");
-  EXPECT_DOUBLE_EQ(i.channel.k_factor, 2.0);
+  EXPECT_DOUBLE_EQ(i.channel.real("k_factor"), 2.0);
   EXPECT_DOUBLE_EQ(i.channel.csi_error_var, csi);
   EXPECT_EQ(i.modulation, Modulation::qam16);
   EXPECT_EQ(i.snr_unit, SnrUnit::snr);

@@ -42,7 +42,7 @@ SampleBatch make_batch(const Shape& s, size_t first, size_t n, uint64_t seed) {
   g.channel.nt = s.nt;
   g.channel.nr = s.nr;
   g.channel.model = s.channel;
-  g.channel.rho_tx = g.channel.rho_rx = s.rho;
+  if (s.channel == "kronecker") g.channel.set("rho_tx", s.rho).set("rho_rx", s.rho);
   g.channel.csi_error_var = s.csi_error_var;
   g.modulation = s.mod;
   g.snr = SnrSchedule::grid(std::vector<double>{s.snr_db});

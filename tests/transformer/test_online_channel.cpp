@@ -17,8 +17,7 @@ using namespace test;
 
 TEST(OnlineChannel, StatisticsFollowChannelConventions) {
   auto cfg = channel(4, 6, Modulation::qam16, "kronecker");
-  cfg.channel.rho_tx = 0.7;
-  cfg.channel.rho_rx = 0.3;
+  cfg.channel.set("rho_tx", 0.7).set("rho_rx", 0.3);
   cfg.snr = SnrSchedule::range("10:10");
   OnlineChannel gen(cfg, 4, torch::kCPU);
   const auto t = gen.sample(20000, 0);
@@ -64,7 +63,7 @@ TEST(OnlineChannel, MixedStreamCountsArePaddedWithTheirOwnNoiseVariance) {
 // of a data-parallel run draw its part of the global batch alone. Other steps and seeds draw other samples.
 TEST(OnlineChannel, AnyRangeOfAStepEqualsTheSameRowsOfTheWholeBatch) {
   auto cfg = channel(3, 4, Modulation::qam16, "rician");
-  cfg.channel.k_factor = 2;
+  cfg.channel.set("k_factor", 2.0);
   const OnlineChannel gen(cfg, 1, torch::kCPU);
   const auto whole = gen.sample(200, 5);
   ASSERT_EQ(whole.batch(), 200);
@@ -85,7 +84,7 @@ TEST(OnlineChannel, AnyRangeOfAStepEqualsTheSameRowsOfTheWholeBatch) {
 TEST(OnlineChannel, RicianAndRayleighHaveUnitEntryPower) {
   for (const std::string model : {"rayleigh", "rician"}) {
     auto cfg = channel(3, 5, Modulation::qpsk, model);
-    cfg.channel.k_factor = model == "rician" ? 4.0 : 0.0;
+    if (model == "rician") cfg.channel.set("k_factor", 4.0);
     OnlineChannel gen(cfg, 3, torch::kCPU);
     const auto t = gen.sample(20000, 1);
     EXPECT_NEAR((t.Hr.square() + t.Hi.square()).mean().item<double>(), 1.0, 0.02) << model;

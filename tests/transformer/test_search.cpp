@@ -210,7 +210,7 @@ TEST(OnlineChannel, SubproblemsCancelAnySubsetWithTheChannelEstimate) {
   auto cfg = channel(4, 6, Modulation::qpsk, "10");
   cfg.snr = SnrSchedule::range("10:10");
   cfg.channel.model = "kronecker";
-  cfg.channel.rho_tx = cfg.channel.rho_rx = 0.5;
+  cfg.channel.set("rho_tx", 0.5).set("rho_rx", 0.5);
   cfg.channel.csi_error_var = 0.05;
   OnlineChannel gen(cfg, 1, torch::kCPU, /*subproblems=*/true);
   const auto t = gen.sample(40000, 5);
