@@ -147,6 +147,7 @@ const std::vector<ChannelModelInfo>& channel_models() {
       models::rayleigh(),
       models::kronecker(),
       models::rician(),
+      models::file(),
   };
   return registry;
 }
