@@ -1,5 +1,6 @@
 #include "apps/channel_flags.hpp"
 
+#include <cmath>
 #include <cstdlib>
 #include <set>
 #include <stdexcept>
@@ -28,7 +29,8 @@ ParameterValue parse_value(const ChannelParameter& p, const std::string& text) {
   if (p.kind == ChannelParameter::Kind::text) return text;
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0') throw std::invalid_argument(p.flag() + " must be a number (got '" + text + "')");
+  if (text.empty() || *end != '\0' || !std::isfinite(v))
+    throw std::invalid_argument(p.flag() + " must be a finite number (got '" + text + "')");
   return v;
 }
 

@@ -144,7 +144,7 @@ std::string training_signature(const TrainConfig& c, int64_t nt_min) {
   return s.str();
 }
 
-bool drawn_whole_per_step(const std::string& signature) {
+bool drawn_by_older_mimo(const std::string& signature) {
   return signature.find(" data=online") != std::string::npos && signature.find(block_token()) == std::string::npos;
 }
 
@@ -317,7 +317,7 @@ Model resumed_model(const TrainConfig& c, const torch::Device& device) {
   if (c.subproblems != info.subproblems)
     throw std::invalid_argument(c.resume + (info.subproblems ? " was" : " was not") +
                                 " trained with --subproblems; resume with the same flags");
-  if (c.data.empty() && drawn_whole_per_step(info.training))
+  if (c.data.empty() && drawn_by_older_mimo(info.training))
     throw std::invalid_argument(c.resume + " was trained on online batches drawn by an older mimo; this mimo draws "
                                 "their channels from its channel models and the rest in blocks of " +
                                 std::to_string(OnlineChannel::kBlock) +

@@ -135,7 +135,7 @@ TEST_F(BadFiles, ArrayValuedAttributes) {
     hsize_t count;
   };
   const Case cases[] = {{"seed", H5::PredType::NATIVE_UINT64, 100}, {"nt", H5::PredType::NATIVE_INT, 1000},
-                        {"nt", H5::PredType::NATIVE_INT, 3},        {"rho_tx", H5::PredType::NATIVE_DOUBLE, 50},
+                        {"nt", H5::PredType::NATIVE_INT, 3},        {"k_factor", H5::PredType::NATIVE_DOUBLE, 50},
                         {"schema_version", H5::PredType::NATIVE_INT, 8}};
   for (const auto& c : cases) {
     const auto path = good_file(std::string("arr_") + c.name + ".h5", 10);
@@ -164,9 +164,19 @@ TEST_F(BadFiles, AttributeOfTheWrongKind) {
   {
     H5::H5File f(nan, H5F_ACC_RDWR);
     const double v = NAN;
-    f.openAttribute("rho_tx").write(H5::PredType::NATIVE_DOUBLE, &v);
+    f.openAttribute("k_factor").write(H5::PredType::NATIVE_DOUBLE, &v);
   }
-  expect_error(nan, "attribute 'rho_tx' is not finite");
+  expect_error(nan, "attribute 'k_factor' is not finite");
+
+  // A model's declared parameter is required; another model's is not read.
+  const auto missing = good_file("nok.h5", 10);
+  {
+    H5::H5File f(missing, H5F_ACC_RDWR);
+    f.removeAttr("k_factor");
+    const double v = NAN;
+    f.createAttribute("rho_tx", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR)).write(H5::PredType::NATIVE_DOUBLE, &v);
+  }
+  expect_error(missing, "missing attribute 'k_factor'");
 
   // A null variable-length string (found by fuzz_dataset_schema): HDF5's C++ API took its strlen and crashed.
   const auto null_string = good_file("nullstr.h5", 10);

@@ -15,6 +15,7 @@
 #include "datasets/writer.hpp"
 #include "fixtures.hpp"
 #include "transformer/checkpoint.hpp"
+#include "transformer/online_channel.hpp"
 
 namespace mimo::tf {
 namespace {
@@ -58,6 +59,51 @@ TEST(Training, StreamsAnHdf5DataSetAndResumesExactly) {
 
 // Online batches are drawn in seeded blocks since data-parallel training (each process draws its part of the
 // global batch). A model trained on the older whole-step draws cannot be continued exactly: refused in one line.
+// Every registered channel model trains (its default parameters; the file model on a data set's H, which is
+// complex64 in h5py's layout), and on channel/'s own implementation: the online H of step s, sample i, is the
+// generator's sample s 2^32 + i (tag train), bit for bit. No model exists twice.
+TEST(Training, EveryRegisteredChannelModelTrainsOnChannelsFromItsOwnImplementation) {
+  const auto dir = scratch("every_model");
+  const auto file = (dir / "channels.h5").string();
+  {
+    auto g = channel(2, 3, Modulation::qpsk);
+    DatasetInfo info;
+    info.channel = g.channel;
+    info.modulation = g.modulation;
+    info.snr_schedule = g.snr.describe();
+    DatasetWriter w(file, info, WriterOptions{});
+    SampleBatch b;
+    Generator(g).generate(0, 40, b);
+    w.append(b);
+    w.commit();
+  }
+  for (const auto& model : channel_models()) {
+    auto g = channel(2, 3, Modulation::qpsk, model.name);
+    if (model.name == "file") g.channel.set("h_file", file);
+    g.channel.user_power_spread_db = 6;
+    const auto t = OnlineChannel(g, 2, torch::kCPU).draw(3, 5, 20);
+    auto direct = g;
+    direct.tag = StreamTag::train;
+    SampleBatch b;
+    Generator(direct).generate((uint64_t{3} << 32) + 5, 20, b);
+    for (int64_t i = 0; i < 20; ++i)
+      for (int64_t e = 0; e < 6; ++e) {
+        const auto h = b.H[static_cast<size_t>(i * 6 + e)];
+        ASSERT_EQ(t.Hr.index({i, e / 2, e % 2}).item().toFloat(), h.real()) << model.name << " sample " << i;
+        ASSERT_EQ(t.Hi.index({i, e / 2, e % 2}).item().toFloat(), h.imag()) << model.name << " sample " << i;
+      }
+    auto c = two_tiny_steps(g, dir / (model.name + ".pt"));
+    EXPECT_EQ(train(c, {}), 2) << model.name;
+    // The model's parameters and the power spread are part of what a run must reproduce to resume.
+    const auto info = load_model(c.out, torch::kCPU).info;
+    for (const auto& [name, value] : g.channel.resolved_parameters())
+      if (name != "rho_tx" && name != "rho_rx" && name != "k_factor")
+        EXPECT_NE(info.training.find(" " + name + "=" + to_text(value)), std::string::npos) << info.training;
+    EXPECT_NE(info.training.find(" power_spread_db=6"), std::string::npos) << info.training;
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Training, ResumingAModelOfTheOlderWholeStepBatchesIsRefused) {
   const auto dir = scratch("old_batches");
   auto c = two_tiny_steps(channel(2, 2, Modulation::qpsk), dir / "m.pt");
@@ -66,25 +112,28 @@ TEST(Training, ResumingAModelOfTheOlderWholeStepBatchesIsRefused) {
   c.steps = 3;
   EXPECT_EQ(train(c, {}), 3);  // this mimo's own model resumes
 
-  // The same file as an older mimo wrote it: its signature without the block token.
-  auto old = load_model(c.out, torch::kCPU);
-  const std::string token = " draw=blocks64";
-  const auto at = old.info.training.find(token);
-  ASSERT_NE(at, std::string::npos) << old.info.training;
-  old.info.training.erase(at, token.size());
-  torch::optim::Adam adam(old.net->parameters());
-  save_model(c.out, old.net, old.info, &adam);
-  c.steps = 4;
-  try {
-    train(c, {});
-    ADD_FAILURE() << "resumed a model of the whole-step batches";
-  } catch (const std::invalid_argument& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("was trained on online batches drawn whole per step (an older mimo)"), std::string::npos)
-        << what;
-    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  // The same file as older mimos wrote it: without the draw token (whole batches per step), and with the token of
+  // blocks whose channels a torch copy of the models drew.
+  const auto ours = load_model(c.out, torch::kCPU);
+  const std::string token = " draw=channels-blocks64";
+  const auto at = ours.info.training.find(token);
+  ASSERT_NE(at, std::string::npos) << ours.info.training;
+  for (const std::string older : {"", " draw=blocks64"}) {
+    auto old = ours;
+    old.info.training.replace(at, token.size(), older);
+    torch::optim::Adam adam(old.net->parameters());
+    save_model(c.out, old.net, old.info, &adam);
+    c.steps = 4;
+    try {
+      train(c, {});
+      ADD_FAILURE() << "resumed a model of older batches: '" << older << "'";
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("was trained on online batches drawn by an older mimo"), std::string::npos) << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+    EXPECT_EQ(load_model(c.out, torch::kCPU).info.step, 3);  // untouched
   }
-  EXPECT_EQ(load_model(c.out, torch::kCPU).info.step, 3);  // untouched
   std::filesystem::remove_all(dir);
 }
 
