@@ -12,7 +12,7 @@
 #include "apps/flag_checks.hpp"
 
 namespace mimo {
-inline constexpr std::string_view kToolVersion = "0.2.0";
+inline constexpr std::string_view kToolVersion = "0.3.0";
 }
 
 namespace mimo::cli {
