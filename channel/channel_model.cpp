@@ -1,5 +1,6 @@
 #include "channel/channel_model.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -13,16 +14,11 @@ namespace {
 
 [[noreturn]] void fail(const std::string& what) { throw std::invalid_argument(what); }
 
-// Shortest text that parses back to the same double.
+// Shortest text that parses back to the same double ("10", "0.7", "1e+300").
 std::string number_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  for (int p = 1; p <= 17; ++p) {
-    char shorter[32];
-    std::snprintf(shorter, sizeof shorter, "%.*g", p, v);
-    if (std::strtod(shorter, nullptr) == v) return shorter;
-  }
-  return buf;
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 
 const ChannelParameter* find_parameter(const ChannelModelInfo& info, const std::string& name) {

@@ -33,9 +33,10 @@ private:
 }  // namespace
 
 double UserPowerSpread::mean_linear(double spread_db) {
-  if (spread_db == 0.0) return 1.0;
-  const double a = std::log(10.0) / 10.0;  // 10^(d/10) = exp(a d)
-  return (std::exp(a * spread_db / 2) - std::exp(-a * spread_db / 2)) / (a * spread_db);
+  // E[exp(a d)] for d uniform in [-S/2, S/2], a = ln(10) / 10: sinh(x) / x with x = a S / 2, which stays accurate
+  // (and finite) for tiny S where the difference of two exponentials would cancel to 0.
+  const double x = std::log(10.0) / 10.0 * spread_db / 2;
+  return x == 0.0 ? 1.0 : std::sinh(x) / x;
 }
 
 UserPowerSpread::UserPowerSpread(double spread_db)

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "channel/models.hpp"
@@ -35,7 +36,7 @@ private:
 }  // namespace
 
 ChannelModelInfo rician() {
-  ChannelParameter k{"k_factor", ChannelParameter::Kind::real, "0", 0.0, 1e9, false, {},
+  ChannelParameter k{"k_factor", ChannelParameter::Kind::real, "0", 0.0, std::numeric_limits<double>::max(), false, {},
                      "Rician K-factor (linear power ratio LOS/scattered)"};
   return {"rician", "one line-of-sight ray with random angles plus Rayleigh scattering, K-factor --k-factor",
           {k}, [](const ChannelConfig& c) { return std::make_unique<Rician>(c.real("k_factor")); }};

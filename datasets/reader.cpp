@@ -269,6 +269,8 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
     if (has_h_est_) impl_->H_est = open(schema::H_est, {nr, nt}, true, H5T_COMPOUND, 0);
     has_user_gain_ = ch.user_power_spread_db > 0;
     if (has_user_gain_) impl_->user_gain_db = open(schema::user_gain_db, {nt}, false, H5T_FLOAT, 4);
+    if (!has_user_gain_ && f.nameExists(schema::user_gain_db))
+      throw DatasetError(p + ": has 'user_gain_db' but no attribute 'user_power_spread_db' > 0");
     if (has_h_est_ != (ch.csi_error_var > 0))
       throw DatasetError(p + (has_h_est_ ? ": has 'H_est' but attribute 'csi_error_var' is 0 (perfect CSI)"
                                          : ": attribute 'csi_error_var' is > 0 but data set 'H_est' is missing"));

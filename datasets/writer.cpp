@@ -207,6 +207,18 @@ void DatasetWriter::append(const SampleBatch& b) {
       throw std::invalid_argument("DatasetWriter::append: sample " + std::to_string(samples_ + k) +
                                   " has SNR " + std::to_string(b.snr_db[k]) + " dB and noise variance " +
                                   std::to_string(b.noise_var[k]) + " (must be finite and > 0)");
+  auto require_finite = [&](const auto& v, const char* name, size_t per_sample) {
+    for (size_t e = 0; e < v.size(); ++e) {
+      const std::complex<float> z(v[e]);
+      if (!std::isfinite(z.real()) || !std::isfinite(z.imag()))
+        throw std::invalid_argument("DatasetWriter::append: sample " + std::to_string(samples_ + e / per_sample) +
+                                    " has a non-finite value in '" + name + "'");
+    }
+  };
+  require_finite(b.H, schema::H, b.nr * b.nt);
+  require_finite(b.y, schema::y, b.nr);
+  require_finite(b.H_est, schema::H_est, b.nr * b.nt);
+  require_finite(b.user_gain_db, schema::user_gain_db, b.nt);
   auto& c = impl_->columns;
   auto stage = [&](Column& col, const void* data) {
     const auto* bytes = static_cast<const uint8_t*>(data);

@@ -95,7 +95,9 @@ std::pair<torch::Tensor, torch::Tensor> OnlineChannel::channels(uint64_t step, i
   const int64_t nr = cfg_.channel.nr, nt = cfg_.channel.nt;
   // H is complex<float> interleaved: a [count, nr, nt, 2] view split into real and imaginary parts.
   const auto both = torch::from_blob(b.H.data(), {count, nr, nt, 2}, torch::kFloat32);
-  return {both.select(3, 0).contiguous().to(device_), both.select(3, 1).contiguous().to(device_)};
+  // clone: the batch's storage ends here (contiguous() may return a view of it, e.g. for a single entry).
+  return {both.select(3, 0).clone(at::MemoryFormat::Contiguous).to(device_),
+          both.select(3, 1).clone(at::MemoryFormat::Contiguous).to(device_)};
 }
 
 // A subproblem of a channel whose streams differ (Kronecker, Rician) leaves out a random subset of streams

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "channel/channel_model.hpp"
+#include "channel/generator.hpp"
 #include "channel/models.hpp"
 #include "channel/random.hpp"
 #include "draws.hpp"
@@ -337,6 +338,39 @@ TEST(ChannelModels, RicianLineOfSightIsRankOneUnitModulus) {
     }
     expect_mean(s, std::sqrt(K / (K + 1)), 0.01, "E[h_11], K=" + std::to_string(K));
   }
+}
+
+}  // namespace
+
+namespace {
+
+// The power spread's mean-1 offset stays finite and exact however small the spread (the difference of two
+// exponentials would cancel to 0 below S ~ 1e-16 and give an infinite gain).
+TEST(ChannelModels, UserPowerSpreadMeanIsExactForAnySpread) {
+  for (double s : {1e-300, 1e-20, 1e-9}) {
+    EXPECT_NEAR(mimo::UserPowerSpread::mean_linear(s), 1.0, 1e-15) << s;
+    const mimo::UserPowerSpread spread(s);
+    for (double u : {0.0, 0.5, 0.999}) {
+      EXPECT_TRUE(std::isfinite(spread.gain_db(u))) << s;
+      EXPECT_LE(std::abs(spread.gain_db(u)), s) << s;
+    }
+  }
+  // 12 dB: (10^0.6 - 10^-0.6) / (1.2 ln 10), from the integral of 10^(d/10) over [-6, 6] / 12.
+  EXPECT_NEAR(mimo::UserPowerSpread::mean_linear(12.0),
+              (std::pow(10.0, 0.6) - std::pow(10.0, -0.6)) / (1.2 * std::log(10.0)), 1e-14);
+  EXPECT_DOUBLE_EQ(mimo::UserPowerSpread::mean_linear(0.0), 1.0);
+}
+
+// Numbers read as typed: "10", not "1e+01"; any finite K >= 0 (files of older versions allowed them).
+TEST(ChannelModels, ParametersPrintAsTypedAndLargeKFactorsAreValid) {
+  mimo::ChannelConfig c;
+  c.model = "rician";
+  c.set("k_factor", 10.0);
+  c.user_power_spread_db = 20;
+  EXPECT_EQ(c.describe(), "rician (k_factor = 10, user power spread 20 dB)");
+  c.set("k_factor", 1e10);
+  EXPECT_NO_THROW(mimo::validate(c));
+  EXPECT_EQ(mimo::to_text(mimo::ParameterValue(0.7)), "0.7");
 }
 
 }  // namespace

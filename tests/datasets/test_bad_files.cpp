@@ -114,15 +114,62 @@ TEST_F(BadFiles, WrongShapeAndType) {
   expect_error(missing, "missing data set 'noise_var'");
 }
 
+// user_gain_db exactly when user_power_spread_db > 0, both ways round.
+TEST_F(BadFiles, UserGainsGoWithTheirSpread) {
+  auto cfg = test::small_config();
+  cfg.channel.user_power_spread_db = 10;
+  const auto path = (dir_ / "spread.h5").string();
+  {
+    DatasetWriter w(path, test::info_for(cfg), WriterOptions{});
+    SampleBatch b;
+    Generator(cfg).generate(0, 20, b);
+    w.append(b);
+    w.commit();
+  }
+  EXPECT_TRUE(DatasetReader(path).has_user_gain());
+  {
+    H5::H5File f(path, H5F_ACC_RDWR);
+    f.removeAttr("user_power_spread_db");
+  }
+  expect_error(path, "has 'user_gain_db' but no attribute 'user_power_spread_db' > 0");
+  const auto lost = (dir_ / "lost.h5").string();
+  {
+    DatasetWriter w(lost, test::info_for(cfg), WriterOptions{});
+    SampleBatch b;
+    Generator(cfg).generate(0, 20, b);
+    w.append(b);
+    w.commit();
+    H5::H5File f(lost, H5F_ACC_RDWR);
+    f.unlink("user_gain_db");
+  }
+  expect_error(lost, "missing data set 'user_gain_db'");
+}
+
 TEST_F(BadFiles, NonFiniteValues) {
   const auto path = (dir_ / "nan.h5").string();
   const auto cfg = test::small_config();
   DatasetWriter w(path, test::info_for(cfg), WriterOptions{});
   SampleBatch b;
   Generator(cfg).generate(0, 100, b);
-  b.y[7 * b.nr + 2] = {NAN, 0.0f};
+  auto bad = b;
+  bad.y[7 * b.nr + 2] = {NAN, 0.0f};
+  // The writer refuses it (no command writes what the reader would refuse) ...
+  EXPECT_THROW(w.append(bad), std::invalid_argument);
   w.append(b);
   w.commit();
+  // ... and the reader refuses it in a file made elsewhere: sample 7's y overwritten in place.
+  {
+    H5::H5File f(path, H5F_ACC_RDWR);
+    H5::DataSet y = f.openDataSet("y");
+    H5::DataSpace space = y.getSpace();
+    const hsize_t offset[2] = {7, 2}, count[2] = {1, 1};
+    space.selectHyperslab(H5S_SELECT_SET, count, offset);
+    const float value[2] = {NAN, 0.0f};
+    H5::CompType cx(2 * sizeof(float));
+    cx.insertMember("r", 0, H5::PredType::NATIVE_FLOAT);
+    cx.insertMember("i", sizeof(float), H5::PredType::NATIVE_FLOAT);
+    y.write(value, cx, H5::DataSpace(2, count), space);
+  }
   expect_error(path, "non-finite value in 'y' at sample 7");
 }
 
