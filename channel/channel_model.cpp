@@ -134,6 +134,7 @@ const std::vector<ChannelModelInfo>& channel_models() {
       models::rayleigh(),
       models::kronecker(),
       models::rician(),
+      models::cdl(),
   };
   return registry;
 }

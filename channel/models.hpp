@@ -7,5 +7,6 @@ namespace mimo::models {
 ChannelModelInfo rayleigh();   // rayleigh.cpp
 ChannelModelInfo kronecker();  // kronecker.cpp
 ChannelModelInfo rician();     // rician.cpp
+ChannelModelInfo cdl();        // cdl.cpp (tables: cdl_tables.cpp)
 
 }  // namespace mimo::models
