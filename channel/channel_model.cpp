@@ -143,6 +143,7 @@ const std::vector<ChannelModelInfo>& channel_models() {
       models::rayleigh(),
       models::kronecker(),
       models::rician(),
+      models::cdl(),
       models::file(),
   };
   return registry;

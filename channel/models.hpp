@@ -7,6 +7,7 @@ namespace mimo::models {
 ChannelModelInfo rayleigh();   // rayleigh.cpp
 ChannelModelInfo kronecker();  // kronecker.cpp
 ChannelModelInfo rician();     // rician.cpp
+ChannelModelInfo cdl();        // cdl.cpp (tables: cdl_tables.cpp)
 ChannelModelInfo file();       // file_channel.cpp
 
 }  // namespace mimo::models
