@@ -13,8 +13,9 @@
 
 namespace mimo::tf {
 
-/// Raise whenever PluginApi or a type it passes changes shape or meaning.
-inline constexpr uint32_t kPluginAbiVersion = 4;  // 2: TrainConfig::distributed; 3: TrainHooks::check; 4: ChannelConfig params
+/// Raise whenever PluginApi or a type it passes changes shape or meaning. 2: TrainConfig::distributed;
+/// 3: TrainHooks::check; 4: ChannelConfig's declared parameters, sample_batch_size.
+inline constexpr uint32_t kPluginAbiVersion = 4;
 
 struct PluginApi {
   uint32_t abi_version = kPluginAbiVersion;
@@ -22,6 +23,7 @@ struct PluginApi {
   uint32_t train_config_size = sizeof(TrainConfig);
   uint32_t train_hooks_size = sizeof(TrainHooks);
   uint32_t detector_options_size = sizeof(DetectorOptions);
+  uint32_t sample_batch_size = sizeof(SampleBatch);
   /// transformer_detector.hpp: make_transformer_detector.
   std::unique_ptr<Detector> (*make_detector)(const DetectorOptions& options, Modulation modulation) = nullptr;
   /// train.hpp: train.
@@ -33,7 +35,8 @@ struct PluginApi {
   bool matches_caller() const {
     const PluginApi caller;
     return abi_version == caller.abi_version && train_config_size == caller.train_config_size &&
-           train_hooks_size == caller.train_hooks_size && detector_options_size == caller.detector_options_size;
+           train_hooks_size == caller.train_hooks_size && detector_options_size == caller.detector_options_size &&
+           sample_batch_size == caller.sample_batch_size;
   }
 };
 
