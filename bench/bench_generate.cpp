@@ -13,6 +13,19 @@
 
 namespace {
 
+// Times Generator::generate on consecutive batches of `batch` samples.
+void generate_batches(benchmark::State& state, const mimo::GeneratorConfig& cfg, size_t batch, int threads) {
+  const mimo::Generator gen(cfg);
+  mimo::SampleBatch b;
+  uint64_t first = 0;
+  for (auto _ : state) {
+    gen.generate(first, batch, b, threads);
+    benchmark::DoNotOptimize(b.y.data());
+    first += batch;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+}
+
 void BM_Generate(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
@@ -22,16 +35,7 @@ void BM_Generate(benchmark::State& state) {
   cfg.channel.nr = n;
   cfg.modulation = mimo::Modulation::qam16;
   cfg.snr = mimo::SnrSchedule::grid("0:2:20");
-  const mimo::Generator gen(cfg);
-  const size_t batch = n <= 8 ? 16384 : 512;
-  mimo::SampleBatch b;
-  uint64_t first = 0;
-  for (auto _ : state) {
-    gen.generate(first, batch, b, threads);
-    benchmark::DoNotOptimize(b.y.data());
-    first += batch;
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+  generate_batches(state, cfg, n <= 8 ? 16384 : 512, threads);
   state.SetLabel(std::to_string(n) + "x" + std::to_string(n) + " qam16 rayleigh " + mimo::generator_kernel_target());
 }
 
@@ -46,16 +50,7 @@ void BM_GenerateModel(benchmark::State& state, const char* model, Parameters... 
   (cfg.channel.set(parameters.first, parameters.second), ...);
   cfg.modulation = mimo::Modulation::qam16;
   cfg.snr = mimo::SnrSchedule::grid("0:2:20");
-  const mimo::Generator gen(cfg);
-  const size_t batch = 256;
-  mimo::SampleBatch b;
-  uint64_t first = 0;
-  for (auto _ : state) {
-    gen.generate(first, batch, b, threads);
-    benchmark::DoNotOptimize(b.y.data());
-    first += batch;
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+  generate_batches(state, cfg, 256, threads);
   std::string label = std::to_string(nt) + "x" + std::to_string(nr) + " " + model;
   ((label += " " + parameters.first + "=" + std::get<std::string>(parameters.second)), ...);
   state.SetLabel(label);
