@@ -9,6 +9,9 @@ namespace mimo::cli {
 
 namespace {
 
+// A model flag's value before parsing, so that an empty value given (--h-dataset '') is told from none given.
+const std::string kNotGiven(1, '\0');
+
 std::string model_list() {
   std::string list;
   for (const auto& m : channel_models()) list += (list.empty() ? "" : ", ") + m.name;
@@ -51,6 +54,7 @@ void add_channel_flags(CLI::App& cmd, ChannelFlags& f, bool allow_range) {
       help += "; one of";
       for (const auto& c : p.choices) help += " " + c;
     }
+    f.model_flags[p.name] = kNotGiven;
     cmd.add_option(p.flag(), f.model_flags[p.name], help + ")");
   }
   cmd.add_option("--csi-error-var", f.channel.csi_error_var,
@@ -76,7 +80,7 @@ GeneratorConfig generator_config(const ChannelFlags& f, StreamTag tag) {
   g.channel = f.channel;
   for (const auto& p : all_parameters()) {
     const auto it = f.model_flags.find(p.name);
-    if (it != f.model_flags.end() && !it->second.empty()) g.channel.params[p.name] = parse_value(p, it->second);
+    if (it != f.model_flags.end() && it->second != kNotGiven) g.channel.params[p.name] = parse_value(p, it->second);
   }
   validate(g.channel);
   g.modulation = parse_modulation(f.modulation);

@@ -13,7 +13,7 @@ namespace mimo::cli {
 
 struct ChannelFlags {
   ChannelConfig channel;                          // model, nt, nr and the generic settings
-  std::map<std::string, std::string> model_flags;  // every registered model's parameters as given (empty: not)
+  std::map<std::string, std::string> model_flags;  // every registered model's parameters as given
   std::string modulation = "qpsk";
   std::string snr_db;     // grid: "10", "5,15", "0:2:20"
   std::string snr_range;  // uniform draws: "lo:hi"

@@ -13,10 +13,11 @@
 // column-major order: --h-layout matlab). A real float32/float64 data set is a real channel (imaginary parts 0):
 // h5py orientation, or matlab with --h-layout matlab; auto takes the orientation whose Nr and Nt match --nr and
 // --nt, and asks for --h-layout when both or neither do (e.g. [4, 4, 4] with --nr 4 --nt 4).
-// Nr and Nt must be --nr and --nt, N >= 1, every entry finite; entries are stored as float32 (a float64 entry
-// beyond the float32 range is an error, one below it rounds towards 0).
+// Nr and Nt must be --nr and --nt, N >= 1, every entry finite; entries are read as float32 (HDF5 converts a
+// float64 file on reading: an entry beyond the float32 range is an error, one below it rounds towards 0, and a
+// normalized float64 entry is rounded twice, within 1 ulp of rounding once).
 //
-// Normalization (--h-normalize), computed in double, each entry rounded to float32 once after scaling:
+// Normalization (--h-normalize), the scale computed in double, each float32 entry scaled in double and rounded:
 //   global      (default) one scale for the whole file, so that the mean |h|^2 over its N Nr Nt entries is 1: the
 //               differences in path gain between realizations stay, and the SNR is the average one.
 //   per-sample  each realization scaled to mean |h|^2 = 1 over its Nr Nt entries: the SNR is the one of every
@@ -41,6 +42,7 @@
 #include <cassert>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -222,6 +224,10 @@ size_t realizations(const std::vector<hsize_t>& dims, Layout layout, const Sourc
     fail(s.prefix() + " is " + dims_text(dims) + " (" + layout_text(layout) + ") but " + asked_text(s));
   const size_t n = layout == Layout::h5py ? dims[0] : as_rank3(dims, layout)[2];
   if (n == 0) fail(s.prefix() + " is " + dims_text(dims) + ": no realizations (N = 0)");
+  // N Nr Nt entries of 8 bytes must be countable (a wrapped count would size the buffer wrongly).
+  const size_t per = static_cast<size_t>(s.nr) * static_cast<size_t>(s.nt);
+  if (n > std::numeric_limits<size_t>::max() / sizeof(cf) / per)
+    fail(s.prefix() + " is " + dims_text(dims) + ": too many realizations to hold in memory");
   return n;
 }
 
@@ -250,6 +256,8 @@ std::vector<cf> load(const H5::DataSet& d, const Element& e, Layout layout, size
         for (size_t t = 0; t < nt; ++t)
           h[(i * nr + r) * nt + t] = stored(layout == Layout::h5py ? (i * nr + r) * nt + t : (t * nr + r) * n + i);
     return h;
+  } catch (const std::length_error&) {
+    fail(s.prefix() + ": not enough memory for its " + std::to_string(count) + " entries");
   } catch (const std::bad_alloc&) {
     fail(s.prefix() + ": not enough memory for its " + std::to_string(count) + " entries (" +
          std::to_string(count * sizeof(cf) >> 20) + " MiB as complex64)");

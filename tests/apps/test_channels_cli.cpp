@@ -122,6 +122,10 @@ TEST_F(Cli, ChannelFlagMistakesAreOneLineErrors) {
       {"--channel file --h-file missing.h5", "missing.h5"},
       {"--channel file --h-file x.h5 --h-normalize maybe", "h-normalize must be one of global, per-sample, none"},
       {"--user-power-spread-db -3", "user-power-spread-db must be in [0, 60]"},
+      {"--channel cdl --cdl-model ''", "cdl-model must be one of A, B, C, D, E"},
+      {"--channel cdl --cdl-model F", "cdl-model must be one of A, B, C, D, E (cdl-model = 'F')"},
+      {"--channel cdl --bs-spacing 0", "bs-spacing must be in [0.05, 10]"},
+      {"--channel file --h-file x.h5 --h-dataset ''", "--h-dataset must not be empty"},
   };
   for (const auto& c : cases) {
     const auto r = run("generate --nt 2 --nr 2 --snr-db 10 --samples 10 --out d.h5 " + c.flags);

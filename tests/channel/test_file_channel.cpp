@@ -520,6 +520,28 @@ TEST_F(FileChannel, NonFiniteEntriesNameTheirRealization) {
                     "the float32 range");
 }
 
+// A data set declaring more entries than memory can count (chunked and never written, so the file is small): a
+// one-line error, not a wrapped size and reads outside the buffer.
+TEST_F(FileChannel, ImpossiblyLargeDataSetsAreRefused) {
+  for (const hsize_t n : {(hsize_t{1} << 62) + 1, hsize_t{1} << 62, hsize_t{1} << 61}) {
+    const auto file = path("huge.h5");
+    {
+      H5::H5File f(file.string(), H5F_ACC_TRUNC);
+      H5::CompType cx(2 * sizeof(float));
+      cx.insertMember("r", 0, H5::PredType::NATIVE_FLOAT);
+      cx.insertMember("i", sizeof(float), H5::PredType::NATIVE_FLOAT);
+      const hsize_t dims[3] = {n, 4, 1}, chunk[3] = {1, 4, 1};
+      H5::DSetCreatPropList plist;
+      plist.setChunk(3, chunk);
+      f.createDataSet("H", cx, H5::DataSpace(3, dims), plist);
+    }
+    const std::string what = error_of<std::runtime_error>(file_config(file, 4, 1, kAsStored));
+    EXPECT_NE(what.find(file.string()), std::string::npos) << what;
+    EXPECT_TRUE(what.find("too many realizations") != std::string::npos ||
+                what.find("not enough memory") != std::string::npos) << n << ": " << what;
+  }
+}
+
 TEST_F(FileChannel, ZerosCannotBeNormalized) {
   Channels c = numbered(4, 2, 2);
   for (auto& h : c.h) h = 0.0;
