@@ -46,9 +46,7 @@ void add_channel_flags(CLI::App& cmd, ChannelFlags& f, bool allow_range) {
   cmd.add_option("--channel", f.channel.model, "Channel model: " + model_list())->capture_default_str();
   for (const auto& p : all_parameters()) {
     std::string owners;
-    for (const auto& m : channel_models())
-      for (const auto& q : m.parameters)
-        if (q.name == p.name) owners += (owners.empty() ? "" : "/") + m.name;
+    for (const auto& m : models_declaring(p.name)) owners += (owners.empty() ? "" : "/") + m;
     std::string help = "[" + owners + "] " + p.help + " (default " + (p.default_value.empty() ? "none" : p.default_value);
     if (!p.choices.empty()) {
       help += "; one of";

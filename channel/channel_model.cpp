@@ -125,12 +125,10 @@ void validate(const ChannelConfig& c) {
     const ChannelParameter* p = find_parameter(info, name);
     if (!p) {
       // Name the model that does declare it, if any: the usual slip is a flag of another model.
-      std::string owner;
-      for (const auto& m : channel_models())
-        if (find_parameter(m, name)) owner = m.name;
+      const auto owners = models_declaring(name);
       ChannelParameter named;
       named.name = name;
-      fail(named.flag() + (owner.empty() ? " is not a channel parameter" : " belongs to --channel " + owner) +
+      fail(named.flag() + (owners.empty() ? " is not a channel parameter" : " belongs to --channel " + owners.front()) +
            ", not to --channel " + c.model);
     }
     check_value(*p, value);
@@ -160,6 +158,13 @@ const ChannelModelInfo& channel_model_info(const std::string& name) {
 std::vector<std::string> channel_model_names() {
   std::vector<std::string> names;
   for (const auto& m : channel_models()) names.push_back(m.name);
+  return names;
+}
+
+std::vector<std::string> models_declaring(const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& m : channel_models())
+    if (find_parameter(m, name)) names.push_back(m.name);
   return names;
 }
 

@@ -107,6 +107,8 @@ const std::vector<ChannelModelInfo>& channel_models();
 const ChannelModelInfo& channel_model_info(const std::string& name);
 /// Names of the registered models.
 std::vector<std::string> channel_model_names();
+/// Names of the registered models that declare a parameter `name`.
+std::vector<std::string> models_declaring(const std::string& name);
 
 std::unique_ptr<ChannelModel> make_channel_model(const ChannelConfig& c);
 

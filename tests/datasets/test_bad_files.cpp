@@ -118,30 +118,21 @@ TEST_F(BadFiles, WrongShapeAndType) {
 TEST_F(BadFiles, UserGainsGoWithTheirSpread) {
   auto cfg = test::small_config();
   cfg.channel.user_power_spread_db = 10;
-  const auto path = (dir_ / "spread.h5").string();
-  {
+  auto spread_file = [&](const char* name) {
+    const auto path = (dir_ / name).string();
     DatasetWriter w(path, test::info_for(cfg), WriterOptions{});
     SampleBatch b;
     Generator(cfg).generate(0, 20, b);
     w.append(b);
     w.commit();
-  }
+    return path;
+  };
+  const auto path = spread_file("spread.h5");
   EXPECT_TRUE(DatasetReader(path).has_user_gain());
-  {
-    H5::H5File f(path, H5F_ACC_RDWR);
-    f.removeAttr("user_power_spread_db");
-  }
+  H5::H5File(path, H5F_ACC_RDWR).removeAttr("user_power_spread_db");
   expect_error(path, "has 'user_gain_db' but no attribute 'user_power_spread_db' > 0");
-  const auto lost = (dir_ / "lost.h5").string();
-  {
-    DatasetWriter w(lost, test::info_for(cfg), WriterOptions{});
-    SampleBatch b;
-    Generator(cfg).generate(0, 20, b);
-    w.append(b);
-    w.commit();
-    H5::H5File f(lost, H5F_ACC_RDWR);
-    f.unlink("user_gain_db");
-  }
+  const auto lost = spread_file("lost.h5");
+  H5::H5File(lost, H5F_ACC_RDWR).unlink("user_gain_db");
   expect_error(lost, "missing data set 'user_gain_db'");
 }
 
