@@ -14,17 +14,13 @@
 #include "coding/ldpc_code.hpp"
 #include "coding/ldpc_params.hpp"
 #include "coding/ldpc_tables.hpp"
+#include "random_bits.hpp"
 
 namespace {
 
 using mimo::LdpcCode;
+using mimo::test::random_bits;
 using mimo::LdpcParams;
-
-std::vector<std::uint8_t> random_bits(std::size_t n, std::mt19937_64& rng) {
-  std::vector<std::uint8_t> bits(n);
-  for (auto& b : bits) b = static_cast<std::uint8_t>(rng() & 1);
-  return bits;
-}
 
 // The lifted parity-check matrix, one list of column indices per check (row of H).
 std::vector<std::vector<int>> lifted_checks(int base_graph, int z) {

@@ -19,18 +19,14 @@
 
 #include "coding/ldpc_code.hpp"
 #include "coding/ldpc_decoder.hpp"
+#include "random_bits.hpp"
 
 namespace {
 
 using mimo::LdpcCode;
+using mimo::test::random_bits;
 using mimo::LdpcDecoder;
 using mimo::LdpcDecoderOptions;
-
-std::vector<std::uint8_t> random_bits(std::size_t n, std::mt19937_64& rng) {
-  std::vector<std::uint8_t> bits(n);
-  for (auto& b : bits) b = static_cast<std::uint8_t>(rng() & 1);
-  return bits;
-}
 
 // `count` random information words and their encoded bits, back to back.
 struct Words {
