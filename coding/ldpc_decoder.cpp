@@ -30,12 +30,12 @@ LdpcDecoder::LdpcDecoder(const LdpcCode& code, LdpcDecoderOptions options)
 }
 
 // The group's channel LLRs into the lane-major posteriors (rate recovery, LdpcCode::rate_recover, for every lane
-// at once) and zero check messages. Lanes past `lanes_used` hold the all-zero codeword, which every check accepts.
+// at once). Lanes past `lanes_used` hold the all-zero codeword, which every check accepts. The check messages
+// start at 0 without being cleared: the kernel's first iteration does not read them.
 void LdpcDecoder::load(const float* llr, std::size_t lanes_used) {
   const LdpcParams& p = code_->params();
   const std::size_t e = static_cast<std::size_t>(p.e);
   std::fill(posterior_.begin(), posterior_.end(), 0.0f);
-  std::fill(messages_.begin(), messages_.end(), 0.0f);
   const auto positions = code_->transmitted_positions();
   for (std::size_t w = 0; w < lanes_used; ++w) {
     const float* in = llr + w * e;
@@ -83,7 +83,7 @@ LdpcDecodeStats LdpcDecoder::decode(const float* llr, std::size_t count, std::ui
         }
       }
       if (remaining == 0 || last) break;
-      ldpc_kernel_iterate(kernel, posterior_.data(), messages_.data(), options_.scale);
+      ldpc_kernel_iterate(kernel, posterior_.data(), messages_.data(), options_.scale, iteration == 0);
       ++stats.group_iterations;
     }
     ++stats.groups;

@@ -21,8 +21,9 @@ struct LdpcKernelGraph {
 std::size_t ldpc_kernel_lanes();
 
 /// One layered normalized min-sum iteration over the active rows. posterior: column * Zc + i; messages: row r's
-/// at (row_start[r] * Zc + i * degree + entry) for check i of the block.
-void ldpc_kernel_iterate(const LdpcKernelGraph& graph, float* posterior, float* messages, float scale);
+/// at (row_start[r] * Zc + i * degree + entry) for check i of the block. `first`: the blocks' first iteration,
+/// which takes every previous message as 0 without reading `messages` (it only writes them).
+void ldpc_kernel_iterate(const LdpcKernelGraph& graph, float* posterior, float* messages, float scale, bool first);
 
 /// Per lane, nonzero if the hard decisions (posterior < 0) fail some active check, zero if they satisfy all.
 /// On entry, `unsatisfied` marks (nonzero) the lanes whose answer is not needed; they come back nonzero.
