@@ -60,6 +60,11 @@ void add_channel_flags(CLI::App& cmd, ChannelFlags& f, bool allow_range) {
   cmd.add_option("--user-power-spread-db", f.channel.user_power_spread_db,
                  "Per-user large-scale gain uniform in [-S/2, S/2] dB per realization, mean power kept (any model); "
                  "0 = equal powers");
+  cmd.add_option("--uses-per-realization", f.channel.uses_per_realization,
+                 "Block fading (any model): U consecutive channel uses share one channel realization, as over an "
+                 "OFDM slot; bits, noise, SNR and CSI error stay per use")
+      ->capture_default_str()
+      ->check(integer_in(1, static_cast<long long>(kMaxUsesPerRealization)));
   auto* grid = cmd.add_option("--snr-db", f.snr_db, "SNR grid in dB: 10 | 5,15 | 0:2:20 (start:step:stop)");
   if (allow_range) {
     auto* range = cmd.add_option("--snr-range", f.snr_range, "Draw each sample's SNR uniformly from lo:hi dB");
@@ -107,7 +112,8 @@ GeneratorConfig generator_config(const DatasetInfo& data, uint64_t seed, StreamT
 
 void exclude_channel_flags(CLI::App& cmd, CLI::Option* data) {
   std::vector<std::string> names = {"--snr-db", "--snr-range", "--nt", "--nr", "--mod", "--channel",
-                                    "--csi-error-var", "--user-power-spread-db", "--snr-unit"};
+                                    "--csi-error-var", "--user-power-spread-db", "--uses-per-realization",
+                                    "--snr-unit"};
   for (const auto& p : all_parameters()) names.push_back(p.flag());
   for (const auto& name : names)
     if (CLI::Option* flag = cmd.get_option_no_throw(name)) data->excludes(flag);

@@ -22,7 +22,7 @@ struct ChannelFlags {
 };
 
 /// Declares --nt --nr --mod --channel, every registered model's parameters (channel_models()), --csi-error-var
-/// --user-power-spread-db --snr-unit --seed, and --snr-db (plus --snr-range when allow_range).
+/// --user-power-spread-db --uses-per-realization --snr-unit --seed, and --snr-db (plus --snr-range when allow_range).
 void add_channel_flags(CLI::App& cmd, ChannelFlags& f, bool allow_range);
 
 /// Parses and validates everything into a generator configuration; throws std::invalid_argument.

@@ -53,6 +53,7 @@ JsonObject configuration(const EvaluateFlags& f, const GeneratorConfig& g, const
       channel.add(name, std::get<std::string>(value));
   }
   channel.add("csi_error_var", g.channel.csi_error_var).add("user_power_spread_db", g.channel.user_power_spread_db);
+  channel.add("uses_per_realization", static_cast<unsigned long long>(g.channel.uses_per_realization));
   JsonObject j;
   j.add("tool", "mimo").add("tool_version", std::string(kToolVersion)).add("created", now_utc());
   j.add("command", command_line()).add("complete", complete).add("processes", cluster::World::size());

@@ -77,6 +77,8 @@ std::string ChannelConfig::describe() const {
   for (const auto& [name, value] : resolved_parameters()) list += (list.empty() ? "" : ", ") + name + " = " + to_text(value);
   if (user_power_spread_db > 0)
     list += (list.empty() ? "" : ", ") + std::string("user power spread ") + number_text(user_power_spread_db) + " dB";
+  if (uses_per_realization > 1)
+    list += (list.empty() ? "" : ", ") + std::to_string(uses_per_realization) + " uses per realization";
   return list.empty() ? s : s + " (" + list + ")";
 }
 
@@ -120,6 +122,9 @@ void validate(const ChannelConfig& c) {
   if (!(c.user_power_spread_db >= 0.0 && c.user_power_spread_db <= 60.0))
     fail("user-power-spread-db must be in [0, 60] (user-power-spread-db = " + number_text(c.user_power_spread_db) +
          ")");
+  if (c.uses_per_realization < 1 || c.uses_per_realization > kMaxUsesPerRealization)
+    fail("uses-per-realization must be in [1, " + std::to_string(kMaxUsesPerRealization) +
+         "] (uses-per-realization = " + std::to_string(c.uses_per_realization) + ")");
   const ChannelModelInfo& info = channel_model_info(c.model);
   for (const auto& [name, value] : c.params) {
     const ChannelParameter* p = find_parameter(info, name);
@@ -143,6 +148,7 @@ const std::vector<ChannelModelInfo>& channel_models() {
       models::rician(),
       models::cdl(),
       models::file(),
+      models::awgn(),
   };
   return registry;
 }

@@ -39,12 +39,19 @@ using ParameterValue = std::variant<double, std::string>;
 /// A parameter's value as text: numbers in the shortest form that reads back to the same double.
 std::string to_text(const ParameterValue& v);
 
+/// The most channel uses one realization may serve (--uses-per-realization).
+inline constexpr uint64_t kMaxUsesPerRealization = 1'000'000'000;
+
 struct ChannelConfig {
   std::string model = "rayleigh";
   int nt = 4;
   int nr = 4;
   double csi_error_var = 0.0;         // imperfect CSI: H_est = H + E, E ~ CN(0, csi_error_var), any model
   double user_power_spread_db = 0.0;  // per-user large-scale gain uniform in [-S/2, S/2] dB, mean 1; any model
+  /// Block fading, any model: sample i uses channel realization floor(i / U), so U consecutive channel uses share
+  /// one H (its draws, shape and power-spread gains: those sample floor(i / U) has with U = 1); bits, noise, SNR
+  /// and CSI error stay per sample. In [1, kMaxUsesPerRealization]; 1 = a new H for every channel use.
+  uint64_t uses_per_realization = 1;
   std::map<std::string, ParameterValue> params;  // the model's parameters by name; absent = the declared default
 
   /// The value of a declared real / text parameter of `model` (its default when not set); throws
@@ -57,7 +64,8 @@ struct ChannelConfig {
   }
   /// Every declared parameter of `model` with its value (defaults filled in), in declaration order.
   std::vector<std::pair<std::string, ParameterValue>> resolved_parameters() const;
-  /// "kronecker (rho_tx = 0.7, rho_rx = 0)", plus the user power spread when there is one: for people.
+  /// "kronecker (rho_tx = 0.7, rho_rx = 0)", plus the user power spread and the uses per realization when not
+  /// the defaults: for people.
   std::string describe() const;
 };
 

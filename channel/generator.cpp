@@ -1,6 +1,8 @@
 #include "channel/generator.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "channel/generator_kernel.hpp"
 #include "channel/parallel.hpp"
@@ -65,21 +67,19 @@ Generator::Generator(GeneratorConfig cfg)
 //      its uniform (UserPowerSpread), rounded to float32.
 //   5. y = H x + n in float32 (apply_channel's order), from the stored H and x.
 //   6. with imperfect CSI: H_est = H + sqrt(csi_error_var) e, e ~ CN(0, 1), in float32.
+// With U = uses_per_realization > 1 (block fading), step 4 is taken from the realization r = floor(i / U): H (the
+// i.i.d. draw G, the model's uniforms and the user gains, all drawn under index r) and user_gain_db are exactly
+// those of sample r with U = 1; steps 1-3 (SNR, bits, x, n), 5 and 6 (e) stay sample i's own. y then always comes
+// from apply_channel (the fused kernel's formula). U = 1 is the path above, unchanged.
 void Generator::generate(uint64_t first, size_t count, SampleBatch& out, int threads) const {
   const auto& c = cfg_.channel;
   const int m = constellation_.bits_per_symbol();
   const bool spread = c.user_power_spread_db > 0.0;
   out.resize(count, c.nr, c.nt, m, c.csi_error_var > 0.0, spread);
 
-  KernelJob base;
-  base.seed = cfg_.seed;
-  base.tag = cfg_.tag;
-  base.nt = c.nt;
-  base.nr = c.nr;
-  base.bits_per_symbol = m;
-  base.real_symbols = constellation_.is_real();
-  base.levels = levels_.data();
-  base.fused = model_->iid() && !spread;
+  KernelJob base = kernel_job();
+  const uint64_t uses = c.uses_per_realization;
+  base.fused = model_->iid() && !spread && uses == 1;
   base.csi_std = out.has_h_est() ? static_cast<float>(std::sqrt(c.csi_error_var)) : 0.0f;
 
   const size_t nh = static_cast<size_t>(c.nr) * c.nt;
@@ -111,6 +111,10 @@ void Generator::generate(uint64_t first, size_t count, SampleBatch& out, int thr
     job.H_est = out.has_h_est() ? out.H_est.data() + begin * nh : nullptr;
     run_generator_kernel(job);
     if (job.fused) return;
+    if (uses > 1) {
+      share_realizations(first + begin, end - begin, out, begin);
+      return;
+    }
 
     // The kernel left G in H, n in y and E in H_est: shape H, then apply it.
     for (size_t k = begin; k < end; ++k) {
@@ -125,6 +129,62 @@ void Generator::generate(uint64_t first, size_t count, SampleBatch& out, int thr
       }
     }
   });
+}
+
+KernelJob Generator::kernel_job() const {
+  KernelJob job;
+  job.seed = cfg_.seed;
+  job.tag = cfg_.tag;
+  job.nt = cfg_.channel.nt;
+  job.nr = cfg_.channel.nr;
+  job.bits_per_symbol = constellation_.bits_per_symbol();
+  job.real_symbols = constellation_.is_real();
+  job.levels = levels_.data();
+  return job;
+}
+
+void Generator::share_realizations(uint64_t first, size_t count, SampleBatch& out, size_t at) const {
+  if (count == 0) return;
+  const auto& c = cfg_.channel;
+  const uint64_t uses = c.uses_per_realization;
+  const size_t nh = static_cast<size_t>(c.nr) * c.nt, m = out.m;
+  // The realizations of these samples, drawn as samples r0, ..., r1 with U = 1 (the kernel, unfused, then the
+  // model's shape and the gains under index r); only their H and gains are kept. Neighbouring ranges may both
+  // draw a realization they share: each gets the same bits.
+  const uint64_t r0 = first / uses, r1 = (first + count - 1) / uses;
+  const size_t n = static_cast<size_t>(r1 - r0 + 1);
+  std::vector<std::complex<float>> H(n * nh), y(n * c.nr), x(n * c.nt);
+  std::vector<uint8_t> bits(n * c.nt * m);
+  std::vector<float> noise_var(n, 1.0f), gains(out.has_user_gain() ? n * c.nt : 0);
+  KernelJob job = kernel_job();
+  job.fused = false;
+  job.csi_std = 0.0f;
+  job.first = r0;
+  job.count = n;
+  job.noise_var = noise_var.data();
+  job.H = H.data();
+  job.y = y.data();
+  job.x = x.data();
+  job.bits = bits.data();
+  run_generator_kernel(job);
+  for (size_t j = 0; j < n; ++j) {
+    SampleChannelDraws draws(cfg_.seed, cfg_.tag, r0 + j);
+    model_->shape(H.data() + j * nh, c.nr, c.nt, draws);
+    if (!gains.empty()) apply_user_gains(r0 + j, H.data() + j * nh, gains.data() + j * c.nt);
+  }
+
+  // Each sample: the kernel left its own x, n in y and E in H_est; its H is its realization's.
+  for (size_t k = 0; k < count; ++k) {
+    const size_t j = static_cast<size_t>((first + k) / uses - r0), s = at + k;
+    std::complex<float>* h = out.H.data() + s * nh;
+    std::copy_n(H.data() + j * nh, nh, h);
+    if (!gains.empty()) std::copy_n(gains.data() + j * c.nt, c.nt, out.user_gain_db.data() + s * c.nt);
+    apply_channel(h, out.x.data() + s * c.nt, out.y.data() + s * c.nr, c.nr, c.nt);
+    if (out.has_h_est()) {
+      std::complex<float>* he = out.H_est.data() + s * nh;
+      for (size_t e = 0; e < nh; ++e) he[e] = {h[e].real() + he[e].real(), h[e].imag() + he[e].imag()};
+    }
+  }
 }
 
 void Generator::apply_user_gains(uint64_t index, std::complex<float>* H, float* gain_db) const {

@@ -29,6 +29,8 @@ private:
   double spread_db_, mean_offset_db_;
 };
 
+struct KernelJob;  // channel/generator_kernel.hpp
+
 struct GeneratorConfig {
   ChannelConfig channel;
   Modulation modulation = Modulation::qpsk;
@@ -50,7 +52,12 @@ public:
   void generate(uint64_t first, size_t count, SampleBatch& out, int threads = 1) const;
 
 private:
+  /// The kernel's settings of this run (seed, tag, sizes, constellation); the caller sets the rest.
+  KernelJob kernel_job() const;
   void apply_user_gains(uint64_t index, std::complex<float>* H, float* gain_db) const;
+  /// Block fading (uses_per_realization > 1): samples first, ..., first + count - 1, at out[at, at + count), whose
+  /// x, n and E the kernel has drawn, get their realization's H (and gains), y = Hx + n and H_est = H + E.
+  void share_realizations(uint64_t first, size_t count, SampleBatch& out, size_t at) const;
 
   GeneratorConfig cfg_;
   Constellation constellation_;

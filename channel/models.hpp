@@ -9,5 +9,6 @@ ChannelModelInfo kronecker();  // kronecker.cpp
 ChannelModelInfo rician();     // rician.cpp
 ChannelModelInfo cdl();        // cdl.cpp (tables: cdl_tables.cpp)
 ChannelModelInfo file();       // file_channel.cpp
+ChannelModelInfo awgn();       // awgn.cpp
 
 }  // namespace mimo::models

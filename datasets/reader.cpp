@@ -204,6 +204,9 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
     ch.model = read_string_attr(f, "channel_model", p);
     ch.csi_error_var = read_real_attr(f, "csi_error_var", p);
     if (f.attrExists("user_power_spread_db")) ch.user_power_spread_db = read_real_attr(f, "user_power_spread_db", p);
+    if (f.attrExists("uses_per_realization"))  // absent: a new realization per channel use
+      ch.uses_per_realization =
+          read_integer_attr<uint64_t>(f, "uses_per_realization", 1, kMaxUsesPerRealization, p);
     try {
       // The model's declared parameters, each a required attribute of its kind.
       for (const auto& param : channel_model_info(ch.model).parameters) {

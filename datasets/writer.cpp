@@ -165,6 +165,7 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetInfo& info, c
     }
     schema::write_attr(f, "csi_error_var", ch.csi_error_var);
     if (impl_->with_user_gain) schema::write_attr(f, "user_power_spread_db", ch.user_power_spread_db);
+    if (ch.uses_per_realization > 1) schema::write_attr(f, "uses_per_realization", ch.uses_per_realization);
     schema::write_attr(f, "snr_unit", to_string(info.snr_unit));
     schema::write_attr(f, "snr_schedule", info.snr_schedule);
     schema::write_attr(f, "seed", info.seed);

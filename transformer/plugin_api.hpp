@@ -14,8 +14,9 @@
 namespace mimo::tf {
 
 /// Raise whenever PluginApi or a type it passes changes shape or meaning. 2: TrainConfig::distributed;
-/// 3: TrainHooks::check; 4: ChannelConfig's declared parameters, sample_batch_size.
-inline constexpr uint32_t kPluginAbiVersion = 4;
+/// 3: TrainHooks::check; 4: ChannelConfig's declared parameters, sample_batch_size; 5:
+/// ChannelConfig::uses_per_realization.
+inline constexpr uint32_t kPluginAbiVersion = 5;
 
 struct PluginApi {
   uint32_t abi_version = kPluginAbiVersion;

@@ -99,7 +99,8 @@ std::string block_token() { return "draw=channels-blocks" + std::to_string(Onlin
 
 // The channel's settings as signature terms. rho_tx, rho_rx and k come first and always (0 when the model has no
 // such parameter), as signatures named them before models declared their parameters: runs trained on data sets by
-// an older mimo still resume; other parameters follow by name, and the power spread when there is one.
+// an older mimo still resume; other parameters follow by name, then the power spread when there is one and the
+// uses per realization when more than 1 (so signatures without block fading read as before).
 std::string channel_terms(const ChannelConfig& ch) {
   const auto params = ch.resolved_parameters();
   auto legacy = [&](const char* name) {
@@ -120,6 +121,7 @@ std::string channel_terms(const ChannelConfig& ch) {
   }
   s << " csi=" << ch.csi_error_var;
   if (ch.user_power_spread_db > 0) s << " power_spread_db=" << ch.user_power_spread_db;
+  if (ch.uses_per_realization > 1) s << " uses_per_realization=" << ch.uses_per_realization;
   return s.str();
 }
 

@@ -4,6 +4,7 @@
 #include <H5Cpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <cstdlib>
@@ -47,7 +48,7 @@ ParameterValue other_value(const ChannelParameter& p, const std::filesystem::pat
   if (!p.choices.empty()) return p.choices.back() != p.default_value ? p.choices.back() : p.choices.front();
   if (p.name == "h_dataset") return std::string("/H2");
   EXPECT_EQ(p.name, "h_file") << "a free-text parameter this test does not know how to fill";
-  write_channel_file(dir / "H.h5", 16, 3, 2);
+  write_channel_file(dir / "H.h5", 16, 2, 2);
   return (dir / "H.h5").string();
 }
 
@@ -76,7 +77,8 @@ TEST_F(Cli, EveryRegisteredModelRecordsItsParametersInTheDataSetJsonAndInspect) 
   for (const auto& model : channel_models()) {
     std::vector<std::pair<std::string, ParameterValue>> values;
     for (const auto& p : model.parameters) values.emplace_back(p.name, other_value(p, dir_));
-    const std::string channel = "--channel " + model.name + flags_for(values) + " --nt 2 --nr 3";
+    // Square: every model takes it (awgn needs nt = nr).
+    const std::string channel = "--channel " + model.name + flags_for(values) + " --nt 2 --nr 2";
     const auto g = run("generate " + channel + " --snr-db 10 --samples 64 --out d.h5");
     ASSERT_EQ(g.status, 0) << model.name << ": " << g.err;
     const DatasetReader reader((dir_ / "d.h5").string());
@@ -126,6 +128,11 @@ TEST_F(Cli, ChannelFlagMistakesAreOneLineErrors) {
       {"--channel cdl --cdl-model F", "cdl-model must be one of A, B, C, D, E (cdl-model = 'F')"},
       {"--channel cdl --bs-spacing 0", "bs-spacing must be in [0.05, 10]"},
       {"--channel file --h-file x.h5 --h-dataset ''", "--h-dataset must not be empty"},
+      {"--uses-per-realization 0", "--uses-per-realization: must be an integer in [1, 1000000000] (got '0')"},
+      {"--uses-per-realization -3", "must be an integer in [1, 1000000000] (got '-3')"},
+      {"--uses-per-realization 1000000001", "must be an integer in [1, 1000000000] (got '1000000001')"},
+      {"--uses-per-realization 2.5", "must be an integer in [1, 1000000000] (got '2.5')"},
+      {"--uses-per-realization x", "must be an integer in [1, 1000000000] (got 'x')"},
   };
   for (const auto& c : cases) {
     const auto r = run("generate --nt 2 --nr 2 --snr-db 10 --samples 10 --out d.h5 " + c.flags);
@@ -134,6 +141,12 @@ TEST_F(Cli, ChannelFlagMistakesAreOneLineErrors) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.flags << "\n" << r.err;
     EXPECT_FALSE(std::filesystem::exists(dir_ / "d.h5")) << c.flags;
   }
+  // awgn is H = I: square only.
+  const auto awgn = run("generate --channel awgn --nt 2 --nr 3 --snr-db 10 --samples 10 --out d.h5");
+  EXPECT_NE(awgn.status, 0);
+  EXPECT_NE(awgn.err.find("--channel awgn needs --nt equal to --nr"), std::string::npos) << awgn.err;
+  EXPECT_EQ(std::count(awgn.err.begin(), awgn.err.end(), '\n'), 1) << awgn.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "d.h5"));
   // With --data the channel is the data set's: a model flag beside it is refused, not ignored.
   ASSERT_EQ(run("generate --nt 2 --nr 2 --snr-db 10 --samples 10 --out d.h5").status, 0);
   const auto r = run("evaluate --data d.h5 --detectors mmse --k-factor 3 --out r.csv");
@@ -193,6 +206,45 @@ TEST_F(Cli, UserPowerSpreadScalesEachUsersColumnByItsRecordedGain) {
   const auto inspect = run("inspect spread.h5");
   EXPECT_NE(inspect.out.find("user power spread 12 dB"), std::string::npos) << inspect.out;
   EXPECT_NE(inspect.out.find("user_gain_db [5000,4] float32"), std::string::npos) << inspect.out;
+}
+
+// --uses-per-realization U (block fading): samples 4r .. 4r + 3 share sample r's H of the run without it; U is
+// recorded in the data set (only when > 1), shown by inspect, written to the results JSON, taken from the data set
+// with --data and refused beside it.
+TEST_F(Cli, UsesPerRealizationSharesHAndIsRecorded) {
+  const std::string common = "generate --channel rician --k-factor 2 --nt 2 --nr 3 --snr-db 10 --samples 40 --seed 3 ";
+  ASSERT_EQ(run(common + "--out a.h5").status, 0);
+  const auto g = run(common + "--uses-per-realization 4 --out b.h5");
+  ASSERT_EQ(g.status, 0) << g.err;
+  const DatasetReader a((dir_ / "a.h5").string()), b((dir_ / "b.h5").string());
+  EXPECT_EQ(a.info().channel.uses_per_realization, 1u);
+  EXPECT_EQ(b.info().channel.uses_per_realization, 4u);
+  {
+    const H5::H5File fa((dir_ / "a.h5").string(), H5F_ACC_RDONLY);
+    EXPECT_FALSE(fa.attrExists("uses_per_realization"));
+  }
+  SampleBatch sa, sb;
+  a.read(0, 40, sa);
+  b.read(0, 40, sb);
+  for (size_t i = 0; i < 40; ++i) {
+    EXPECT_TRUE(std::equal(sb.H.begin() + i * 6, sb.H.begin() + i * 6 + 6, sa.H.begin() + (i / 4) * 6)) << i;
+    EXPECT_TRUE(std::equal(sb.bits.begin() + i * 4, sb.bits.begin() + i * 4 + 4, sa.bits.begin() + i * 4)) << i;
+  }
+  const auto inspect = run("inspect b.h5");
+  ASSERT_EQ(inspect.status, 0) << inspect.err;
+  EXPECT_NE(inspect.out.find("rician (k_factor = 2, 4 uses per realization)"), std::string::npos) << inspect.out;
+  EXPECT_EQ(run("inspect a.h5").out.find("uses per realization"), std::string::npos);
+
+  const auto e = run("evaluate --nt 2 --nr 2 --snr-db 10 --uses-per-realization 8 --detectors mmse --max-bits 2000 "
+                     "--out r.csv");
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_EQ(json_value(test::slurp(dir_ / "r.json"), "uses_per_realization"), "8");
+  const auto d = run("evaluate --data b.h5 --detectors mmse --out rd.csv");
+  ASSERT_EQ(d.status, 0) << d.err;
+  EXPECT_EQ(json_value(test::slurp(dir_ / "rd.json"), "uses_per_realization"), "4");
+  const auto refused = run("evaluate --data b.h5 --uses-per-realization 2 --detectors mmse --out rx.csv");
+  EXPECT_NE(refused.status, 0);
+  EXPECT_NE(refused.err.find("--uses-per-realization"), std::string::npos) << refused.err;
 }
 
 }  // namespace

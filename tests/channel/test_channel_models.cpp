@@ -86,7 +86,8 @@ TEST(ChannelModels, RegistryNamesAndParameters) {
 // differently, and no name may shadow an attribute the data-set schema writes itself.
 TEST(ChannelModels, ParameterNamesAreUniqueAndFree) {
   const std::vector<std::string> reserved = {"schema_version", "nt", "nr", "modulation", "bits_per_symbol",
-                                             "channel_model", "csi_error_var", "user_power_spread_db", "snr_unit",
+                                             "channel_model", "csi_error_var", "user_power_spread_db",
+                                             "uses_per_realization", "snr_unit",
                                              "snr_schedule", "seed", "tool_version", "llr_convention", "model"};
   std::map<std::string, const mimo::ChannelParameter*> seen;
   for (const auto& m : mimo::channel_models())
@@ -140,6 +141,8 @@ TEST(ChannelModels, ValidateRejectsBadConfigs) {
   rejects([](auto& c) { c.set("bogus", 1.0); }, "undeclared parameter");
   rejects([](auto& c) { c.user_power_spread_db = -1; }, "negative power spread");
   rejects([&](auto& c) { c.user_power_spread_db = nan; }, "power spread NaN");
+  rejects([](auto& c) { c.uses_per_realization = 0; }, "uses per realization 0");
+  rejects([](auto& c) { c.uses_per_realization = mimo::kMaxUsesPerRealization + 1; }, "uses per realization > 1e9");
   rejects([](auto& c) { c.model = "no-such-model"; }, "unknown model");
   rejects([](auto& c) { c.model = ""; }, "empty model");
   rejects([](auto& c) { c.model = "Rayleigh"; }, "model names are case-sensitive");
@@ -190,6 +193,25 @@ TEST(ChannelModels, RayleighAndUncorrelatedKroneckerKeepTheDraws) {
     mimo::test::FunctionDraws draws([] { return 0.25; });
     make(name, 3, 4)->shape(h.data(), 4, 3, draws);
     for (size_t k = 0; k < g.size(); ++k) ASSERT_EQ(h[k], g[k]) << name << " entry " << k;
+  }
+}
+
+// H = I whatever the draws, and only for square sizes (the make() error is one line naming the rule).
+TEST(ChannelModels, AwgnIsTheIdentity) {
+  for (int n : {1, 2, 5}) {
+    auto model = make("awgn", n, n);
+    EXPECT_FALSE(model->iid());
+    mimo::Rng rng(static_cast<uint64_t>(n));
+    arma::cx_mat H(n, n);
+    sample(*model, rng, H);
+    EXPECT_TRUE(arma::approx_equal(H, arma::cx_mat(arma::eye(n, n), arma::zeros(n, n)), "absdiff", 0.0)) << n;
+  }
+  EXPECT_TRUE(mimo::channel_model_info("awgn").parameters.empty());
+  try {
+    make("awgn", 2, 4);
+    ADD_FAILURE() << "awgn 2x4 accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "--channel awgn needs --nt equal to --nr (H = I; nt = 2, nr = 4)");
   }
 }
 
@@ -368,6 +390,9 @@ TEST(ChannelModels, ParametersPrintAsTypedAndLargeKFactorsAreValid) {
   c.set("k_factor", 10.0);
   c.user_power_spread_db = 20;
   EXPECT_EQ(c.describe(), "rician (k_factor = 10, user power spread 20 dB)");
+  c.uses_per_realization = 14;
+  EXPECT_EQ(c.describe(), "rician (k_factor = 10, user power spread 20 dB, 14 uses per realization)");
+  c.uses_per_realization = 1;
   c.set("k_factor", 1e10);
   EXPECT_NO_THROW(mimo::validate(c));
   EXPECT_EQ(mimo::to_text(mimo::ParameterValue(0.7)), "0.7");

@@ -297,8 +297,17 @@ std::vector<GeneratorConfig> path_configs() {
   rician.channel.set("k_factor", 2.0);
   auto rayleigh = config(5, 3, Modulation::qam64, "2,4", SnrUnit::esn0, 10);
   rayleigh.channel.csi_error_var = 0.1;
+  // Block fading: U not a divisor of the SIMD widths or of the chunks below; the fused model, a shaped one with
+  // CSI error and a range schedule, and one with a user power spread.
+  auto rayleigh_blocks = config(3, 4, Modulation::qpsk, "0,10", SnrUnit::snr, 13);
+  rayleigh_blocks.channel.uses_per_realization = 5;
+  auto rich_blocks = rich_config(14);
+  rich_blocks.channel.uses_per_realization = 3;
+  auto rician_blocks = rician;
+  rician_blocks.channel.user_power_spread_db = 10;
+  rician_blocks.channel.uses_per_realization = 7;
   return {rich_config(), rician, rayleigh, config(8, 8, Modulation::qam16, "0:2:20", SnrUnit::snr, 11),
-          config(1, 3, Modulation::bpsk, "5", SnrUnit::ebn0, 12)};
+          config(1, 3, Modulation::bpsk, "5", SnrUnit::ebn0, 12), rayleigh_blocks, rich_blocks, rician_blocks};
 }
 
 TEST(Generator, BitIdenticalForAnyThreadCount) {
@@ -443,6 +452,116 @@ TEST(Generator, GridScheduleCyclesBySampleIndex) {
   for (size_t k = 0; k < 30; ++k) {
     EXPECT_EQ(b.snr_db[k], static_cast<float>(grid[(5 + k) % 3])) << k;
     EXPECT_NEAR(b.noise_var[k], std::pow(10.0, -grid[(5 + k) % 3] / 10.0), 1e-6) << k;
+  }
+}
+
+// --uses-per-realization U: sample i's H (and user gains) is sample floor(i / U)'s with U = 1, bit for bit; its bits,
+// symbols, SNR, noise and CSI error are sample i's own with U = 1.
+TEST(Generator, BlockFadingSharesRealizationROfTheUnblockedRun) {
+  auto rician = config(3, 4, Modulation::qam16, "10", SnrUnit::snr, 21);
+  rician.snr = SnrSchedule::range("0:20");
+  rician.channel.model = "rician";
+  rician.channel.set("k_factor", 3.0);
+  rician.channel.user_power_spread_db = 12;  // shape uniforms and gains must follow r as well
+  rician.channel.csi_error_var = 0.05;
+  for (const auto& base : {config(3, 4, Modulation::qpsk, "5,15", SnrUnit::snr, 20), rician}) {
+    const std::string what = base.channel.describe();
+    const size_t n = 203, uses = 4;
+    auto blocked = base;
+    blocked.channel.uses_per_realization = uses;
+    SampleBatch a, b;
+    Generator(base).generate(0, n, a, 2);
+    Generator(blocked).generate(0, n, b, 3);
+    const size_t nh = a.nr * a.nt;
+    ASSERT_EQ(b.has_user_gain(), base.channel.user_power_spread_db > 0) << what;
+    for (size_t i = 0; i < n; ++i) {
+      const size_t r = i / uses;
+      ASSERT_EQ(std::memcmp(b.H.data() + i * nh, a.H.data() + r * nh, nh * sizeof(b.H[0])), 0) << what << " " << i;
+      if (b.has_user_gain()) {
+        ASSERT_EQ(std::memcmp(b.user_gain_db.data() + i * b.nt, a.user_gain_db.data() + r * a.nt,
+                              b.nt * sizeof(float)), 0) << what << " " << i;
+      }
+      // Per sample: bits, symbols, SNR as with U = 1 at the same index.
+      ASSERT_EQ(std::memcmp(b.bits.data() + i * b.nt * b.m, a.bits.data() + i * a.nt * a.m, a.nt * a.m), 0) << i;
+      ASSERT_EQ(std::memcmp(b.x.data() + i * b.nt, a.x.data() + i * a.nt, a.nt * sizeof(b.x[0])), 0) << i;
+      ASSERT_EQ(b.snr_db[i], a.snr_db[i]) << i;
+      ASSERT_EQ(b.noise_var[i], a.noise_var[i]) << i;
+      // y = H x + n with the shared H and sample i's own noise: the noise is the unblocked run's.
+      const arma::cx_vec noise_b = b.received(i) - b.channel(i) * b.transmitted(i);
+      const arma::cx_vec noise_a = a.received(i) - a.channel(i) * a.transmitted(i);
+      ASSERT_LT(arma::abs(noise_b - noise_a).max(), 1e-5) << what << " " << i;
+      if (b.has_h_est()) {
+        const arma::cx_mat e_b = b.channel(i, true) - b.channel(i), e_a = a.channel(i, true) - a.channel(i);
+        ASSERT_LT(arma::abs(e_b - e_a).max(), 1e-5) << what << " " << i;
+        ASSERT_GT(arma::abs(e_b).max(), 0.0);
+      }
+    }
+    // Samples 4r .. 4r + 3 share H, and the next realization differs; the noise differs between them.
+    for (size_t i = 0; i + 1 < n; ++i) {
+      const bool same = std::memcmp(b.H.data() + i * nh, b.H.data() + (i + 1) * nh, nh * sizeof(b.H[0])) == 0;
+      EXPECT_EQ(same, (i + 1) % uses != 0) << what << " " << i;
+      if (same) {
+        const arma::cx_vec n0 = b.received(i) - b.channel(i) * b.transmitted(i);
+        const arma::cx_vec n1 = b.received(i + 1) - b.channel(i + 1) * b.transmitted(i + 1);
+        EXPECT_GT(arma::abs(n0 - n1).max(), 1e-3) << what << " " << i;
+      }
+    }
+    // Any start: a batch that begins inside a block has the same samples.
+    SampleBatch part;
+    Generator(blocked).generate(6, 50, part, 2);
+    expect_identical(slice(b, 6, 50), part, what + ": from 6");
+  }
+}
+
+TEST(Generator, UsesPerRealizationIsChecked) {
+  auto c = config(2, 2, Modulation::qpsk, "10", SnrUnit::snr);
+  for (uint64_t bad : {uint64_t{0}, mimo::kMaxUsesPerRealization + 1}) {
+    c.channel.uses_per_realization = bad;
+    EXPECT_THROW(Generator{c}, std::invalid_argument) << bad;
+  }
+  c.channel.uses_per_realization = mimo::kMaxUsesPerRealization;
+  SampleBatch b;
+  Generator(c).generate(5'000'000'000ULL, 10, b, 2);  // indices far past U: still one realization per block
+  for (size_t i = 1; i < 10; ++i) EXPECT_EQ(b.channel(i)(0, 0), b.channel(0)(0, 0));
+  EXPECT_EQ(c.channel.describe(), "rayleigh (1000000000 uses per realization)");
+}
+
+// --channel awgn: H = I exactly, y = x + n with the noise of the SNR convention (receive SNR per antenna = Nt Es / N0,
+// so a stream's Es / N0 is SNR / Nt).
+TEST(Generator, AwgnIsTheIdentityChannel) {
+  struct Case { int n; Modulation mod; double snr; };
+  for (const auto& cs : {Case{1, Modulation::bpsk, 3.0}, Case{4, Modulation::qam16, 12.0}}) {
+    auto c = config(cs.n, cs.n, cs.mod, std::to_string(cs.snr), SnrUnit::snr, 31);
+    c.channel.model = "awgn";
+    c.channel.uses_per_realization = cs.n == 1 ? 1 : 3;
+    const std::string what = "awgn " + std::to_string(cs.n);
+    Generator g(c);
+    SampleBatch b;
+    const size_t n = 20000;
+    g.generate(0, n, b, 2);
+    const double n0 = cs.n * std::pow(10.0, -cs.snr / 10);  // Es = 1
+    EXPECT_NEAR(n0, ref_n0(cs.snr, SnrUnit::snr, cs.n, bits_of(cs.mod)), 1e-12);
+    Stat ratio;
+    for (size_t i = 0; i < n; ++i) {
+      for (int r = 0; r < cs.n; ++r)
+        for (int t = 0; t < cs.n; ++t)
+          ASSERT_EQ(b.H[(i * cs.n + r) * cs.n + t], std::complex<float>(r == t ? 1.0f : 0.0f, 0.0f)) << what;
+      ASSERT_NEAR(b.noise_var[i], n0, 1e-6 * n0);
+      for (int r = 0; r < cs.n; ++r) {
+        // y = 1 x_r + n_r (the zero entries add exact zeros), rounded once to float32.
+        const cd noise = cd(b.y[i * cs.n + r]) - cd(b.x[i * cs.n + r]);
+        ratio.add(std::norm(noise) / n0);
+      }
+    }
+    expect_mean(ratio, 1.0, 0.02, "E|y - x|^2 / N0, " + what);
+  }
+  auto bad = config(2, 3, Modulation::qpsk, "10", SnrUnit::snr);
+  bad.channel.model = "awgn";
+  try {
+    Generator g(bad);
+    ADD_FAILURE() << "awgn with nt != nr accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("--channel awgn needs --nt equal to --nr"), std::string::npos) << e.what();
   }
 }
 

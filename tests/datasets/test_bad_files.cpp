@@ -379,6 +379,26 @@ TEST_F(BadFiles, IntegerAttributesAreNotClamped) {
   expect_error(nt, "attribute 'nt' is 1099511627778, out of range [1, 1024]");
 }
 
+// uses_per_realization, when present, is a whole number in [1, 1e9].
+TEST_F(BadFiles, UsesPerRealizationOutOfRangeOrNotAnInteger) {
+  const auto zero = good_file("zero.h5", 10);
+  {
+    H5::H5File f(zero, H5F_ACC_RDWR);
+    const uint64_t v = 0;
+    f.createAttribute("uses_per_realization", H5::PredType::NATIVE_UINT64, H5::DataSpace(H5S_SCALAR))
+        .write(H5::PredType::NATIVE_UINT64, &v);
+  }
+  expect_error(zero, "attribute 'uses_per_realization' is 0, out of range [1, 1000000000]");
+  const auto real = good_file("real.h5", 10);
+  {
+    H5::H5File f(real, H5F_ACC_RDWR);
+    const double v = 2.5;
+    f.createAttribute("uses_per_realization", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR))
+        .write(H5::PredType::NATIVE_DOUBLE, &v);
+  }
+  expect_error(real, "attribute 'uses_per_realization' is not an integer");
+}
+
 TEST_F(BadFiles, NoSamples) {
   const auto path = (dir_ / "empty_set.h5").string();
   {

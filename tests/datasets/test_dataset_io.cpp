@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <H5Cpp.h>
+
 #include "datasets/reader.hpp"
 #include "datasets/writer.hpp"
 #include "io_helpers.hpp"
@@ -68,6 +70,41 @@ TEST_P(DatasetRoundTrip, WrittenBatchesReadBackIdentically) {
 
 INSTANTIATE_TEST_SUITE_P(Csi, DatasetRoundTrip, ::testing::Values(0.0, 0.05),
                          [](const auto& info) { return info.param > 0 ? "ImperfectCsi" : "PerfectCsi"; });
+
+// uses_per_realization is an attribute only when U > 1 (files without it, and all older files, read as U = 1).
+TEST(DatasetWriter, UsesPerRealizationRoundTripsAndIsAbsentForOne) {
+  const auto dir = test::scratch_dir("uses");
+  for (uint64_t uses : {uint64_t{1}, uint64_t{4}}) {
+    const auto path = (dir / ("d" + std::to_string(uses) + ".h5")).string();
+    auto cfg = test::small_config();
+    cfg.channel.uses_per_realization = uses;
+    const Generator gen(cfg);
+    SampleBatch all;
+    gen.generate(0, 100, all, 2);
+    {
+      DatasetWriter w(path, test::info_for(cfg), WriterOptions{});
+      w.append(all);
+      w.commit();
+    }
+    {
+      const H5::H5File f(path, H5F_ACC_RDONLY);
+      ASSERT_EQ(f.attrExists("uses_per_realization"), uses > 1);
+      if (uses > 1) {
+        const H5::Attribute a = f.openAttribute("uses_per_realization");
+        EXPECT_EQ(a.getTypeClass(), H5T_INTEGER);
+        uint64_t v = 0;
+        a.read(H5::PredType::NATIVE_UINT64, &v);
+        EXPECT_EQ(v, uses);
+      }
+    }
+    const DatasetReader r(path);
+    EXPECT_EQ(r.info().channel.uses_per_realization, uses);
+    SampleBatch back;
+    r.read(0, 100, back);
+    test::expect_same_samples(back, all);
+  }
+  std::filesystem::remove_all(dir);
+}
 
 TEST(DatasetWriter, WithoutCommitLeavesNothing) {
   const auto dir = test::scratch_dir("abort");

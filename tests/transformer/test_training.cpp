@@ -61,12 +61,13 @@ TEST(Training, StreamsAnHdf5DataSetAndResumesExactly) {
 // global batch). A model trained on the older whole-step draws cannot be continued exactly: refused in one line.
 // Every registered channel model trains (its default parameters; the file model on a data set's H, which is
 // complex64 in h5py's layout), and on channel/'s own implementation: the online H of step s, sample i, is the
-// generator's sample s 2^32 + i (tag train), bit for bit. No model exists twice.
+// generator's sample s 2^32 + i (tag train), bit for bit, also with a user power spread and block fading. Square
+// (awgn needs Nt = Nr). No model exists twice.
 TEST(Training, EveryRegisteredChannelModelTrainsOnChannelsFromItsOwnImplementation) {
   const auto dir = scratch("every_model");
   const auto file = (dir / "channels.h5").string();
   {
-    auto g = channel(2, 3, Modulation::qpsk);
+    auto g = channel(2, 2, Modulation::qpsk);
     DatasetInfo info;
     info.channel = g.channel;
     info.modulation = g.modulation;
@@ -78,28 +79,31 @@ TEST(Training, EveryRegisteredChannelModelTrainsOnChannelsFromItsOwnImplementati
     w.commit();
   }
   for (const auto& model : channel_models()) {
-    auto g = channel(2, 3, Modulation::qpsk, model.name);
+    auto g = channel(2, 2, Modulation::qpsk, model.name);
     if (model.name == "file") g.channel.set("h_file", file);
     g.channel.user_power_spread_db = 6;
+    g.channel.uses_per_realization = 3;
     const auto t = OnlineChannel(g, 2, torch::kCPU).draw(3, 5, 20);
     auto direct = g;
     direct.tag = StreamTag::train;
     SampleBatch b;
     Generator(direct).generate((uint64_t{3} << 32) + 5, 20, b);
     for (int64_t i = 0; i < 20; ++i)
-      for (int64_t e = 0; e < 6; ++e) {
-        const auto h = b.H[static_cast<size_t>(i * 6 + e)];
+      for (int64_t e = 0; e < 4; ++e) {
+        const auto h = b.H[static_cast<size_t>(i * 4 + e)];
         ASSERT_EQ(t.Hr.index({i, e / 2, e % 2}).item().toFloat(), h.real()) << model.name << " sample " << i;
         ASSERT_EQ(t.Hi.index({i, e / 2, e % 2}).item().toFloat(), h.imag()) << model.name << " sample " << i;
       }
     auto c = two_tiny_steps(g, dir / (model.name + ".pt"));
     EXPECT_EQ(train(c, {}), 2) << model.name;
-    // The model's parameters and the power spread are part of what a run must reproduce to resume.
+    // The model's parameters, the power spread and the uses per realization are part of what a run must reproduce
+    // to resume.
     const auto info = load_model(c.out, torch::kCPU).info;
     for (const auto& [name, value] : g.channel.resolved_parameters())
       if (name != "rho_tx" && name != "rho_rx" && name != "k_factor")
         EXPECT_NE(info.training.find(" " + name + "=" + to_text(value)), std::string::npos) << info.training;
     EXPECT_NE(info.training.find(" power_spread_db=6"), std::string::npos) << info.training;
+    EXPECT_NE(info.training.find(" uses_per_realization=3"), std::string::npos) << info.training;
   }
   std::filesystem::remove_all(dir);
 }
