@@ -15,6 +15,9 @@
 #include "channel/parallel.hpp"
 #include "datasets/atomic_file.hpp"
 #include "datasets/reader.hpp"
+#include "coding/ldpc_code.hpp"
+#include "coding/ldpc_spec.hpp"
+#include "evaluation/coded_link.hpp"
 #include "evaluation/results.hpp"
 
 namespace mimo::cli {
@@ -29,6 +32,8 @@ struct EvaluateFlags {
   double max_bits = 1e8;
   int threads = 0;
   std::string out;
+  std::string code;  // --code ldpc:k=K,n=N|rate=R[,iters=I]; empty: uncoded
+  uint64_t min_block_errors = 100;
 };
 
 std::string json_path_for(const std::string& csv) {
@@ -43,7 +48,7 @@ std::string now_utc() {
 }
 
 JsonObject configuration(const EvaluateFlags& f, const GeneratorConfig& g, const std::vector<std::string>& specs,
-                         bool complete) {
+                         bool complete, const CodedLink* link) {
   JsonObject channel;
   channel.add("model", g.channel.model).add("nt", g.channel.nt).add("nr", g.channel.nr);
   for (const auto& [name, value] : g.channel.resolved_parameters()) {
@@ -76,21 +81,36 @@ JsonObject configuration(const EvaluateFlags& f, const GeneratorConfig& g, const
     j.add("data", std::filesystem::absolute(f.data).string());
   }
   j.add("min_errors", static_cast<unsigned long long>(f.min_errors)).add("max_bits", f.max_bits);
+  if (link) {
+    const auto& p = link->code().params();
+    JsonObject code;
+    code.add("spec", link->spec().describe()).add("k", p.k).add("e", p.e).add("n", p.n).add("base_graph", p.base_graph);
+    code.add("zc", p.z).add("iterations", link->spec().iterations).add("uses_per_block",
+                                                                        static_cast<unsigned long long>(link->uses_per_block()));
+    code.add("interleaver", "code bit e -> channel use e mod B of its block, slot e div B (stream-major slots)");
+    code.add("decoder", "layered normalized min-sum, scale 0.75, early stopping");
+    j.add("code", code).add("min_block_errors", static_cast<unsigned long long>(f.min_block_errors));
+  }
   j.add("confidence_interval",
         "Wilson score, 95%, on bit errors, with the design effect of errors clustered in a channel use");
   j.add("snr_convention", "snr = receive SNR per antenna = Nt Es/N0; esn0 = Es/N0; ebn0 = Es/N0 / bits per symbol");
   return j;
 }
 
-void print_row(const std::vector<PointResult>& point, bool header) {
+void print_row(const std::vector<PointResult>& point, bool header, bool coded) {
   if (header) {
     std::printf("%9s", "snr_db");
     for (const auto& r : point) std::printf("  %14s", r.detector.substr(0, 14).c_str());
-    std::printf("   (BER)\n");
+    std::printf(coded ? "   (BER / BLER)\n" : "   (BER)\n");
   }
   std::printf("%9.2f", point.front().snr.snr_db);
   for (const auto& r : point) std::printf("  %14.4e", r.ber());
   std::printf("\n");
+  if (coded) {
+    std::printf("%9s", "");
+    for (const auto& r : point) std::printf("  %14.4e", r.bler());
+    std::printf("\n");
+  }
   std::fflush(stdout);
 }
 
@@ -107,6 +127,13 @@ int run_evaluate(const EvaluateFlags& f) {
   if (!f.data.empty() && cluster::World::size() > 1)
     throw std::invalid_argument("evaluate --data runs as one process (under mpirun only simulated points are shared)");
   if (!(f.max_bits >= 1 && f.max_bits <= 1e18)) throw std::invalid_argument("--max-bits must be in [1, 1e18]");
+  std::optional<LdpcSpec> code;
+  if (!f.code.empty()) {
+    code = parse_ldpc_spec(f.code);
+    if (!f.data.empty())
+      throw std::invalid_argument("--code needs simulated points (a stored data set's bits are not codewords)");
+    if (cluster::World::size() > 1) throw std::invalid_argument("--code runs as one process for now (not under mpirun)");
+  }
   std::optional<DatasetReader> data;
   GeneratorConfig g;
   if (!f.data.empty()) {
@@ -122,10 +149,19 @@ int run_evaluate(const EvaluateFlags& f) {
     detectors.push_back(owned.back().get());
   }
   const ResultsContext context{g.channel.model, to_string(g.modulation), g.channel.nt, g.channel.nr};
+  std::optional<CodedLink> link;  // for the checks and the configuration; simulate() makes its own
+  if (code) {
+    for (size_t d = 0; d < detectors.size(); ++d)
+      if (!detectors[d]->provides_llr())
+        throw std::invalid_argument("--code needs soft outputs (LLRs); '" + specs[d] + "' gives hard decisions only");
+    link.emplace(*code, g.modulation, g.channel.nt);
+  }
 
   EngineOptions opt;
   opt.min_errors = f.min_errors;
   opt.max_bits = static_cast<uint64_t>(f.max_bits);
+  opt.code = code;
+  opt.min_block_errors = f.min_block_errors;
   // --threads 0 is every core of the machine, shared among the processes mpirun started on it.
   opt.threads = resolve_threads(f.threads == 0 ? cluster::World::default_threads() : f.threads);
   opt.collective = cluster::World::collective();
@@ -147,13 +183,14 @@ int run_evaluate(const EvaluateFlags& f) {
       bar = std::make_unique<ProgressBar>(label, 1000);
       bar_point = point;
     }
-    // Progress of a point: the slowest detector's share of min-errors, or the share of max-bits if larger.
+    // Progress of a point: the slowest detector's share of min-errors (min-block-errors with --code), or the
+    // share of max-bits if larger.
     double frac = static_cast<double>(so_far.front().bits) / static_cast<double>(opt.max_bits);
-    if (opt.min_errors > 0) {
-      double worst = 1.0;
-      for (const auto& r : so_far) worst = std::min(worst, static_cast<double>(r.bit_errors) / opt.min_errors);
-      frac = std::max(frac, worst);
-    }
+    double worst = 1.0;
+    for (const auto& r : so_far)
+      worst = std::min(worst, code ? static_cast<double>(r.block_errors) / static_cast<double>(opt.min_block_errors)
+                                   : static_cast<double>(r.bit_errors) / static_cast<double>(opt.min_errors));
+    frac = std::max(frac, worst);
     bar->update(static_cast<uint64_t>(std::min(frac, 1.0) * 1000),
                 si(static_cast<double>(so_far.front().bits)) + " bits");
     return !interrupted();
@@ -161,8 +198,9 @@ int run_evaluate(const EvaluateFlags& f) {
 
   std::vector<PointResult> done;
   auto save = [&](bool complete) {
-    write_file_atomically(f.out, results_csv(context, done));
-    write_file_atomically(json_path_for(f.out), configuration(f, g, specs, complete).str() + "\n");
+    write_file_atomically(f.out, results_csv(context, done, code.has_value()));
+    write_file_atomically(json_path_for(f.out),
+                          configuration(f, g, specs, complete, link ? &*link : nullptr).str() + "\n");
   };
   // Each finished point is saved at once (atomically), so a long run interrupted late keeps its points.
   const auto names = result_names(detectors, specs);
@@ -170,7 +208,7 @@ int run_evaluate(const EvaluateFlags& f) {
     if (!reporter) return;
     for (size_t d = 0; d < point.size(); ++d) point[d].detector = names[d];
     if (bar) bar->finish();
-    print_row(point, done.empty());
+    print_row(point, done.empty(), code.has_value());
     done.insert(done.end(), point.begin(), point.end());
     save(false);
   };
@@ -212,6 +250,13 @@ void add_evaluate_command(CLI::App& app, Registry& registry) {
       ->capture_default_str()
       ->check(kAtLeastOne);
   cmd->add_option("--max-bits", flags->max_bits, "Stop a point after this many bits")->capture_default_str();
+  cmd->add_option("--code", flags->code,
+                  "Send 5G NR LDPC transport blocks and decode them from the detectors' LLRs: "
+                  "ldpc:k=K,n=N or ldpc:k=K,rate=R, optional ,iters=I (adds BLER and coded BER columns)");
+  cmd->add_option("--min-block-errors", flags->min_block_errors,
+                  "With --code: stop a point when every detector has this many block errors (or after --max-bits)")
+      ->capture_default_str()
+      ->check(kAtLeastOne);
   cmd->add_option("--threads", flags->threads, "Worker threads (0 = all cores)")
       ->capture_default_str()
       ->check(thread_count());

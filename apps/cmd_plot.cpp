@@ -94,9 +94,10 @@ void add_plot_command(CLI::App& app, Registry& registry) {
                   "Print the SNR at which each curve reaches this value of --metric (e.g. 1e-2), interpolated "
                   "between measured points, and its gap to the best")
       ->check(finite_number());
-  cmd->add_option("--metric", flags->metric, "ber, ser, or llr_info (the LLRs' mutual information, linear axis)")
+  cmd->add_option("--metric", flags->metric,
+                  "ber, ser, llr_info (the LLRs' mutual information, linear axis) or bler (evaluate --code files)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"ber", "ser", "llr_info"}));
+      ->check(CLI::IsMember({"ber", "ser", "llr_info", "bler"}));
   cmd->add_option("--x", flags->x, "SNR axis: snr, esn0 or ebn0 (default: the axis of the evaluation)")
       ->check(CLI::IsMember({"snr", "esn0", "ebn0"}));
   cmd->add_option("--format", flags->format, "Force the output format")

@@ -13,6 +13,7 @@
 
 #include "channel/parallel.hpp"
 #include "datasets/reader.hpp"
+#include "evaluation/coded_link.hpp"
 #include "evaluation/information_loss.hpp"
 
 namespace mimo {
@@ -132,6 +133,10 @@ void accumulate(PointResult& into, const PointResult& part) {
   into.llr_bits += part.llr_bits;
   into.bit_errors_sq += part.bit_errors_sq;
   into.llr_info_sum += part.llr_info_sum;
+  into.blocks += part.blocks;
+  into.block_errors += part.block_errors;
+  into.info_bits += part.info_bits;
+  into.info_bit_errors += part.info_bit_errors;
 }
 
 }  // namespace
@@ -142,6 +147,8 @@ void sum_over_processes(const Collective& comm, std::vector<PointResult>& parts,
   std::vector<uint64_t> integers;
   std::vector<double> reals(seconds);
   for (const auto& p : parts) {
+    // Not the block counts: simulate() refuses a code under several processes (left for later: summing them
+    // would also grow every message of an uncoded run).
     integers.insert(integers.end(), {p.uses, p.bits, p.bit_errors, p.symbols, p.symbol_errors, p.llr_bits});
     reals.insert(reals.end(), {p.bit_errors_sq, p.llr_info_sum});
   }
@@ -160,16 +167,28 @@ void sum_over_processes(const Collective& comm, std::vector<PointResult>& parts,
 namespace {
 
 // Counts the detections of global uses [a, z) of a batch (`batch` holds them) into the parts of the chunks they
-// fall in: parts[c * detectors + d] for chunk c of `chunks` (the batch's chunks, in order) and detector d.
+// fall in: parts[c * detectors + d] for chunk c of `chunks` (the batch's chunks, in order) and detector d. With a
+// coded link, also decodes the blocks of each chunk (chunks and a are then whole numbers of blocks) against the
+// information bits `info` of the batch.
 void count_chunks(const SampleBatch& batch, const std::vector<Detection>& detections,
-                  const std::vector<size_t>& chunks, size_t a, size_t z, int threads, std::vector<PointResult>& parts) {
+                  const std::vector<size_t>& chunks, size_t a, size_t z, int threads, std::vector<PointResult>& parts,
+                  CodedLink* link = nullptr, const std::vector<uint8_t>* info = nullptr) {
   size_t begin = 0;
   for (size_t c = 0; c < chunks.size(); ++c) {
     const size_t b = std::clamp(begin, a, z) - a, e = std::clamp(begin + chunks[c], a, z) - a;
     begin += chunks[c];
     if (b == e) continue;
-    for (size_t d = 0; d < detections.size(); ++d)
-      count_errors(batch, detections[d], parts[c * detections.size() + d], threads, b, e);
+    for (size_t d = 0; d < detections.size(); ++d) {
+      PointResult& part = parts[c * detections.size() + d];
+      count_errors(batch, detections[d], part, threads, b, e);
+      if (link) {
+        BlockCounts blocks;
+        const size_t B = link->uses_per_block();
+        link->decode_blocks(detections[d], *info, b / B, e / B, blocks, threads);
+        part.blocks += blocks.blocks, part.block_errors += blocks.block_errors;
+        part.info_bits += blocks.info_bits, part.info_bit_errors += blocks.info_bit_errors;
+      }
+    }
   }
 }
 
@@ -249,6 +268,22 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
   const int threads = resolve_threads(opt.threads);
   const int m = Constellation(channel.modulation).bits_per_symbol();
   const uint64_t bits_per_use = static_cast<uint64_t>(channel.channel.nt) * m;
+  // With a code, every count of channel uses below (chunks, batches, pieces, the uses left) is rounded up to a
+  // whole number of blocks of B uses, so that no block straddles two batches; B = 1 without a code.
+  std::optional<CodedLink> link;
+  if (opt.code) {
+    if (opt.collective.size > 1)
+      throw std::invalid_argument("--code runs as one process for now (not under mpirun)");
+    if (opt.min_block_errors == 0 && opt.max_bits == 0)
+      throw std::invalid_argument("min-block-errors and max-bits are both 0");
+    for (const Detector* d : detectors)
+      if (!d->provides_llr())
+        throw std::invalid_argument("--code needs soft outputs (LLRs); '" + d->name() + "' gives hard decisions only");
+    link.emplace(*opt.code, channel.modulation, channel.channel.nt);
+  }
+  const size_t B = link ? link->uses_per_block() : 1;
+  auto whole_blocks = [B](uint64_t uses) { return (uses + B - 1) / B * B; };
+  std::vector<uint8_t> info;  // the information bits of the batch's blocks
 
   std::vector<PointResult> all;
   SampleBatch batch;
@@ -272,7 +307,8 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
     // a point is at most as much as was counted) and about max_batch per thread; chunks after the one that ends
     // the point are detected but not counted, and their share of the detection time is not charged.
     uint64_t first = 0;
-    size_t chunk = std::min<size_t>(64, opt.max_batch);
+    size_t chunk = whole_blocks(std::min<size_t>(64, opt.max_batch));
+    const size_t max_chunk = whole_blocks(opt.max_batch);
     // About max_batch uses per thread of every process: a process's share stays as large as one process's batch,
     // so the sums per batch stay few however many processes share it.
     const size_t batch_target = opt.max_batch * static_cast<size_t>(threads) * static_cast<size_t>(opt.collective.size);
@@ -286,19 +322,22 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
     bool stopped = false;
     auto done_with = [&](const std::vector<PointResult>& counts) {
       if (counts.front().bits >= opt.max_bits) return true;
+      if (link)
+        return std::all_of(counts.begin(), counts.end(),
+                           [&](const PointResult& r) { return r.block_errors >= opt.min_block_errors; });
       return std::all_of(counts.begin(), counts.end(),
                          [&](const PointResult& r) { return r.bit_errors >= opt.min_errors; });
     };
     auto done = [&] { return done_with(results); };
     while (!done()) {
-      const uint64_t left_uses = (opt.max_bits - results.front().bits + bits_per_use - 1) / bits_per_use;
+      const uint64_t left_uses = whole_blocks((opt.max_bits - results.front().bits + bits_per_use - 1) / bits_per_use);
       const uint64_t limit = std::min<uint64_t>(planned, results.front().uses);
       chunks.clear();
       size_t count = 0;
       while (count < left_uses && (chunks.empty() || count + chunk <= limit)) {
         chunks.push_back(static_cast<size_t>(std::min<uint64_t>(chunk, left_uses - count)));
         count += chunks.back();
-        chunk = std::min(chunk * 2, opt.max_batch);
+        chunk = std::min(chunk * 2, max_chunk);
       }
       // This process's part of the batch: its channel uses are the same global samples a single process draws.
       const size_t lo = count * static_cast<size_t>(comm.rank) / static_cast<size_t>(comm.size);
@@ -306,13 +345,14 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
       // Each chunk's counts over this process's share of it, then summed over the processes.
       std::vector<PointResult> parts(chunks.size() * detectors.size());
       std::vector<double> seconds(detectors.size());
-      const size_t piece = opt.max_batch * static_cast<size_t>(threads);
+      const size_t piece = whole_blocks(opt.max_batch * static_cast<size_t>(threads));
       for (size_t a = lo; a < hi; a += piece) {
         const size_t z = std::min(hi, a + piece);
         gen.generate(first + a, z - a, batch, threads);
+        if (link) link->encode_in_place(batch, info, threads);
         const auto piece_seconds = run_detectors(batch, detectors, threads, detections);
         for (size_t d = 0; d < detectors.size(); ++d) seconds[d] += piece_seconds[d];
-        count_chunks(batch, detections, chunks, a, z, threads, parts);
+        count_chunks(batch, detections, chunks, a, z, threads, parts, link ? &*link : nullptr, &info);
       }
       first += count;
       if (comm.size > 1) sum_batch_over_processes(comm, chunks, parts, seconds, [&](const std::vector<PointResult>& totals) {

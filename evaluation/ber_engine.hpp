@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "channel/generator.hpp"
+#include "coding/ldpc_spec.hpp"
 #include "detectors/detector.hpp"
 
 namespace mimo {
@@ -26,9 +27,17 @@ struct PointResult {
   double bit_errors_sq = 0.0;   // sum over channel uses of (bit errors in the use)^2, for the interval
   uint64_t llr_bits = 0;  // bits with an LLR (0 for detectors that give none)
   double llr_info_sum = 0.0;  // sum over them of 1 - log2(1 + exp(-(1 - 2b) L))
+  // With a code (EngineOptions::code): transport blocks decoded, those with any wrong information bit, and the
+  // information bits (K per block) and their errors after decoding. All 0 without a code.
+  uint64_t blocks = 0, block_errors = 0;
+  uint64_t info_bits = 0, info_bit_errors = 0;
 
   double ber() const { return bits ? static_cast<double>(bit_errors) / static_cast<double>(bits) : 0.0; }
   double ser() const { return symbols ? static_cast<double>(symbol_errors) / static_cast<double>(symbols) : 0.0; }
+  double bler() const { return blocks ? static_cast<double>(block_errors) / static_cast<double>(blocks) : 0.0; }
+  double coded_ber() const {
+    return info_bits ? static_cast<double>(info_bit_errors) / static_cast<double>(info_bits) : 0.0;
+  }
   /// Bitwise mutual information of the LLRs (see llr_information); none without LLRs.
   std::optional<double> llr_info() const {
     if (!llr_bits) return std::nullopt;
@@ -73,6 +82,12 @@ struct EngineOptions {
   /// Called after each batch with the point's index and its counts so far (evaluate_dataset: the number of
   /// samples read and no counts); return false to stop early.
   std::function<bool(size_t point, const std::vector<PointResult>& so_far)> progress;
+  /// simulate() only: send LDPC transport blocks (evaluation/coded_link.hpp) and decode them from the detectors'
+  /// LLRs. Every batch and chunk is then a whole number of blocks (the chunk schedule rounded up to one), and a
+  /// point stops when every detector has min_block_errors block errors or max_bits channel bits were simulated
+  /// (min_errors is not used). Every detector must give LLRs; one process only (collective.size == 1).
+  std::optional<LdpcSpec> code;
+  uint64_t min_block_errors = 100;
   /// simulate() only: the processes sharing the run. Every process gets the same (global) counts; a stop by
   /// `progress` in any process stops all.
   Collective collective;

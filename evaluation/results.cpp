@@ -10,8 +10,8 @@
 
 namespace mimo {
 
-std::string results_csv(const ResultsContext& c, const std::vector<PointResult>& rows) {
-  std::string out = std::string(kResultsHeader) + "\n";
+std::string results_csv(const ResultsContext& c, const std::vector<PointResult>& rows, bool coded) {
+  std::string out = std::string(kResultsHeader) + (coded ? kResultsCodedColumns : "") + "\n";
   char line[1024];
   for (const auto& r : rows) {
     // Names with several options ("kbest:k=16,clip=8") would split the row: their commas are written as ';'.
@@ -27,6 +27,13 @@ std::string results_csv(const ResultsContext& c, const std::vector<PointResult>&
                   static_cast<unsigned long long>(r.symbols), static_cast<unsigned long long>(r.symbol_errors), r.ser(),
                   r.seconds, info);
     out += line;
+    if (coded) {
+      const Interval bi = wilson_interval(static_cast<double>(r.block_errors), static_cast<double>(r.blocks));
+      out.pop_back();  // the newline
+      std::snprintf(line, sizeof line, ",%llu,%llu,%.9g,%.9g,%.9g,%.9g\n", static_cast<unsigned long long>(r.blocks),
+                    static_cast<unsigned long long>(r.block_errors), r.bler(), bi.lo, bi.hi, r.coded_ber());
+      out += line;
+    }
   }
   return out;
 }
@@ -48,9 +55,11 @@ std::vector<PointResult> read_results_csv(const std::string& path, ResultsContex
   std::ifstream f(path);
   if (!f) throw std::runtime_error(path + ": cannot open");
   std::string line;
-  if (!std::getline(f, line) || (line != kResultsHeader && line != kResultsHeaderV1))
+  const std::string coded_header = std::string(kResultsHeader) + kResultsCodedColumns;
+  if (!std::getline(f, line) || (line != kResultsHeader && line != kResultsHeaderV1 && line != coded_header))
     throw std::runtime_error(path + ": not a mimo results file (unexpected header)");
-  const size_t fields = line == kResultsHeader ? 18 : 17;
+  const bool coded = line == coded_header;
+  const size_t fields = coded ? 24 : line == kResultsHeader ? 18 : 17;
   std::vector<PointResult> rows;
   for (int number = 2; std::getline(f, line); ++number) {
     if (line.empty()) continue;
@@ -70,9 +79,20 @@ std::vector<PointResult> read_results_csv(const std::string& path, ResultsContex
       r.symbol_errors = std::stoull(v[14]);
       r.seconds = std::stod(v[16]);
       // The mean is what the file keeps; one pseudo-bit carries it back.
-      if (fields == 18 && !v[17].empty()) {
+      if (fields >= 18 && !v[17].empty()) {
         r.llr_info_sum = std::stod(v[17]);
         r.llr_bits = 1;
+      }
+      if (coded) {
+        r.blocks = std::stoull(v[18]);
+        r.block_errors = std::stoull(v[19]);
+        const double coded_ber = std::stod(v[23]);
+        if (r.block_errors > r.blocks) fail("more block errors than blocks");
+        if (!(coded_ber >= 0 && coded_ber <= 1)) fail("coded_ber outside [0, 1]");
+        // The file keeps the coded BER, not the information bit counts: pseudo-counts of 1e12 bits carry it back
+        // (to 12 digits; the column has 9).
+        r.info_bits = 1'000'000'000'000ull;
+        r.info_bit_errors = static_cast<uint64_t>(std::llround(coded_ber * 1e12));
       }
       if (r.bit_errors > r.bits || r.symbol_errors > r.symbols) fail("more errors than bits or symbols");
       rows.push_back(r);

@@ -23,8 +23,13 @@ inline constexpr const char* kResultsHeaderV1 =
     "detector,channel,modulation,nt,nr,snr_db,esn0_db,ebn0_db,bits,bit_errors,ber,ber_lo,ber_hi,symbols,"
     "symbol_errors,ser,seconds";
 
-std::string results_csv(const ResultsContext& context, const std::vector<PointResult>& rows);
-/// Parses a results CSV; throws std::runtime_error naming the file and line on a malformed one.
+/// The columns a coded evaluation (--code) appends to kResultsHeader: transport blocks, block errors, the block
+/// error rate with its 95% Wilson interval on blocks, and the BER of the decoded information bits.
+inline constexpr const char* kResultsCodedColumns = ",blocks,block_errors,bler,bler_lo,bler_hi,coded_ber";
+
+/// With `coded`, every row also has the kResultsCodedColumns; without, the file is as before --code existed.
+std::string results_csv(const ResultsContext& context, const std::vector<PointResult>& rows, bool coded = false);
+/// Parses a results CSV (any of the headers above, with or without the coded columns); throws std::runtime_error naming the file and line on a malformed one.
 std::vector<PointResult> read_results_csv(const std::string& path, ResultsContext* context = nullptr);
 
 }  // namespace mimo

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Plot BER/SER (or LLR mutual-information) curves from the CSV files of `mimo evaluate`.
 
-    plot_ber.py results.csv [more.csv ...] -o ber.pdf [--metric ber|ser|llr_info]
+    plot_ber.py results.csv [more.csv ...] -o ber.pdf [--metric ber|ser|llr_info|bler]
                 [--x snr|esn0|ebn0] [--theory] [--title T]
                 [--format pdf|png|svg|tex] [--size W,H] [--snr-at VALUE]
 
@@ -18,6 +18,10 @@ document that loads pgfplots.
 max-log LLRs (the CSV's last column) on a linear axis; detectors without
 soft output (sphere, kbest) leave it empty and are left out. CSV files from
 before that column existed are still read (they just have no LLR points).
+
+`--metric bler` plots the block error rate of `mimo evaluate --code` files
+(columns bler, bler_lo, bler_hi: a 95% Wilson interval on blocks) on a log
+axis like the BER.
 
 Needs only the standard library, numpy and matplotlib (Debian's
 /usr/bin/python3 has them).
@@ -48,13 +52,19 @@ LEGACY_HEADER = ["detector", "channel", "modulation", "nt", "nr", "snr_db", "esn
                  "ebn0_db", "bits", "bit_errors", "ber", "ber_lo", "ber_hi", "symbols",
                  "symbol_errors", "ser", "seconds"]
 HEADER = LEGACY_HEADER + ["llr_info"]
+# `mimo evaluate --code` appends the transport block columns (BLER with its Wilson interval on blocks, and the
+# BER of the decoded information bits).
+CODED_HEADER = HEADER + ["blocks", "block_errors", "bler", "bler_lo", "bler_hi", "coded_ber"]
 INT_COLUMNS = ("nt", "nr", "bits", "bit_errors", "symbols", "symbol_errors")
+# Read only from coded files (None in the others).
+CODED_INT_COLUMNS = ("blocks", "block_errors")
+CODED_FLOAT_COLUMNS = ("bler", "bler_lo", "bler_hi", "coded_ber")
 FLOAT_COLUMNS = ("snr_db", "esn0_db", "ebn0_db", "ber", "ser", "seconds")
 # The confidence interval may be left empty by a writer that has none, and
 # llr_info by a detector without soft output (sphere, kbest).
 OPTIONAL_FLOAT_COLUMNS = ("ber_lo", "ber_hi", "llr_info")
 
-METRICS = ("ber", "ser", "llr_info")
+METRICS = ("ber", "ser", "llr_info", "bler")
 
 FORMATS = ("pdf", "png", "svg", "tex")
 X_UNITS = ("snr", "esn0", "ebn0")
@@ -65,11 +75,14 @@ X_LABEL = {
     "esn0": r"$E_s/N_0$ (dB)",
     "ebn0": r"$E_b/N_0$ (dB)",
 }
-Y_LABEL = {"ber": "BER", "ser": "SER", "llr_info": "LLR mutual information (bits/bit)"}
-ERROR_COLUMN = {"ber": "bit_errors", "ser": "symbol_errors"}
+Y_LABEL = {"ber": "BER", "ser": "SER", "llr_info": "LLR mutual information (bits/bit)", "bler": "BLER"}
+ERROR_COLUMN = {"ber": "bit_errors", "ser": "symbol_errors", "bler": "block_errors"}
+# The metrics whose CSV columns carry a 95% interval, and those columns.
+INTERVAL_COLUMNS = {"ber": ("ber_lo", "ber_hi"), "bler": ("bler_lo", "bler_hi")}
 # Why a detector's curve, or the whole plot, can come out empty.
 NO_POINTS = {"ber": "no BER point has any errors", "ser": "no SER point has any errors",
-             "llr_info": "no point has LLRs (llr_info empty or absent)"}
+             "llr_info": "no point has LLRs (llr_info empty or absent)",
+             "bler": "no point has block errors (or the file is not from evaluate --code)"}
 # Mutual information lives in [0, 1] bit and reaches 0 exactly: a log axis
 # would squash the interesting region near 1, so these metrics plot linearly.
 LINEAR_METRICS = ("llr_info",)
@@ -153,9 +166,9 @@ def read_results(path):
             if header is None:
                 raise PlotError(f"{path}: file is empty")
             header = [h.strip() for h in header]
-            if header not in (HEADER, LEGACY_HEADER):
+            if header not in (HEADER, LEGACY_HEADER, CODED_HEADER):
                 raise PlotError(f"{path}: unexpected header (expected '{','.join(HEADER)}',"
-                                " or the same without llr_info)")
+                                " the same without llr_info, or with evaluate --code's columns)")
             rows = [parse_row(path, line_no, record, header)
                     for line_no, record in enumerate(reader, start=2)
                     if any(field.strip() for field in record)]
@@ -178,13 +191,17 @@ def parse_row(path, line_no, record, header):
     raw = dict(zip(header, (field.strip() for field in record)))
     row = {"detector": raw["detector"], "channel": raw["channel"],
            "modulation": raw["modulation"].lower()}
-    for name in INT_COLUMNS + FLOAT_COLUMNS + OPTIONAL_FLOAT_COLUMNS:
+    coded = "bler" in raw
+    for name in CODED_INT_COLUMNS + CODED_FLOAT_COLUMNS:
+        row[name] = None
+    for name in (INT_COLUMNS + FLOAT_COLUMNS + OPTIONAL_FLOAT_COLUMNS
+                 + ((CODED_INT_COLUMNS + CODED_FLOAT_COLUMNS) if coded else ())):
         text = raw.get(name, "")
         if text == "" and name in OPTIONAL_FLOAT_COLUMNS:
             row[name] = None
             continue
         try:
-            value = int(text) if name in INT_COLUMNS else float(text)
+            value = int(text) if name in INT_COLUMNS + CODED_INT_COLUMNS else float(text)
         except ValueError:
             raise PlotError(f"{path}:{line_no}: column '{name}': "
                             f"non-numeric value '{text}'") from None
@@ -312,7 +329,9 @@ def has_point(row, metric):
         # linear axis, including an error-free 1 or a slightly negative one
         # from confidently wrong LLRs.
         return row["llr_info"] is not None
-    # Zero-error points have no place on a log axis.
+    # Zero-error points have no place on a log axis; uncoded files have no BLER.
+    if row[ERROR_COLUMN[metric]] is None:
+        return False
     return row[ERROR_COLUMN[metric]] > 0 and row[metric] > 0
 
 
@@ -323,12 +342,12 @@ def make_curve(rows, label, metric, x_col):
     curve = Curve(label=label,
                   x=np.array([r[x_col] for r in rows]),
                   y=np.array([r[metric] for r in rows]))
-    # The CSV only has a confidence interval for the BER.
-    if metric == "ber" and all(r["ber_lo"] is not None and r["ber_hi"] is not None
-                               for r in rows):
+    # The CSV has confidence intervals for the BER and the BLER only.
+    lo_col, hi_col = INTERVAL_COLUMNS.get(metric, (None, None))
+    if lo_col and all(r[lo_col] is not None and r[hi_col] is not None for r in rows):
         y = curve.y
-        lo = np.array([r["ber_lo"] for r in rows])
-        hi = np.array([r["ber_hi"] for r in rows])
+        lo = np.array([r[lo_col] for r in rows])
+        hi = np.array([r[hi_col] for r in rows])
         # Keep bars on the right side of the point and the lower end > 0 for the log axis.
         curve.lo = np.where((lo > 0) & (lo <= y), lo, y)
         curve.hi = np.maximum(hi, y)
@@ -356,7 +375,7 @@ def crossing(x, y, target, log):
 
 def snr_at_report(curves, metric, target, x_unit):
     """Lines of text: per curve the SNR where the metric reaches target, and the gap to the best."""
-    name = {"ber": "BER", "ser": "SER", "llr_info": "LLR information"}[metric]
+    name = {"ber": "BER", "ser": "SER", "llr_info": "LLR information", "bler": "BLER"}[metric]
     unit = {"snr": "receive SNR", "esn0": "Es/N0", "ebn0": "Eb/N0"}[x_unit]
     found = [(c, crossing(c.x, c.y, target, metric not in LINEAR_METRICS)) for c in curves]
     best = min((x for _, x in found if x is not None), default=None)
