@@ -84,7 +84,7 @@ JsonObject configuration(const EvaluateFlags& f, const GeneratorConfig& g, const
   if (link) {
     const auto& p = link->code().params();
     JsonObject code;
-    code.add("spec", link->spec().describe()).add("k", p.k).add("e", p.e).add("n", p.n).add("base_graph", p.base_graph);
+    code.add("spec", link->spec().describe()).add("k", p.k).add("e", p.e).add("lifted_n", p.n).add("base_graph", p.base_graph);
     code.add("zc", p.z).add("iterations", link->spec().iterations).add("uses_per_block",
                                                                         static_cast<unsigned long long>(link->uses_per_block()));
     code.add("interleaver", "code bit e -> channel use e mod B of its block, slot e div B (stream-major slots)");
@@ -250,13 +250,14 @@ void add_evaluate_command(CLI::App& app, Registry& registry) {
       ->capture_default_str()
       ->check(kAtLeastOne);
   cmd->add_option("--max-bits", flags->max_bits, "Stop a point after this many bits")->capture_default_str();
-  cmd->add_option("--code", flags->code,
+  auto* code = cmd->add_option("--code", flags->code,
                   "Send 5G NR LDPC transport blocks and decode them from the detectors' LLRs: "
                   "ldpc:k=K,n=N or ldpc:k=K,rate=R, optional ,iters=I (adds BLER and coded BER columns)");
   cmd->add_option("--min-block-errors", flags->min_block_errors,
                   "With --code: stop a point when every detector has this many block errors (or after --max-bits)")
       ->capture_default_str()
-      ->check(kAtLeastOne);
+      ->check(kAtLeastOne)
+      ->needs(code);
   cmd->add_option("--threads", flags->threads, "Worker threads (0 = all cores)")
       ->capture_default_str()
       ->check(thread_count());

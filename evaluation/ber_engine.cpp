@@ -283,6 +283,9 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
   }
   const size_t B = link ? link->uses_per_block() : 1;
   auto whole_blocks = [B](uint64_t uses) { return (uses + B - 1) / B * B; };
+  // With a code, chunks and pieces grow to at least 32 blocks: the decoder fills its 16 SIMD lanes and two
+  // threads per call even when a block spans thousands of uses (1x1 BPSK: B = E). Without one, max_batch.
+  const size_t max_batch = link ? std::max(opt.max_batch, 32 * B) : opt.max_batch;
   std::vector<uint8_t> info;  // the information bits of the batch's blocks
 
   std::vector<PointResult> all;
@@ -307,11 +310,11 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
     // a point is at most as much as was counted) and about max_batch per thread; chunks after the one that ends
     // the point are detected but not counted, and their share of the detection time is not charged.
     uint64_t first = 0;
-    size_t chunk = whole_blocks(std::min<size_t>(64, opt.max_batch));
-    const size_t max_chunk = whole_blocks(opt.max_batch);
+    size_t chunk = whole_blocks(std::min<size_t>(64, max_batch));
+    const size_t max_chunk = whole_blocks(max_batch);
     // About max_batch uses per thread of every process: a process's share stays as large as one process's batch,
     // so the sums per batch stay few however many processes share it.
-    const size_t batch_target = opt.max_batch * static_cast<size_t>(threads) * static_cast<size_t>(opt.collective.size);
+    const size_t batch_target = max_batch * static_cast<size_t>(threads) * static_cast<size_t>(opt.collective.size);
     // The most uses of the next batch: process 0's plan, which every process receives with the stop flag's sum
     // (below). The processes must split the same batches, and their thread counts may differ (--threads 0 on
     // machines of different sizes, or with different numbers of processes), and so would their own plans. The
@@ -345,7 +348,7 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
       // Each chunk's counts over this process's share of it, then summed over the processes.
       std::vector<PointResult> parts(chunks.size() * detectors.size());
       std::vector<double> seconds(detectors.size());
-      const size_t piece = whole_blocks(opt.max_batch * static_cast<size_t>(threads));
+      const size_t piece = whole_blocks(max_batch * static_cast<size_t>(threads));
       for (size_t a = lo; a < hi; a += piece) {
         const size_t z = std::min(hi, a + piece);
         gen.generate(first + a, z - a, batch, threads);
@@ -371,7 +374,7 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
       // Detection wall time per use and process in this batch (the seconds are summed over the processes).
       const double seconds_per_use = std::accumulate(seconds.begin(), seconds.end(), 0.0) / static_cast<double>(count);
       uint64_t agreed[2] = {opt.progress && !opt.progress(p, results),
-                            comm.rank == 0 ? shared_batch_uses(batch_target, opt.max_batch, seconds_per_use, comm.size) : 0};
+                            comm.rank == 0 ? shared_batch_uses(batch_target, max_batch, seconds_per_use, comm.size) : 0};
       if (comm.size > 1) comm.sum_integers(agreed, 2);  // one process interrupted stops all
       planned = agreed[1];
       if (agreed[0]) {

@@ -12,7 +12,7 @@
 //   - LdpcCode::encode (Qm = m: its 38.212 5.4.2.2 bit interleaver) gives the E code bits f_0 .. f_{E-1};
 //   - the channel interleaver puts f_e in use e mod B of the block, at slot e div B of that use, slot s being
 //     stream s div m, bit s mod m (SampleBatch::bits order). Consecutive code bits therefore go to different
-//     channel uses (different fades), and each use fills its slots from the first. When Nt m B > E, the last
+//     channel uses (different fades, unless --uses-per-realization makes uses share one), and each use fills its slots from the first. When Nt m B > E, the last
 //     slot(s) of some uses are not code bits: they keep the generator's random bits and are not decoded (the
 //     uncoded BER still counts them, as every other transmitted bit);
 //   - x is modulated again from the new bits, and y becomes y + H (x_new - x_old), computed in double and rounded

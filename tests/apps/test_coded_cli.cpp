@@ -48,6 +48,7 @@ TEST_F(CodedCli, RefusalsAreOneLine) {
            "evaluate --detectors mmse --code ldpc:k=0,n=100" + ok,
            "evaluate --detectors mmse --code turbo:k=64" + ok,
            "evaluate --detectors mmse --code ldpc:k=64,rate=0.5 --min-block-errors 0" + ok,
+           "evaluate --detectors mmse --min-block-errors 5" + ok,  // without --code it would be ignored
            "evaluate --detectors mmse --code ldpc:k=64,n=129 --mod qam16" + ok,  // E not a multiple of m = 4
            "evaluate --data grid.h5 --detectors mmse --code ldpc:k=64,rate=0.5 --out r.csv",
            "plot r.csv -o x.png --metric blr"}) {
