@@ -93,7 +93,10 @@ JsonObject configuration(const EvaluateFlags& f, const GeneratorConfig& g, const
   }
   j.add("confidence_interval",
         "Wilson score, 95%, on bit errors, with the design effect of errors clustered in a channel use");
-  j.add("snr_convention", "snr = receive SNR per antenna = Nt Es/N0; esn0 = Es/N0; ebn0 = Es/N0 / bits per symbol");
+  j.add("snr_convention",
+        link ? "snr = receive SNR per antenna = Nt Es/N0; esn0 = Es/N0; ebn0 = Eb/N0 per information bit = "
+               "Es/N0 / (R bits per symbol), code rate R = K/E"
+             : "snr = receive SNR per antenna = Nt Es/N0; esn0 = Es/N0; ebn0 = Es/N0 / bits per symbol");
   return j;
 }
 

@@ -22,10 +22,13 @@ std::string to_string(SnrUnit u) {
   return "?";
 }
 
-SnrPoint snr_point(double value_db, SnrUnit unit, int nt, int m) {
+SnrPoint snr_point(double value_db, SnrUnit unit, int nt, int m, double code_rate) {
   if (nt < 1 || m < 1) throw std::invalid_argument("snr_point: nt and bits per symbol must be >= 1");
+  if (!(code_rate > 0.0 && std::isfinite(code_rate)))
+    throw std::invalid_argument("snr_point: the code rate must be a positive finite number");
   const double nt_db = 10.0 * std::log10(static_cast<double>(nt));
-  const double m_db = 10.0 * std::log10(static_cast<double>(m));
+  // Information bits per symbol, R m; exactly m when uncoded (R = 1), so uncoded values are unchanged.
+  const double m_db = 10.0 * std::log10(code_rate == 1.0 ? static_cast<double>(m) : code_rate * m);
   double esn0_db = 0.0;
   switch (unit) {
     case SnrUnit::snr: esn0_db = value_db - nt_db; break;
@@ -35,9 +38,9 @@ SnrPoint snr_point(double value_db, SnrUnit unit, int nt, int m) {
   return {esn0_db + nt_db, esn0_db, esn0_db - m_db};
 }
 
-double noise_variance(double value_db, SnrUnit unit, int nt, int m) {
+double noise_variance(double value_db, SnrUnit unit, int nt, int m, double code_rate) {
   if (!std::isfinite(value_db)) throw std::invalid_argument("SNR must be a finite number of dB");
-  return std::pow(10.0, -snr_point(value_db, unit, nt, m).esn0_db / 10.0);
+  return std::pow(10.0, -snr_point(value_db, unit, nt, m, code_rate).esn0_db / 10.0);
 }
 
 namespace {

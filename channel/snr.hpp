@@ -4,7 +4,8 @@
 // Channel entries have E|h|^2 = 1 and symbols Es = 1, and the noise is CN(0, N0) per receive antenna.
 //   snr  (default): receive SNR per antenna, E||Hx||^2 / E||n||^2 = Nt * Es / N0, so N0 = Nt / 10^(snr/10)
 //   esn0:           Es / N0 per stream,                                          so N0 = 1 / 10^(esn0/10)
-//   ebn0:           Eb / N0 = Es / N0 / m (m bits per symbol),                   so N0 = 1 / (m 10^(ebn0/10))
+//   ebn0:           Eb / N0 = Es / N0 / (R m) (m bits per symbol, code rate R), so N0 = 1 / (R m 10^(ebn0/10))
+// Eb is the energy per information bit: R = K / E with an LDPC code (`evaluate --code`), R = 1 uncoded (the default).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,8 +18,9 @@ enum class SnrUnit { snr, esn0, ebn0 };
 SnrUnit parse_snr_unit(const std::string& name);  // "snr", "esn0", "ebn0"
 std::string to_string(SnrUnit u);
 
-/// Complex noise variance N0 for a value in dB of the given unit, Nt streams and m bits per symbol.
-double noise_variance(double value_db, SnrUnit unit, int nt, int bits_per_symbol);
+/// Complex noise variance N0 for a value in dB of the given unit, Nt streams, m bits per symbol and code rate R
+/// (information bits per code bit, R = K / E; 1 uncoded): only the ebn0 axis depends on R.
+double noise_variance(double value_db, SnrUnit unit, int nt, int bits_per_symbol, double code_rate = 1.0);
 
 /// The same operating point expressed on all three axes (dB).
 struct SnrPoint {
@@ -26,7 +28,7 @@ struct SnrPoint {
   double esn0_db;
   double ebn0_db;
 };
-SnrPoint snr_point(double value_db, SnrUnit unit, int nt, int bits_per_symbol);
+SnrPoint snr_point(double value_db, SnrUnit unit, int nt, int bits_per_symbol, double code_rate = 1.0);
 
 /// The SNRs mimo accepts, in any unit: the noise variance of any of them, for any Nt up to 1024 and m up to 8,
 /// is a normal float32 (data sets store it so), with a wide margin around any physical SNR.

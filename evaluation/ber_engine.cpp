@@ -292,17 +292,27 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
   SampleBatch batch;
   std::vector<Detection> detections;
   const auto& grid = channel.snr.values();
+  // Eb counts information bits: with a code, Eb = Es / (R m), R = K / E (snr.hpp); R = 1 uncoded.
+  const double code_rate = link ? static_cast<double>(link->k()) / static_cast<double>(link->e()) : 1.0;
   for (size_t p = 0; p < grid.size(); ++p) {
+    const SnrPoint point = snr_point(grid[p], channel.snr_unit, channel.channel.nt, m, code_rate);
     GeneratorConfig point_cfg = channel;
-    point_cfg.snr = SnrSchedule::grid(std::vector<double>{grid[p]});
+    // The generator knows no code rate: a coded Eb/N0 point is simulated (and seeded) as its Es/N0, so that
+    // `--snr-unit ebn0 --snr-db X` is the same run as `--snr-unit esn0` at X + 10 log10(R m).
+    double sim_snr = grid[p];
+    if (link && channel.snr_unit == SnrUnit::ebn0) {
+      sim_snr = point.esn0_db;
+      point_cfg.snr_unit = SnrUnit::esn0;
+    }
+    point_cfg.snr = SnrSchedule::grid(std::vector<double>{sim_snr});
     // Seeded by the SNR value, not its position in the grid: any point can be rerun alone.
     uint64_t snr_bits = 0;
-    std::memcpy(&snr_bits, &grid[p], sizeof snr_bits);
+    std::memcpy(&snr_bits, &sim_snr, sizeof snr_bits);
     uint64_t seed_state = channel.seed ^ splitmix64(snr_bits);
     point_cfg.seed = splitmix64(seed_state);
     point_cfg.tag = StreamTag::evaluate;
     const Generator gen(point_cfg);
-    auto results = fresh_results(detectors, snr_point(grid[p], channel.snr_unit, channel.channel.nt, m));
+    auto results = fresh_results(detectors, point);
 
     // The stopping rule is checked after each chunk of a schedule that depends on the flags alone (64 channel
     // uses, doubling up to max_batch: high-SNR points end quickly), so the counts are the same for any --threads.

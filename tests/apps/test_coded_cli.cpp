@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 
 #include "cli_runner.hpp"
@@ -38,6 +40,56 @@ TEST_F(CodedCli, EvaluateWritesBlockColumnsAndTheCode) {
   ASSERT_EQ(run(base + "--out u.csv").status, 0);
   EXPECT_EQ(first_line(test::slurp(dir_ / "u.csv")), kResultsHeader);
   EXPECT_EQ(test::slurp(dir_ / "u.json").find("\"code\""), std::string::npos);
+}
+
+// With --code, Eb counts information bits: ebn0_db = esn0_db - 10 log10(R m), R = K / E (README.md, "Coded link
+// level"); uncoded it stays esn0_db - 10 log10(m).
+TEST_F(CodedCli, EbN0CountsInformationBits) {
+  // QPSK at rate 1/2: R m = 1, Eb/N0 = Es/N0. QAM16 at rate 1/2: R m = 2, 3.0103 dB below.
+  ASSERT_EQ(run("evaluate --nt 2 --nr 2 --mod qpsk --detectors mmse --snr-unit esn0 --snr-db 3,6 "
+                "--code ldpc:k=1024,n=2048 --min-block-errors 1 --max-bits 2e4 --out q.csv").status, 0);
+  auto rows = read_results_csv((dir_ / "q.csv").string());
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& r : rows) EXPECT_NEAR(r.snr.ebn0_db, r.snr.esn0_db, 1e-6);
+  EXPECT_NEAR(rows[0].snr.esn0_db, 3.0, 1e-9);
+  ASSERT_EQ(run("evaluate --nt 2 --nr 2 --mod qam16 --detectors mmse --snr-unit esn0 --snr-db 8 "
+                "--code ldpc:k=1024,n=2048 --min-block-errors 1 --max-bits 2e4 --out q16.csv").status, 0);
+  rows = read_results_csv((dir_ / "q16.csv").string());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_NEAR(rows[0].snr.ebn0_db, 8.0 - 10 * std::log10(2.0), 1e-6);
+  // Uncoded: channel bits, as before.
+  ASSERT_EQ(run("evaluate --nt 2 --nr 2 --mod qam16 --detectors mmse --snr-unit esn0 --snr-db 8 "
+                "--max-bits 2e4 --out u16.csv").status, 0);
+  rows = read_results_csv((dir_ / "u16.csv").string());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_NEAR(rows[0].snr.ebn0_db, 8.0 - 10 * std::log10(4.0), 1e-6);
+}
+
+// `--snr-unit ebn0 --snr-db X --code ...` simulates Eb/N0 = X per information bit: the same run, counts and all,
+// as `--snr-unit esn0` at X + 10 log10(R m) (4x4 QAM16, rate 1/2: R m = 2, + 3.0103 dB).
+TEST_F(CodedCli, EbN0PointIsTheEsN0PointOfTheRate) {
+  const std::string base = "evaluate --nt 4 --nr 4 --mod qam16 --detectors mmse,ep --seed 5 --threads 2 "
+                           "--code ldpc:k=1024,n=2048 --min-block-errors 10 --max-bits 3e5 ";
+  char esn0[64];
+  std::snprintf(esn0, sizeof esn0, "%.17g", 4.5 + 10 * std::log10(0.5 * 4));
+  ASSERT_EQ(run(base + "--snr-unit ebn0 --snr-db 4.5 --out eb.csv").status, 0);
+  ASSERT_EQ(run(base + "--snr-unit esn0 --snr-db " + esn0 + " --out es.csv").status, 0);
+  const auto eb = read_results_csv((dir_ / "eb.csv").string());
+  const auto es = read_results_csv((dir_ / "es.csv").string());
+  ASSERT_EQ(eb.size(), 2u);
+  ASSERT_EQ(es.size(), 2u);
+  for (size_t d = 0; d < 2; ++d) {
+    EXPECT_EQ(eb[d].detector, es[d].detector);
+    EXPECT_EQ(eb[d].bits, es[d].bits);
+    EXPECT_EQ(eb[d].bit_errors, es[d].bit_errors);
+    EXPECT_EQ(eb[d].blocks, es[d].blocks);
+    EXPECT_EQ(eb[d].block_errors, es[d].block_errors);
+    EXPECT_EQ(eb[d].info_bit_errors, es[d].info_bit_errors);
+    EXPECT_GT(eb[d].bit_errors, 0u);
+    EXPECT_NEAR(eb[d].snr.ebn0_db, 4.5, 1e-6);
+    EXPECT_NEAR(eb[d].snr.esn0_db, 4.5 + 3.0103, 1e-4);
+    EXPECT_NEAR(es[d].snr.ebn0_db, 4.5, 1e-6);
+  }
 }
 
 TEST_F(CodedCli, RefusalsAreOneLine) {

@@ -192,7 +192,7 @@ class AwgnCheckTest(unittest.TestCase):
             self.assertLess(abs(float(row["llr_info"]) - c), 5 * math.sqrt(v / bits) + 1e-5, f"Es/N0 {esn0} dB")
 
     def test_ldpc_against_the_normal_approximation(self):
-        # Eb/N0 = Es/N0 - 10 log10(R m), R = k / n, m = 1 (BPSK): mimo's --snr-unit ebn0 counts channel bits.
+        # Eb/N0 = Es/N0 - 10 log10(R m), R = k / n, m = 1 (BPSK): with --code mimo's ebn0_db counts information bits too.
         na_ebn0 = na.ebn0_at_bler(K, N, TARGET)
         ebn0 = [na_ebn0, na_ebn0 + 0.5, na_ebn0 + 1.0, na_ebn0 + 1.5]
         esn0 = [na.ebn0_to_esn0(e, K, N) for e in ebn0]
@@ -200,6 +200,7 @@ class AwgnCheckTest(unittest.TestCase):
         rows = self.evaluate(esn0, "--code", f"ldpc:k={K},rate=0.5", "--min-block-errors", "100", "--max-bits", "6.2e6")
         for eb, es, row in zip(ebn0, esn0, rows):
             self.assertAlmostEqual(float(row["esn0_db"]), es, places=3)
+            self.assertAlmostEqual(float(row["ebn0_db"]), eb, places=3)
             blocks, errors = int(row["blocks"]), int(row["block_errors"])
             self.assertTrue(errors >= 100 or blocks >= 3000, row)
             # Never better than the approximation: not even the top of the 95% interval below it.
