@@ -71,10 +71,16 @@ def q_inverse(eps):
     """Q^-1(eps) for 0 < eps < 1, by bisection on Q (monotone), to the last bits of a double."""
     if not 0.0 < eps < 1.0:
         raise ApproximationError(f"the block error rate has to be in (0, 1) (got {eps})")
-    lo, hi = -40.0, 40.0  # Q(-40) = 1 and Q(40) = 0 in double precision
-    for _ in range(200):
+    return bisect_decreasing(q_function, eps, -40.0, 40.0)  # Q(-40) = 1 and Q(40) = 0 in double precision
+
+
+def bisect_decreasing(decreasing, target, lo, hi, tolerance=0.0):
+    """x in [lo, hi] where the decreasing function crosses target, to within tolerance (0: the last bits)."""
+    while hi - lo > tolerance:
         mid = 0.5 * (lo + hi)
-        if q_function(mid) > eps:
+        if mid in (lo, hi):
+            break
+        if decreasing(mid) > target:
             lo = mid
         else:
             hi = mid
@@ -125,13 +131,7 @@ def _bisect_db(decreasing, target, what):
     lo, hi = SNR_SEARCH_DB
     if not decreasing(lo) > target > decreasing(hi):
         raise ApproximationError(f"{what} is not reached between Es/N0 = {lo:g} and {hi:g} dB")
-    while hi - lo > 1e-9:
-        mid = 0.5 * (lo + hi)
-        if decreasing(mid) > target:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
+    return bisect_decreasing(decreasing, target, lo, hi, tolerance=1e-9)
 
 
 def esn0_at_bler(k, n, bler=1e-2):
