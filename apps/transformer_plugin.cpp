@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 
@@ -57,15 +58,26 @@ const tf::PluginApi* load_plugin() {
                            list(dirs) + "; " + kBuildHint + ")");
 }
 
-}  // namespace
-
-std::vector<fs::path> plugin_search_path() {
-  // Set, it is the only place: a test or a user can rule out every other copy.
-  if (const char* dir = std::getenv("MIMO_PLUGIN_DIR"); dir && *dir) return {dir};
+std::vector<fs::path> executable_folders() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (ec) return {};
   return {exe.parent_path(), exe.parent_path() / MIMO_BIN_TO_PLUGIN_DIR};
+}
+
+std::optional<std::vector<fs::path>>& host_folders() {
+  static std::optional<std::vector<fs::path>> folders;
+  return folders;
+}
+
+}  // namespace
+
+void set_plugin_folders(std::vector<fs::path> folders) { host_folders() = std::move(folders); }
+
+std::vector<fs::path> plugin_search_path() {
+  // Set, it is the only place: a test or a user can rule out every other copy.
+  if (const char* dir = std::getenv("MIMO_PLUGIN_DIR"); dir && *dir) return {dir};
+  return host_folders() ? *host_folders() : executable_folders();
 }
 
 const tf::PluginApi& transformer_plugin() {

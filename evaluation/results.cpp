@@ -7,33 +7,59 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 namespace mimo {
 
+std::vector<ResultField> result_fields(const ResultsContext& c, const PointResult& r, bool coded) {
+  using u64 = unsigned long long;
+  const Interval ci = ber_interval(r);
+  std::vector<ResultField> f = {
+      {"detector", r.detector}, {"channel", c.channel}, {"modulation", c.modulation},
+      {"nt", static_cast<long long>(c.nt)}, {"nr", static_cast<long long>(c.nr)},
+      {"snr_db", r.snr.snr_db, 6}, {"esn0_db", r.snr.esn0_db, 6}, {"ebn0_db", r.snr.ebn0_db, 6},
+      {"bits", static_cast<u64>(r.bits)}, {"bit_errors", static_cast<u64>(r.bit_errors)},
+      {"ber", r.ber(), 9}, {"ber_lo", ci.lo, 9}, {"ber_hi", ci.hi, 9},
+      {"symbols", static_cast<u64>(r.symbols)}, {"symbol_errors", static_cast<u64>(r.symbol_errors)},
+      {"ser", r.ser(), 9}, {"seconds", r.seconds, 6}, {"llr_info", std::monostate{}, 6}};
+  if (const auto i = r.llr_info()) f.back().value = *i;
+  if (coded) {
+    const Interval bi = wilson_interval(static_cast<double>(r.block_errors), static_cast<double>(r.blocks));
+    f.insert(f.end(), {{"blocks", static_cast<u64>(r.blocks)}, {"block_errors", static_cast<u64>(r.block_errors)},
+                       {"bler", r.bler(), 9}, {"bler_lo", bi.lo, 9}, {"bler_hi", bi.hi, 9},
+                       {"coded_ber", r.coded_ber(), 9}});
+  }
+  return f;
+}
+
+namespace {
+
+std::string csv_field(const ResultField& field) {
+  char text[64] = "";
+  if (const auto* s = std::get_if<std::string>(&field.value)) {
+    // Names with several options ("kbest:k=16,clip=8") would split the row: their commas are written as ';'.
+    std::string name = *s;
+    std::replace(name.begin(), name.end(), ',', ';');
+    return name;
+  }
+  if (const auto* i = std::get_if<long long>(&field.value)) std::snprintf(text, sizeof text, "%lld", *i);
+  if (const auto* u = std::get_if<unsigned long long>(&field.value)) std::snprintf(text, sizeof text, "%llu", *u);
+  if (const auto* d = std::get_if<double>(&field.value)) {
+    // llr_info keeps fixed decimals (the mutual information of a good detector is close to 1).
+    const bool fixed = std::string_view(field.name) == "llr_info";
+    std::snprintf(text, sizeof text, fixed ? "%.*f" : "%.*g", field.digits, *d);
+  }
+  return text;
+}
+
+}  // namespace
+
 std::string results_csv(const ResultsContext& c, const std::vector<PointResult>& rows, bool coded) {
   std::string out = std::string(kResultsHeader) + (coded ? kResultsCodedColumns : "") + "\n";
-  char line[1024];
   for (const auto& r : rows) {
-    // Names with several options ("kbest:k=16,clip=8") would split the row: their commas are written as ';'.
-    std::string name = r.detector;
-    std::replace(name.begin(), name.end(), ',', ';');
-    const Interval ci = ber_interval(r);
-    char info[32] = "";
-    if (const auto i = r.llr_info()) std::snprintf(info, sizeof info, "%.6f", *i);
-    std::snprintf(line, sizeof line, "%s,%s,%s,%d,%d,%.6g,%.6g,%.6g,%llu,%llu,%.9g,%.9g,%.9g,%llu,%llu,%.9g,%.6g,%s\n",
-                  name.c_str(), c.channel.c_str(), c.modulation.c_str(), c.nt, c.nr, r.snr.snr_db,
-                  r.snr.esn0_db, r.snr.ebn0_db, static_cast<unsigned long long>(r.bits),
-                  static_cast<unsigned long long>(r.bit_errors), r.ber(), ci.lo, ci.hi,
-                  static_cast<unsigned long long>(r.symbols), static_cast<unsigned long long>(r.symbol_errors), r.ser(),
-                  r.seconds, info);
-    out += line;
-    if (coded) {
-      const Interval bi = wilson_interval(static_cast<double>(r.block_errors), static_cast<double>(r.blocks));
-      out.pop_back();  // the newline
-      std::snprintf(line, sizeof line, ",%llu,%llu,%.9g,%.9g,%.9g,%.9g\n", static_cast<unsigned long long>(r.blocks),
-                    static_cast<unsigned long long>(r.block_errors), r.bler(), bi.lo, bi.hi, r.coded_ber());
-      out += line;
-    }
+    const auto fields = result_fields(c, r, coded);
+    for (size_t i = 0; i < fields.size(); ++i) out += (i ? "," : "") + csv_field(fields[i]);
+    out += "\n";
   }
   return out;
 }

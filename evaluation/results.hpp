@@ -1,6 +1,8 @@
 #pragma once
 // BER/SER results as files: the CSV that `mimo plot` and spreadsheets read, one row per (detector, SNR).
+#include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "evaluation/ber_engine.hpp"
@@ -26,6 +28,16 @@ inline constexpr const char* kResultsHeaderV1 =
 /// The columns a coded evaluation (--code) appends to kResultsHeader: transport blocks, block errors, the block
 /// error rate with its 95% Wilson interval on blocks, and the BER of the decoded information bits.
 inline constexpr const char* kResultsCodedColumns = ",blocks,block_errors,bler,bler_lo,bler_hi,coded_ber";
+
+/// One column of a results row: its name (as in the headers above), its value (none: an empty llr_info) and the
+/// significant digits the CSV keeps of a real. The CSV and the Python module's rows are both made from these.
+struct ResultField {
+  const char* name;
+  std::variant<std::monostate, std::string, long long, unsigned long long, double> value;
+  int digits = 0;
+};
+/// The columns of one row, in the header's order (with the coded columns when `coded`).
+std::vector<ResultField> result_fields(const ResultsContext& context, const PointResult& row, bool coded);
 
 /// With `coded`, every row also has the kResultsCodedColumns; without, the file is as before --code existed.
 std::string results_csv(const ResultsContext& context, const std::vector<PointResult>& rows, bool coded = false);

@@ -174,6 +174,16 @@ TEST(CodedSimulate, RefusesHardOnlyDetectorsAndSeveralProcesses) {
   EXPECT_THROW(simulate(g, {mmse.get()}, opt), std::invalid_argument);
 }
 
+// The CSV and the Python module's rows come from result_fields: its names must be the headers' columns, in order.
+TEST(CodedResults, FieldNamesAreTheHeaders) {
+  const ResultsContext ctx{"rayleigh", "qpsk", 4, 4};
+  for (bool coded : {false, true}) {
+    std::string names;
+    for (const auto& f : result_fields(ctx, PointResult{}, coded)) names += (names.empty() ? "" : ",") + std::string(f.name);
+    EXPECT_EQ(names, std::string(kResultsHeader) + (coded ? kResultsCodedColumns : ""));
+  }
+}
+
 TEST(CodedResults, CsvAppendsBlockColumnsOnlyWhenCoded) {
   PointResult r;
   r.detector = "mmse";

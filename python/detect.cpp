@@ -1,0 +1,176 @@
+// Detectors from Python: any registered spec ("kbest:k=16", "transformer:m.pt") on numpy batches, and Python
+// callables made into detectors, so that a user's own detector runs in the engine beside the built-in ones.
+#include <stdexcept>
+
+#include "python/arrays.hpp"
+#include "python/detectors.hpp"
+#include "python/module.hpp"
+
+namespace mimo::python {
+
+namespace {
+
+using ssize = py::ssize_t;
+
+// A batch (or one channel use: y [nr], H [nr, nt]) from numpy, checked and converted once.
+struct BatchInput {
+  SampleBatch batch;
+  bool single = false;
+};
+
+BatchInput batch_from(const py::handle& y, const py::handle& H, const py::handle& noise_var, const py::handle& H_est,
+                      int bits_per_symbol) {
+  BatchInput in;
+  const py::array ya = py::array::ensure(y);
+  in.single = ya && ya.ndim() == 1;
+  std::vector<ssize> ydims = in.single ? std::vector<ssize>{-1} : std::vector<ssize>{-1, -1};
+  const py::array yv = as_array(y, "y", ydims);
+  const ssize n = in.single ? 1 : ydims[0], nr = ydims.back();
+  std::vector<ssize> hdims = in.single ? std::vector<ssize>{nr, -1} : std::vector<ssize>{n, nr, -1};
+  const py::array Hv = as_array(H, "H", hdims);
+  const ssize nt = hdims.back();
+  if (nt < 1 || nr < 1) throw std::invalid_argument("H must have at least one row and one column per channel use");
+  SampleBatch& b = in.batch;
+  b.n = static_cast<size_t>(n), b.nr = static_cast<size_t>(nr), b.nt = static_cast<size_t>(nt);
+  b.m = static_cast<size_t>(bits_per_symbol);
+  copy_complex(yv, b.y, "y");
+  copy_complex(Hv, b.H, "H");
+  if (!H_est.is_none()) {
+    std::vector<ssize> edims = hdims;
+    copy_complex(as_array(H_est, "H_est", edims), b.H_est, "H_est");
+  }
+  const py::array nv = py::array::ensure(noise_var);
+  if (nv && nv.ndim() == 0) {
+    std::vector<float> one;
+    copy_real(nv, one, "noise_var");
+    b.noise_var.assign(b.n, one.at(0));
+  } else {
+    std::vector<ssize> ndims = {n};
+    if (in.single) ndims = {1};
+    copy_real(as_array(noise_var, "noise_var", ndims), b.noise_var, "noise_var");
+  }
+  for (const float v : b.noise_var)
+    if (!(v > 0)) throw std::invalid_argument("noise_var must be positive");
+  return in;
+}
+
+py::tuple detection_to_numpy(Detection&& d, bool single) {
+  const auto n = static_cast<ssize>(d.n), nt = static_cast<ssize>(d.nt), m = static_cast<ssize>(d.m);
+  const bool llr = !d.llr.empty();
+  py::object symbols = single ? py::object(to_numpy(std::move(d.symbols), {nt})) : to_numpy(std::move(d.symbols), {n, nt});
+  py::object llrs = py::none();
+  if (llr) llrs = single ? py::object(to_numpy(std::move(d.llr), {nt * m})) : to_numpy(std::move(d.llr), {n, nt * m});
+  return py::make_tuple(symbols, llrs);
+}
+
+}  // namespace
+
+PythonDetector::PythonDetector(py::function fn, Modulation modulation, std::string name, bool llr)
+    : Detector(modulation), fn_(std::move(fn)), name_(std::move(name)), llr_(llr) {}
+
+PythonDetector::~PythonDetector() {
+  py::gil_scoped_acquire gil;  // the callable's last reference may go with the detector, from any thread
+  fn_ = py::function();
+}
+
+void PythonDetector::detect_range(const SampleBatch& b, size_t begin, size_t end, Detection& out) const {
+  py::gil_scoped_acquire gil;
+  const auto n = static_cast<ssize>(end - begin), nr = static_cast<ssize>(b.nr), nt = static_cast<ssize>(b.nt);
+  const auto& H = b.has_h_est() ? b.H_est : b.H;  // what every detector sees
+  auto slice = [&](const auto& v, size_t per) {
+    using T = typename std::decay_t<decltype(v)>::value_type;
+    return std::vector<T>(v.begin() + static_cast<ptrdiff_t>(begin * per), v.begin() + static_cast<ptrdiff_t>(end * per));
+  };
+  py::object result = fn_(to_numpy(slice(b.y, b.nr), {n, nr}), to_numpy(slice(H, b.nr * b.nt), {n, nr, nt}),
+                          to_numpy(slice(b.noise_var, 1), {n}));
+  py::object symbols = result, llr = py::none();
+  if (py::isinstance<py::tuple>(result)) {
+    const auto t = result.cast<py::tuple>();
+    if (t.size() != 2) throw std::invalid_argument(name_ + ": return symbols or (symbols, llr)");
+    symbols = t[0], llr = t[1];
+  }
+  std::vector<ssize> sdims = {n, nt};
+  const py::array s = as_array(symbols, (name_ + ": symbols").c_str(), sdims);
+  int32_t* dst = out.symbols.data() + begin * b.nt;
+  const Constellation& c = constellation();
+  if (s.dtype().kind() == 'i' || s.dtype().kind() == 'u') {
+    // Constellation indices.
+    const auto idx = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(s);
+    for (ssize i = 0; i < n * nt; ++i) {
+      if (idx.data()[i] < 0 || idx.data()[i] >= c.size())
+        throw std::invalid_argument(name_ + ": symbol index " + std::to_string(idx.data()[i]) + " outside [0, " +
+                                    std::to_string(c.size()) + ")");
+      dst[i] = static_cast<int32_t>(idx.data()[i]);
+    }
+  } else {
+    // Symbol values: the nearest constellation point's index.
+    std::vector<std::complex<float>> values;
+    copy_complex(s, values, (name_ + ": symbols").c_str());
+    for (ssize i = 0; i < n * nt; ++i) dst[i] = c.hard_index(values[static_cast<size_t>(i)]);
+  }
+  if (llr_ == llr.is_none())
+    throw std::invalid_argument(name_ + (llr_ ? ": made with llr=True but returned no LLRs"
+                                              : ": returned LLRs but was made with llr=False"));
+  if (llr_) {
+    std::vector<ssize> ldims = {n, nt * static_cast<ssize>(b.m)};
+    std::vector<float> values;
+    copy_real(as_array(llr, (name_ + ": llr").c_str(), ldims), values, (name_ + ": llr").c_str());
+    std::copy(values.begin(), values.end(), out.llr.begin() + static_cast<ptrdiff_t>(begin * b.nt * b.m));
+  }
+}
+
+py::tuple detect(const Detector& det, const py::handle& y, const py::handle& H, const py::handle& noise_var,
+                 const py::handle& H_est, int threads) {
+  BatchInput in = batch_from(y, H, noise_var, H_est, det.constellation().bits_per_symbol());
+  const int workers = threads_arg(threads);
+  Detection out;
+  {
+    py::gil_scoped_release unlocked;  // the worker threads run without it; a Python detector takes it per range
+    det.detect(in.batch, out, workers);
+  }
+  return detection_to_numpy(std::move(out), in.single);
+}
+
+std::unique_ptr<Detector> make_python_detector(const py::object& spec, const std::string& modulation,
+                                               const py::object& name, bool llr) {
+  const Modulation mod = parse_modulation(modulation);
+  if (py::isinstance<py::str>(spec)) {
+    if (!name.is_none() || llr) throw std::invalid_argument("name and llr are for Python callables, not specs");
+    return make_detector(spec.cast<std::string>(), mod);
+  }
+  if (!PyCallable_Check(spec.ptr()))
+    throw std::invalid_argument("a detector is a spec such as \"kbest:k=16\" or a callable f(y, H, noise_var)");
+  std::string label = name.is_none() ? py::str(py::getattr(spec, "__name__", py::str("python"))).cast<std::string>()
+                                     : name.cast<std::string>();
+  if (label.empty() || label == "<lambda>") label = "python";
+  return std::make_unique<PythonDetector>(spec.cast<py::function>(), mod, label, llr);
+}
+
+void bind_detectors(py::module_& m) {
+  py::class_<Detector>(m, "Detector", R"doc(A detector: a registered spec or a Python callable.
+
+Detector("kbest:k=16", "qam16") makes a built-in detector (every name of mimo.detector_names(); "transformer:m.pt"
+when the transformer plugin is built). Detector(f, "qam16", name="mine", llr=False) wraps a callable
+f(y [n, nr], H [n, nr, nt], noise_var [n]) returning symbols [n, nt] (constellation indices, or complex values that
+are sliced to the nearest point) or (symbols, llr [n, nt*m]) when llr=True; it can then run in mimo.evaluate beside
+the built-in detectors.)doc")
+      .def(py::init(&make_python_detector), py::arg("spec"), py::arg("modulation"), py::kw_only(),
+           py::arg("name") = py::none(), py::arg("llr") = false)
+      .def_property_readonly("name", &Detector::name, "The name used in results (the spec it was made from).")
+      .def_property_readonly("modulation", [](const Detector& d) { return to_string(d.constellation().modulation()); })
+      .def_property_readonly("provides_llr", &Detector::provides_llr, "True if detect() returns LLRs.")
+      .def("detect", &detect, py::arg("y"), py::arg("H"), py::arg("noise_var"), py::kw_only(),
+           py::arg("H_est") = py::none(), py::arg("threads") = 0,
+           R"doc(Detects a batch: y [n, nr], H [n, nr, nt] (complex64 or complex128, any layout: converted once),
+noise_var [n] or a scalar (the complex noise variance N0). H_est, when given, is what the detector sees instead of
+H (as a data set with imperfect CSI). Returns (symbols [n, nt] int32 constellation indices, llr [n, nt*m] float32
+max-log LLRs, positive favouring bit 0, or None). One channel use (y [nr], H [nr, nt]) gives unbatched results.
+Runs on `threads` worker threads (0 = all cores) without the GIL.)doc")
+      .def("__repr__", [](const Detector& d) {
+        return "mimo.Detector('" + d.name() + "', '" + to_string(d.constellation().modulation()) + "')";
+      });
+  m.def("detector_names", [] { return detector_names(); }, "The registered detector names.");
+  m.def("_split_detectors", &split_detector_list, py::arg("list"));
+}
+
+}  // namespace mimo::python

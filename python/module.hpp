@@ -1,0 +1,27 @@
+#pragma once
+// The pieces of the `mimo._core` extension module, each binding one area; module.cpp assembles them.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
+#include "channel/generator.hpp"
+
+namespace mimo::python {
+
+namespace py = pybind11;
+
+void bind_data(py::module_& m);       // generate, read, info, schema names, constellations
+void bind_detectors(py::module_& m);  // Detector (registered specs and Python callables)
+void bind_evaluate(py::module_& m);   // evaluate
+
+/// The channel, modulation and SNR settings given as `mimo generate` flags (["--nt", "8", "--rho-tx", "0.7"]),
+/// parsed and checked by the CLI's own flag definitions: the same defaults and the same one-line errors
+/// (std::invalid_argument).
+GeneratorConfig channel_config(const std::vector<std::string>& flags, bool allow_range, StreamTag tag);
+
+/// Worker threads from a Python argument (0 = all cores), checked like --threads.
+int threads_arg(int threads);
+
+}  // namespace mimo::python
