@@ -15,6 +15,7 @@ packages=(
   hdf5-tools                  # h5repack, h5dump: self-contained copies of sharded sets (tested)
   clang libclang-rt-14-dev    # scripts/test.sh --sanitize: Clang with ASan, UBSan and libFuzzer
   python3 python3-matplotlib python3-h5py python3-numpy
+  pybind11-dev python3-dev python3-pytest   # the Python module (python/) and its tests
 )
 
 missing=()

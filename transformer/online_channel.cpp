@@ -185,10 +185,12 @@ MimoTensors to_tensors(const SampleBatch& b, size_t begin, size_t end, const tor
   const int64_t n = static_cast<int64_t>(end - begin), nr = b.nr, nt = b.nt;
   auto Hr = torch::empty({n, nr, nt}), Hi = torch::empty({n, nr, nt});
   auto yr = torch::empty({n, nr}), yi = torch::empty({n, nr}), n0 = torch::empty({n});
-  auto labels = torch::empty({n, nt}, torch::kInt64);
+  // Labels only when the batch carries its bits: a detector's input (y, H, N0) may have none, as from Python.
+  const bool with_labels = b.bits.size() == b.n * b.nt * b.m;
+  auto labels = with_labels ? torch::empty({n, nt}, torch::kInt64) : torch::Tensor();
   float *hr = Hr.data_ptr<float>(), *hi = Hi.data_ptr<float>(), *pr = yr.data_ptr<float>(), *pi = yi.data_ptr<float>();
   float* pn = n0.data_ptr<float>();
-  int64_t* pl = labels.data_ptr<int64_t>();
+  int64_t* pl = with_labels ? labels.data_ptr<int64_t>() : nullptr;
   const auto* H = b.has_h_est() ? b.H_est.data() : b.H.data();
   for (int64_t k = 0; k < n; ++k) {
     const size_t i = begin + static_cast<size_t>(k);
@@ -201,7 +203,7 @@ MimoTensors to_tensors(const SampleBatch& b, size_t begin, size_t end, const tor
       pi[k * nr + r] = b.y[i * nr + r].imag();
     }
     pn[k] = b.noise_var[i];
-    for (int64_t t = 0; t < nt; ++t) {
+    for (int64_t t = 0; pl && t < nt; ++t) {
       int s = 0;
       for (size_t j = 0; j < b.m; ++j) s = (s << 1) | b.bits[(i * nt + t) * b.m + j];
       pl[k * nt + t] = s;

@@ -47,7 +47,8 @@ private:
   torch::Tensor esn0_offset_db_;     // [nt + 1]: esn0_db = value_db + offset[streams], from channel/snr.hpp
 };
 
-/// Converts a slice of a SampleBatch (uses H_est when present) into tensors on `device`.
+/// Converts a slice of a SampleBatch (uses H_est when present) into tensors on `device`; `labels` only when the
+/// batch carries its bits (a detector's input need not).
 MimoTensors to_tensors(const SampleBatch& b, size_t begin, size_t end, const torch::Device& device);
 
 }  // namespace mimo::tf
