@@ -22,8 +22,8 @@ namespace {
 const mimo::SampleBatch& batch(int n, int snr_db, mimo::Modulation mod = mimo::Modulation::qam16, int nr = 0,
                                size_t uses = 4096) {
   if (nr == 0) nr = n;
-  static std::map<std::tuple<int, int, int, mimo::Modulation>, mimo::SampleBatch> cache;
-  auto& b = cache[{n, nr, snr_db, mod}];
+  static std::map<std::tuple<int, int, int, mimo::Modulation, size_t>, mimo::SampleBatch> cache;
+  auto& b = cache[{n, nr, snr_db, mod, uses}];
   if (b.n == 0) {
     mimo::GeneratorConfig g;
     g.channel.nt = n;
@@ -77,6 +77,13 @@ void BM_DetectSmall(benchmark::State& state) {
   const int snr = static_cast<int>(state.range(1));
   time_detector(state, kSmallSpecs[state.range(0)], mimo::Modulation::qpsk, batch(4, snr, mimo::Modulation::qpsk),
                 "4x4 qpsk " + std::to_string(snr) + "dB");
+}
+
+// MMSE at 8x8 QAM16 on 2^20 channel uses (about 600 MB: read from memory, not the caches): the C++ side of the
+// Python module's throughput (bench/python_throughput.py, which detects the same amount from numpy arrays).
+void BM_DetectStream(benchmark::State& state) {
+  time_detector(state, "mmse", mimo::Modulation::qam16, batch(8, 20, mimo::Modulation::qam16, 8, size_t{1} << 20),
+                "8x8 qam16 20dB, 2^20 uses");
 }
 
 const char* const kLargeSpecs[] = {"mmse", "ep"};
@@ -156,6 +163,8 @@ BENCHMARK(BM_DetectSmall)->ArgsProduct({{0, 1, 2, 3}, {10, 20}})->ArgNames({"det
 
 BENCHMARK(BM_Detect)->Apply(Args)->ArgNames({"detector", "n", "snr"})->Unit(benchmark::kMicrosecond)
     ->MinTime(0.2);
+
+BENCHMARK(BM_DetectStream)->Unit(benchmark::kMillisecond)->Iterations(5);
 
 BENCHMARK(BM_DetectLarge)->ArgsProduct({{0, 1}, {20, 30}})->ArgNames({"detector", "snr"})
     ->Unit(benchmark::kMicrosecond)->MinTime(0.5);

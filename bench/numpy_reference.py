@@ -34,6 +34,29 @@ def pam(bits_per_dim):
     return levels / np.sqrt(2.0 * (L * L - 1) / 3.0)
 
 
+def lmmse_llr(H, y, n0, levels, label_bits, eye):
+    """Batched LMMSE max-log LLRs [n, nt, m] (PAM dimensions interleaved as b(0) re, b(1) im, ...): one solve of
+    (H^H H + N0 I) [z | D] = [H^H y | I] gives the estimate and the diagonal of the inverse; unbiased per stream."""
+    bits_per_dim = label_bits.shape[1]
+    n, _, nt = H.shape
+    Hh = np.conj(np.swapaxes(H, 1, 2))
+    A = Hh @ H + n0 * eye
+    rhs = np.concatenate([(Hh @ y[..., None]), eye], axis=2)  # [z | I]
+    sol = np.linalg.solve(A, rhs)
+    z = sol[..., 0]
+    dinv = np.real(np.diagonal(sol[..., 1:], axis1=1, axis2=2))
+    mu = np.clip(1 - n0 * dinv, 1e-12, 1)
+    est = z / mu
+    var = np.maximum((1 - mu) / mu, 1e-300)
+    llr = np.empty((n, nt, 2 * bits_per_dim))
+    for dim, v in ((0, est.real), (1, est.imag)):
+        d2 = (v[..., None] - levels[None, None, :]) ** 2  # [n, nt, L]
+        for j in range(bits_per_dim):
+            one = label_bits[:, j] == 1
+            llr[..., dim + 2 * j] = (d2[..., one].min(-1) - d2[..., ~one].min(-1)) / var
+    return np.clip(llr, -1e4, 1e4)
+
+
 def simulate(nt, nr, bits_per_dim, snr_db, uses, batch, rng):
     levels = pam(bits_per_dim)
     L = len(levels)
@@ -54,22 +77,7 @@ def simulate(nt, nr, bits_per_dim, snr_db, uses, batch, rng):
         H = (rng.standard_normal((n, nr, nt)) + 1j * rng.standard_normal((n, nr, nt))) / np.sqrt(2)
         noise = (rng.standard_normal((n, nr)) + 1j * rng.standard_normal((n, nr))) * np.sqrt(n0 / 2)
         y = np.einsum("nrt,nt->nr", H, x) + noise
-        Hh = np.conj(np.swapaxes(H, 1, 2))
-        A = Hh @ H + n0 * eye[:n]
-        rhs = np.concatenate([(Hh @ y[..., None]), eye[:n]], axis=2)  # [z | I]
-        sol = np.linalg.solve(A, rhs)
-        z = sol[..., 0]
-        dinv = np.real(np.diagonal(sol[..., 1:], axis1=1, axis2=2))
-        mu = np.clip(1 - n0 * dinv, 1e-12, 1)
-        est = z / mu
-        var = np.maximum((1 - mu) / mu, 1e-300)
-        llr = np.empty((n, nt, m))
-        for dim, v in ((0, est.real), (1, est.imag)):
-            d2 = (v[..., None] - levels[None, None, :]) ** 2  # [n, nt, L]
-            for j in range(bits_per_dim):
-                one = label_bits[:, j] == 1
-                llr[..., dim + 2 * j] = (d2[..., one].min(-1) - d2[..., ~one].min(-1)) / var
-        llr = np.clip(llr, -1e4, 1e4)
+        llr = lmmse_llr(H, y, n0, levels, label_bits, eye[:n])
         hard = (llr < 0).astype(np.int8)
         errors += int(np.count_nonzero(hard != bits))
         xs = np.where(bits == 1, -llr, llr)

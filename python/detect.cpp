@@ -1,6 +1,12 @@
 // Detectors from Python: any registered spec ("kbest:k=16", "transformer:m.pt") on numpy batches, and Python
 // callables made into detectors, so that a user's own detector runs in the engine beside the built-in ones.
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
+
+#include "channel/parallel.hpp"
 
 #include "python/arrays.hpp"
 #include "python/detectors.hpp"
@@ -12,15 +18,30 @@ namespace {
 
 using ssize = py::ssize_t;
 
-// A batch (or one channel use: y [nr], H [nr, nt]) from numpy, checked and converted once.
-struct BatchInput {
-  SampleBatch batch;
+// The inputs of one detect() call (a batch, or one channel use: y [nr], H [nr, nt]), checked under the GIL; the
+// worker threads copy their chunks out of them without it.
+struct Inputs {
+  size_t n = 0, nr = 0, nt = 0;
   bool single = false;
+  std::optional<ComplexRows> y, H, H_est;
+  std::vector<float> noise_var;  // [n]
+
+  /// Channel uses [first, first + count) as a batch (m bits per symbol; no bits or x: detectors do not read them).
+  void fill(size_t first, size_t count, size_t m, SampleBatch& b) const {
+    b.n = count, b.nr = nr, b.nt = nt, b.m = m;
+    b.y.resize(count * nr);
+    b.H.resize(count * nr * nt);
+    b.H_est.resize(H_est ? count * nr * nt : 0);
+    y->copy_rows(first, count, b.y.data());
+    H->copy_rows(first, count, b.H.data());
+    if (H_est) H_est->copy_rows(first, count, b.H_est.data());
+    b.noise_var.assign(noise_var.begin() + static_cast<ptrdiff_t>(first),
+                       noise_var.begin() + static_cast<ptrdiff_t>(first + count));
+  }
 };
 
-BatchInput batch_from(const py::handle& y, const py::handle& H, const py::handle& noise_var, const py::handle& H_est,
-                      int bits_per_symbol) {
-  BatchInput in;
+Inputs inputs_from(const py::handle& y, const py::handle& H, const py::handle& noise_var, const py::handle& H_est) {
+  Inputs in;
   const py::array ya = py::array::ensure(y);
   in.single = ya && ya.ndim() == 1;
   std::vector<ssize> ydims = in.single ? std::vector<ssize>{-1} : std::vector<ssize>{-1, -1};
@@ -30,37 +51,57 @@ BatchInput batch_from(const py::handle& y, const py::handle& H, const py::handle
   const py::array Hv = as_array(H, "H", hdims);
   const ssize nt = hdims.back();
   if (nt < 1 || nr < 1) throw std::invalid_argument("H must have at least one row and one column per channel use");
-  SampleBatch& b = in.batch;
-  b.n = static_cast<size_t>(n), b.nr = static_cast<size_t>(nr), b.nt = static_cast<size_t>(nt);
-  b.m = static_cast<size_t>(bits_per_symbol);
-  copy_complex(yv, b.y, "y");
-  copy_complex(Hv, b.H, "H");
+  in.n = static_cast<size_t>(n), in.nr = static_cast<size_t>(nr), in.nt = static_cast<size_t>(nt);
+  in.y.emplace(yv, in.nr, "y");
+  in.H.emplace(Hv, in.nr * in.nt, "H");
   if (!H_est.is_none()) {
     std::vector<ssize> edims = hdims;
-    copy_complex(as_array(H_est, "H_est", edims), b.H_est, "H_est");
+    in.H_est.emplace(as_array(H_est, "H_est", edims), in.nr * in.nt, "H_est");
   }
   const py::array nv = py::array::ensure(noise_var);
   if (nv && nv.ndim() == 0) {
     std::vector<float> one;
     copy_real(nv, one, "noise_var");
-    b.noise_var.assign(b.n, one.at(0));
+    in.noise_var.assign(in.n, one.at(0));
   } else {
-    std::vector<ssize> ndims = {n};
-    if (in.single) ndims = {1};
-    copy_real(as_array(noise_var, "noise_var", ndims), b.noise_var, "noise_var");
+    std::vector<ssize> ndims = {in.single ? 1 : n};
+    copy_real(as_array(noise_var, "noise_var", ndims), in.noise_var, "noise_var");
   }
-  for (const float v : b.noise_var)
+  for (const float v : in.noise_var)
     if (!(v > 0)) throw std::invalid_argument("noise_var must be positive");
   return in;
 }
 
-py::tuple detection_to_numpy(Detection&& d, bool single) {
-  const auto n = static_cast<ssize>(d.n), nt = static_cast<ssize>(d.nt), m = static_cast<ssize>(d.m);
-  const bool llr = !d.llr.empty();
-  py::object symbols = single ? py::object(to_numpy(std::move(d.symbols), {nt})) : to_numpy(std::move(d.symbols), {n, nt});
-  py::object llrs = py::none();
-  if (llr) llrs = single ? py::object(to_numpy(std::move(d.llr), {nt * m})) : to_numpy(std::move(d.llr), {n, nt * m});
-  return py::make_tuple(symbols, llrs);
+// Work space of detect() calls, kept between calls: fresh megabyte buffers would be page-faulted in on every
+// call (a third of the time of a call on 4096 channel uses). Shared by concurrent calls, one per worker.
+struct Scratch {
+  SampleBatch batch;
+  Detection part;
+};
+
+class ScratchPool {
+public:
+  std::unique_ptr<Scratch> take() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) return std::make_unique<Scratch>();
+    auto s = std::move(free_.back());
+    free_.pop_back();
+    return s;
+  }
+  void give(std::vector<std::unique_ptr<Scratch>>& used) {
+    std::lock_guard lock(mutex_);
+    for (auto& s : used)
+      if (s) free_.push_back(std::move(s));
+  }
+
+private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Scratch>> free_;
+};
+
+ScratchPool& scratch_pool() {
+  static auto* pool = new ScratchPool;  // never destroyed: no order problem with the interpreter's exit
+  return *pool;
 }
 
 }  // namespace
@@ -90,7 +131,7 @@ void PythonDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
     symbols = t[0], llr = t[1];
   }
   std::vector<ssize> sdims = {n, nt};
-  const py::array s = as_array(symbols, (name_ + ": symbols").c_str(), sdims);
+  const py::array s = as_array(symbols, name_ + ": symbols", sdims);
   int32_t* dst = out.symbols.data() + begin * b.nt;
   const Constellation& c = constellation();
   if (s.dtype().kind() == 'i' || s.dtype().kind() == 'u') {
@@ -104,8 +145,8 @@ void PythonDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
     }
   } else {
     // Symbol values: the nearest constellation point's index.
-    std::vector<std::complex<float>> values;
-    copy_complex(s, values, (name_ + ": symbols").c_str());
+    std::vector<std::complex<float>> values(static_cast<size_t>(n * nt));
+    ComplexRows(s, values.size(), name_ + ": symbols").copy_rows(0, 1, values.data());
     for (ssize i = 0; i < n * nt; ++i) dst[i] = c.hard_index(values[static_cast<size_t>(i)]);
   }
   if (llr_ == llr.is_none())
@@ -114,21 +155,47 @@ void PythonDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
   if (llr_) {
     std::vector<ssize> ldims = {n, nt * static_cast<ssize>(b.m)};
     std::vector<float> values;
-    copy_real(as_array(llr, (name_ + ": llr").c_str(), ldims), values, (name_ + ": llr").c_str());
+    copy_real(as_array(llr, name_ + ": llr", ldims), values, name_ + ": llr");
     std::copy(values.begin(), values.end(), out.llr.begin() + static_cast<ptrdiff_t>(begin * b.nt * b.m));
   }
 }
 
 py::tuple detect(const Detector& det, const py::handle& y, const py::handle& H, const py::handle& noise_var,
                  const py::handle& H_est, int threads) {
-  BatchInput in = batch_from(y, H, noise_var, H_est, det.constellation().bits_per_symbol());
+  const Inputs in = inputs_from(y, H, noise_var, H_est);
   const int workers = threads_arg(threads);
-  Detection out;
+  const auto m = static_cast<size_t>(det.constellation().bits_per_symbol());
+  const auto n = static_cast<ssize>(in.n), nt = static_cast<ssize>(in.nt), bits = static_cast<ssize>(in.nt * m);
+  // numpy's own arrays (no zero-filling pass; numpy asks for huge pages for large ones), written chunk by chunk.
+  py::array_t<int32_t> symbols(in.single ? std::vector<ssize>{nt} : std::vector<ssize>{n, nt});
+  py::array_t<float> llr;
+  if (det.provides_llr()) llr = py::array_t<float>(in.single ? std::vector<ssize>{bits} : std::vector<ssize>{n, bits});
+  int32_t* symbols_out = symbols.mutable_data();
+  float* llr_out = det.provides_llr() ? llr.mutable_data() : nullptr;
   {
-    py::gil_scoped_release unlocked;  // the worker threads run without it; a Python detector takes it per range
-    det.detect(in.batch, out, workers);
+    py::gil_scoped_release unlocked;  // the worker threads run without it; a Python detector takes it per call
+    // Chunks of channel uses copied out of numpy and detected while they are in the caches: the arrays are read
+    // once from memory.
+    constexpr size_t kChunk = 2048;
+    const size_t chunks = (in.n + kChunk - 1) / kChunk;
+    std::vector<std::unique_ptr<Scratch>> scratch(static_cast<size_t>(workers));
+    struct GiveBack {
+      std::vector<std::unique_ptr<Scratch>>& used;
+      ~GiveBack() { scratch_pool().give(used); }
+    } give_back{scratch};
+    parallel_for_dynamic(chunks, workers, 1, [&](size_t c0, size_t c1, int worker) {
+      auto& mine = scratch[static_cast<size_t>(worker)];
+      if (!mine) mine = scratch_pool().take();
+      for (size_t c = c0; c < c1; ++c) {
+        const size_t first = c * kChunk, count = std::min(kChunk, in.n - first);
+        in.fill(first, count, m, mine->batch);
+        det.detect(mine->batch, mine->part, 1);
+        std::copy(mine->part.symbols.begin(), mine->part.symbols.end(), symbols_out + first * in.nt);
+        if (llr_out) std::copy(mine->part.llr.begin(), mine->part.llr.end(), llr_out + first * in.nt * m);
+      }
+    });
   }
-  return detection_to_numpy(std::move(out), in.single);
+  return py::make_tuple(symbols, llr_out ? py::object(llr) : py::none());
 }
 
 std::unique_ptr<Detector> make_python_detector(const py::object& spec, const std::string& modulation,
