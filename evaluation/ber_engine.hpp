@@ -15,6 +15,7 @@
 namespace mimo {
 
 class DatasetReader;
+struct BlockCounts;
 
 /// Error counts of one detector at one SNR point.
 struct PointResult {
@@ -61,6 +62,13 @@ Interval wilson_interval(double k, double n, double z = 1.959963984540054);
 /// (the variance of the per-use error counts over its binomial value, at least 1; Kish 1965) before applying
 /// Wilson. Without per-use data (uses == 0, e.g. rows read back from a CSV) or errors, it is the plain interval.
 Interval ber_interval(const PointResult& r);
+
+/// The BLER interval of a point: Wilson on blocks, which treats blocks as independent (README.md, "Coded link
+/// level": too narrow when neighbouring blocks share channel realizations).
+Interval bler_interval(const PointResult& r);
+
+/// Adds a coded link's block counts (CodedLink::decode_blocks) into a point's.
+void accumulate(PointResult& into, const BlockCounts& blocks);
 
 /// How simulate() shares its batches among processes (the MPI ranks of cluster/): process `rank` of `size` takes
 /// its contiguous part of every batch's channel uses, and the sums add arrays element-wise over all processes,
