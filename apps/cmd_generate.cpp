@@ -15,6 +15,7 @@
 #include "cluster/mpi.hpp"
 #include "datasets/virtual_file.hpp"
 #include "datasets/writer.hpp"
+#include "evaluation/ber_engine.hpp"
 #include "evaluation/coded_link.hpp"
 
 namespace mimo::cli {
@@ -32,25 +33,26 @@ struct GenerateFlags {
   std::string code;  // --code ldpc:k=K,n=N|rate=R[,iters=I]; empty: uncoded
 };
 
-// What the generator draws, and with --code the link that encodes its samples in place, as `evaluate --code`
-// does. A coded file holds whole transport blocks at one SNR: a list or a range would give a block's channel uses
-// different SNRs, and with them no block error rate of one operating point.
+// What the generator draws, and with --code the link that encodes its samples in place. A coded file holds the
+// channel uses [0, N) of `evaluate --code`'s point at its one SNR, encoded alike (point_config): the same blocks, so
+// that detect on it counts what evaluate counts. One SNR only: a list or a range would give a block's channel
+// uses different SNRs, and with them no block error rate of one operating point.
 struct Source {
   GeneratorConfig config;
+  uint64_t seed = 0;  // --seed, recorded in the file (a coded point draws from a seed derived from it)
   std::optional<CodedLink> link;
   std::string requested_code;
 };
 
 Source source_of(const GenerateFlags& f) {
-  Source s{generator_config(f.channel, StreamTag::generate), std::nullopt, f.code};
+  const GeneratorConfig flags = generator_config(f.channel, StreamTag::generate);
+  Source s{flags, flags.seed, std::nullopt, f.code};
   if (f.code.empty()) return s;
-  s.link.emplace(parse_ldpc_spec(f.code), s.config.modulation, s.config.channel.nt);
-  if (s.config.snr.is_range() || s.config.snr.values().size() != 1)
+  s.link.emplace(parse_ldpc_spec(f.code), flags.modulation, flags.channel.nt);
+  if (flags.snr.is_range() || flags.snr.values().size() != 1)
     throw std::invalid_argument("--code needs one SNR value (--snr-db X): a list or range would give a block's "
                                 "channel uses different SNRs; generate one file per SNR");
-  const auto [snr, unit] = s.link->generator_snr(s.config.snr.values().front(), s.config.snr_unit);
-  s.config.snr = SnrSchedule::grid(std::vector<double>{snr});
-  s.config.snr_unit = unit;
+  s.config = point_config(flags, flags.snr.values().front(), &*s.link);
   const uint64_t B = s.link->uses_per_block();
   if (f.samples % B != 0) {
     const uint64_t below = f.samples / B * B;
@@ -68,7 +70,7 @@ DatasetInfo info_of(const Source& source) {
   info.modulation = cfg.modulation;
   info.snr_unit = cfg.snr_unit;
   info.snr_schedule = cfg.snr.describe();
-  info.seed = cfg.seed;
+  info.seed = source.seed;
   info.tool_version = std::string(kToolVersion);
   if (source.link)
     info.code = DatasetCode{source.link->spec(), source.requested_code, source.link->uses_per_block()};
@@ -125,7 +127,7 @@ void print_summary(const GenerateFlags& f, const Source& source, double seconds,
   std::printf("wrote %s: %llu samples of %dx%d %s, %s, SNR %s (%s), seed %llu", f.out.c_str(),
               static_cast<unsigned long long>(f.samples), cfg.channel.nr, cfg.channel.nt,
               to_string(cfg.modulation).c_str(), cfg.channel.model.c_str(), cfg.snr.describe().c_str(),
-              to_string(cfg.snr_unit).c_str(), static_cast<unsigned long long>(cfg.seed));
+              to_string(cfg.snr_unit).c_str(), static_cast<unsigned long long>(source.seed));
   if (source.link)
     std::printf("; %llu blocks of %s, %zu channel uses each",
                 static_cast<unsigned long long>(f.samples / source.link->uses_per_block()),

@@ -269,6 +269,22 @@ std::vector<PointResult> fresh_results(const std::vector<const Detector*>& detec
 
 }  // namespace
 
+GeneratorConfig point_config(const GeneratorConfig& channel, double value_db, const CodedLink* link) {
+  GeneratorConfig point = channel;
+  // A coded Eb/N0 point is simulated (and seeded) as its Es/N0, so that `--snr-unit ebn0 --snr-db X` is the
+  // same run as `--snr-unit esn0` at X + 10 log10(R m).
+  double sim_snr = value_db;
+  if (link) std::tie(sim_snr, point.snr_unit) = link->generator_snr(value_db, channel.snr_unit);
+  point.snr = SnrSchedule::grid(std::vector<double>{sim_snr});
+  // Seeded by the SNR value, not its position in the grid: any point can be rerun alone.
+  uint64_t snr_bits = 0;
+  std::memcpy(&snr_bits, &sim_snr, sizeof snr_bits);
+  uint64_t seed_state = channel.seed ^ splitmix64(snr_bits);
+  point.seed = splitmix64(seed_state);
+  point.tag = StreamTag::evaluate;
+  return point;
+}
+
 std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vector<const Detector*>& detectors,
                                   const EngineOptions& opt,
                                   const std::function<void(const std::vector<PointResult>&)>& on_point) {
@@ -307,19 +323,7 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
   const double code_rate = link ? static_cast<double>(link->k()) / static_cast<double>(link->e()) : 1.0;
   for (size_t p = 0; p < grid.size(); ++p) {
     const SnrPoint point = snr_point(grid[p], channel.snr_unit, channel.channel.nt, m, code_rate);
-    GeneratorConfig point_cfg = channel;
-    // A coded Eb/N0 point is simulated (and seeded) as its Es/N0, so that `--snr-unit ebn0 --snr-db X` is the
-    // same run as `--snr-unit esn0` at X + 10 log10(R m).
-    double sim_snr = grid[p];
-    if (link) std::tie(sim_snr, point_cfg.snr_unit) = link->generator_snr(grid[p], channel.snr_unit);
-    point_cfg.snr = SnrSchedule::grid(std::vector<double>{sim_snr});
-    // Seeded by the SNR value, not its position in the grid: any point can be rerun alone.
-    uint64_t snr_bits = 0;
-    std::memcpy(&snr_bits, &sim_snr, sizeof snr_bits);
-    uint64_t seed_state = channel.seed ^ splitmix64(snr_bits);
-    point_cfg.seed = splitmix64(seed_state);
-    point_cfg.tag = StreamTag::evaluate;
-    const Generator gen(point_cfg);
+    const Generator gen(point_config(channel, grid[p], link ? &*link : nullptr));
     auto results = fresh_results(detectors, point);
 
     // The stopping rule is checked after each chunk of a schedule that depends on the flags alone (64 channel

@@ -16,6 +16,7 @@ namespace mimo {
 
 class DatasetReader;
 struct BlockCounts;
+class CodedLink;
 
 /// Error counts of one detector at one SNR point.
 struct PointResult {
@@ -111,6 +112,12 @@ void count_errors(const SampleBatch& batch, const Detection& det, PointResult& i
 /// Sums every part's counts, and the `seconds` beside them, over the processes of `comm` (every process gets the
 /// totals). A collective call: every process must make it.
 void sum_over_processes(const Collective& comm, std::vector<PointResult>& parts, std::vector<double>& seconds);
+
+/// The generator of simulate()'s point at `value_db` (in channel.snr_unit): one SNR value, its channel uses drawn
+/// from a seed derived from (seed, SNR value) in the evaluate stream, so that any point can be rerun alone; with a
+/// coded link an Eb/N0 point is simulated as its Es/N0 (CodedLink::generator_snr). `mimo generate --code` stores
+/// these samples.
+GeneratorConfig point_config(const GeneratorConfig& channel, double value_db, const CodedLink* link = nullptr);
 
 /// Simulates every SNR value of the generator's grid. A point's channel uses are drawn from a seed derived
 /// from (seed, SNR value), so any single point can be reproduced alone. `on_point` receives each
