@@ -164,12 +164,12 @@ int run_one_process(const GenerateFlags& f) {
 // shards into --out. Uncoded only: a shard's rows would split transport blocks.
 int run_sharded(const GenerateFlags& f) {
   const auto start = std::chrono::steady_clock::now();
-  if (!f.code.empty()) throw std::invalid_argument("--code writes one file, not under mpirun, for now");
   ShardedOutput out(f.out, {});
   std::optional<Source> source;
   std::optional<Generator> gen;
   int threads = 0;
   out.write([&](const std::string& shard) {
+    if (!f.code.empty()) throw std::invalid_argument("--code writes one file, not under mpirun, for now");
     source.emplace(source_of(f));
     gen.emplace(source->config);
     if (f.samples < static_cast<uint64_t>(World::size()))

@@ -7,9 +7,8 @@
 #include <cstdio>
 #include <fstream>
 
-#include <H5Cpp.h>
-
 #include "cli_runner.hpp"
+#include "h5_read.hpp"
 #include "coding/ldpc_code.hpp"
 #include "coding/ldpc_decoder.hpp"
 #include "datasets/reader.hpp"
@@ -24,21 +23,8 @@ using CodedCli = test::CliTest;
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-// A whole data set of an HDF5 file, row-major, as h5py reads it.
-template <class T>
-std::vector<T> read_all(const H5::H5File& f, const std::string& name, const H5::PredType& type) {
-  const H5::DataSet d = f.openDataSet(name);
-  std::vector<T> v(static_cast<size_t>(d.getSpace().getSimpleExtentNpoints()));
-  d.read(v.data(), type);
-  return v;
-}
-
-template <class T>
-T attribute(const H5::Group& g, const char* name, const H5::PredType& type) {
-  T v{};
-  g.openAttribute(name).read(type, &v);
-  return v;
-}
+using test::read_attr;
+using test::read_rows;
 
 TEST_F(CodedCli, EvaluateWritesBlockColumnsAndTheCode) {
   const std::string base = "evaluate --nt 4 --nr 4 --mod qpsk --detectors mmse,ep --snr-db 0,30 --seed 2 "
@@ -166,22 +152,22 @@ TEST_F(CodedCli, DetectOnAGeneratedCodedSetCountsWhatEvaluateCounts) {
   for (size_t d = 0; d < 2; ++d) {
     const std::string name = d == 0 ? "mmse" : "ep";
     const H5::Group g = file.openGroup(name);
-    const auto blocks_attr = attribute<uint64_t>(g, "blocks", H5::PredType::NATIVE_UINT64);
-    const auto errors_attr = attribute<uint64_t>(g, "block_errors", H5::PredType::NATIVE_UINT64);
-    const auto info_errors_attr = attribute<uint64_t>(g, "info_bit_errors", H5::PredType::NATIVE_UINT64);
+    const auto blocks_attr = read_attr<uint64_t>(g, "blocks", H5::PredType::NATIVE_UINT64);
+    const auto errors_attr = read_attr<uint64_t>(g, "block_errors", H5::PredType::NATIVE_UINT64);
+    const auto info_errors_attr = read_attr<uint64_t>(g, "info_bit_errors", H5::PredType::NATIVE_UINT64);
     // evaluate's counts over the same uses.
     EXPECT_EQ(rows[d].bits, samples * per_use) << name;
-    EXPECT_EQ(attribute<uint64_t>(g, "bit_errors", H5::PredType::NATIVE_UINT64), rows[d].bit_errors) << name;
+    EXPECT_EQ(read_attr<uint64_t>(g, "bit_errors", H5::PredType::NATIVE_UINT64), rows[d].bit_errors) << name;
     EXPECT_EQ(blocks_attr, rows[d].blocks) << name;
     EXPECT_EQ(errors_attr, rows[d].block_errors) << name;
-    EXPECT_NEAR(attribute<double>(g, "coded_ber", H5::PredType::NATIVE_DOUBLE), rows[d].coded_ber(), 1e-9) << name;
+    EXPECT_NEAR(read_attr<double>(g, "coded_ber", H5::PredType::NATIVE_DOUBLE), rows[d].coded_ber(), 1e-9) << name;
     // The point loses some blocks and decodes others: equal counts then say something.
     EXPECT_GT(errors_attr, 0u) << name;
     EXPECT_LT(errors_attr, blocks) << name;
 
     // The test's own decoder: code bit t of block j is LLR (j B + t mod B, slot t div B).
-    const auto llr = read_all<float>(file, name + "/llr", H5::PredType::NATIVE_FLOAT);
-    const auto decoded = read_all<uint8_t>(file, name + "/decoded_bits", H5::PredType::NATIVE_UINT8);
+    const auto llr = read_rows<float>(file, name + "/llr", H5::PredType::NATIVE_FLOAT);
+    const auto decoded = read_rows<uint8_t>(file, name + "/decoded_bits", H5::PredType::NATIVE_UINT8);
     ASSERT_EQ(llr.size(), samples * per_use);
     ASSERT_EQ(decoded.size(), blocks * k);
     std::vector<float> words(blocks * e);
@@ -201,8 +187,8 @@ TEST_F(CodedCli, DetectOnAGeneratedCodedSetCountsWhatEvaluateCounts) {
     EXPECT_EQ(errors_attr, block_errors) << name;
     EXPECT_EQ(info_errors_attr, info_errors) << name;
     const Interval ci = wilson_interval(static_cast<double>(block_errors), static_cast<double>(blocks));
-    EXPECT_DOUBLE_EQ(attribute<double>(g, "bler_lo", H5::PredType::NATIVE_DOUBLE), ci.lo) << name;
-    EXPECT_DOUBLE_EQ(attribute<double>(g, "bler_hi", H5::PredType::NATIVE_DOUBLE), ci.hi) << name;
+    EXPECT_DOUBLE_EQ(read_attr<double>(g, "bler_lo", H5::PredType::NATIVE_DOUBLE), ci.lo) << name;
+    EXPECT_DOUBLE_EQ(read_attr<double>(g, "bler_hi", H5::PredType::NATIVE_DOUBLE), ci.hi) << name;
   }
 }
 

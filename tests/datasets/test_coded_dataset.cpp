@@ -14,11 +14,8 @@
 namespace mimo {
 namespace {
 
-class CodedDataset : public ::testing::Test {
+class CodedDataset : public test::ScratchDirTest {
 protected:
-  void SetUp() override { dir_ = test::scratch_dir("coded"); }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // small_config's 3 streams of QAM16 carry a block of E = 512 bits in B = ceil(512 / 12) = 43 channel uses.
   static DatasetCode code() { return DatasetCode{parse_ldpc_spec("ldpc:k=256,rate=0.5"), "ldpc:k=256,rate=0.5", 43}; }
 
@@ -46,8 +43,6 @@ protected:
     w.commit();
     return path;
   }
-
-  std::filesystem::path dir_;
 };
 
 TEST_F(CodedDataset, CodeAndInfoBitsRoundTrip) {
@@ -88,14 +83,7 @@ TEST_F(CodedDataset, CodeAndInfoBitsRoundTrip) {
 // Every uncoded file, whichever mimo wrote it, has no code: it reads as before, with no blocks.
 TEST_F(CodedDataset, UncodedFilesReadAsBefore) {
   const auto path = (dir_ / "u.h5").string();
-  {
-    const auto cfg = test::small_config();
-    DatasetWriter w(path, test::info_for(cfg), WriterOptions{});
-    SampleBatch b;
-    Generator(cfg).generate(0, 50, b);
-    w.append(b);
-    w.commit();
-  }
+  test::write_generated(path, test::small_config(), 50);
   // A seed of the reader's fuzzer, written by the mimo of before coded data sets (and committed then).
   const std::string older = std::string(MIMO_SOURCE_DIR) + "/fuzz/corpus/fuzz_dataset_reader/qam16_c1.seed";
   for (const auto& file : {path, older}) {
