@@ -134,7 +134,8 @@ int run_evaluate(const EvaluateFlags& f) {
   if (!f.code.empty()) {
     code = parse_ldpc_spec(f.code);
     if (!f.data.empty())
-      throw std::invalid_argument("--code needs simulated points (a stored data set's bits are not codewords)");
+      throw std::invalid_argument("--code needs simulated points (a data set made with generate --code is decoded "
+                                  "by mimo detect)");
     if (cluster::World::size() > 1) throw std::invalid_argument("--code runs as one process for now (not under mpirun)");
   }
   std::optional<DatasetReader> data;

@@ -36,6 +36,10 @@ void print_schema(const DatasetReader& r) {
                                                    : "perfect (no H_est)");
   std::printf("snr            %s dB, unit %s\n", i.snr_schedule.c_str(), to_string(i.snr_unit).c_str());
   std::printf("seed           %llu\n", static_cast<unsigned long long>(i.seed));
+  if (i.code)
+    std::printf("code           %s (given as %s): %llu transport blocks of %llu channel uses\n",
+                i.code->spec.describe().c_str(), i.code->requested.c_str(), static_cast<unsigned long long>(r.blocks()),
+                static_cast<unsigned long long>(i.code->uses_per_block));
   const unsigned long long n = i.samples;
   const int m = Constellation(i.modulation).bits_per_symbol();
   std::printf("data sets      H [%llu,%d,%d] complex64, y [%llu,%d] complex64, x [%llu,%d] complex64,\n", n, c.nr,
@@ -43,6 +47,8 @@ void print_schema(const DatasetReader& r) {
   std::printf("               bits [%llu,%d] uint8, snr_db [%llu] float32, noise_var [%llu] float32%s\n", n, c.nt * m,
               n, n, r.has_h_est() ? ", H_est complex64" : "");
   if (r.has_user_gain()) std::printf("               user_gain_db [%llu,%d] float32\n", n, c.nt);
+  if (i.code)
+    std::printf("               info_bits [%llu,%d] uint8\n", static_cast<unsigned long long>(r.blocks()), i.code->spec.k);
 }
 
 int run_inspect(const InspectFlags& f) {

@@ -15,7 +15,7 @@ struct DetectionFileWriter::Impl {
   DetectionFileInfo info;
   struct Group {
     H5::Group group;
-    H5::DataSet symbols, llr;
+    H5::DataSet symbols, llr, decoded_bits;
     bool with_llr = false;
   };
   std::vector<Group> groups;
@@ -52,6 +52,15 @@ void write_summary(H5::Group& g, const DetectionSummary& s) {
   put("bit_errors", s.bit_errors);
   put("symbol_errors", s.symbol_errors);
   if (s.llr_information) put("llr_mutual_information", *s.llr_information);
+  if (const auto& c = s.decoding) {
+    put("blocks", c->blocks);
+    put("block_errors", c->block_errors);
+    put("bler", rate(c->block_errors, c->blocks));
+    put("bler_lo", c->bler_lo);
+    put("bler_hi", c->bler_hi);
+    put("info_bit_errors", c->info_bit_errors);
+    put("coded_ber", rate(c->info_bit_errors, c->info_bits));
+  }
 }
 
 }  // namespace
@@ -71,6 +80,7 @@ DetectionFileWriter::DetectionFileWriter(const std::string& path, const Detectio
     schema::write_attr(f, "tool_version", info.tool_version);
     schema::write_attr(f, "llr_convention", std::string("ln P(b=0)/P(b=1), max-log; positive favours bit 0; bit "
                                                         "order as the data set's bits"));
+    if (!info.code.empty()) schema::write_attr(f, "code", info.code);
   } catch (const H5::Exception& e) {
     throw DatasetError(h5_write_error(impl_->out.partial_path(), e.getDetailMsg()));
   }
@@ -93,6 +103,10 @@ size_t DetectionFileWriter::add_detector(const std::string& group, const std::st
     g.symbols = create_rows(g.group, "symbols", H5::PredType::NATIVE_INT32, {info.samples, info.nt});
     g.with_llr = with_llr;
     if (with_llr) g.llr = create_rows(g.group, "llr", H5::PredType::NATIVE_FLOAT, {info.samples, info.nt, info.m});
+    if (info.k > 0) {
+      if (!with_llr) throw std::invalid_argument("decoding '" + spec + "' needs its LLRs");
+      g.decoded_bits = create_rows(g.group, "decoded_bits", H5::PredType::NATIVE_UINT8, {info.blocks, info.k});
+    }
   } catch (const H5::Exception& e) {
     throw DatasetError("cannot add group '" + group + "' to '" + impl.out.partial_path() + "': " + e.getDetailMsg());
   }
@@ -108,6 +122,19 @@ void DetectionFileWriter::write(size_t d, uint64_t first, size_t count, const in
     errno = 0;  // read by h5_write_error: only a failure of these writes may set it
     write_rows(g.symbols, H5::PredType::NATIVE_INT32, first, count, symbols);
     if (g.with_llr && llr) write_rows(g.llr, H5::PredType::NATIVE_FLOAT, first, count, llr);
+  } catch (const H5::Exception& e) {
+    throw DatasetError(h5_write_error(impl.out.partial_path(), e.getDetailMsg()));
+  }
+}
+
+void DetectionFileWriter::write_decoded(size_t d, uint64_t first, size_t count, const uint8_t* bits) {
+  auto& impl = live();
+  auto& g = impl.groups.at(d);
+  if (impl.info.k == 0) throw std::logic_error("write_decoded: the data set is not coded");
+  if (count == 0) return;
+  try {
+    errno = 0;
+    write_rows(g.decoded_bits, H5::PredType::NATIVE_UINT8, first, count, bits);
   } catch (const H5::Exception& e) {
     throw DatasetError(h5_write_error(impl.out.partial_path(), e.getDetailMsg()));
   }

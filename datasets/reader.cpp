@@ -5,9 +5,11 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <vector>
 
+#include "coding/ldpc_params.hpp"
 #include "datasets/h5_schema.hpp"
 #include "datasets/h5_virtual.hpp"
 
@@ -155,6 +157,43 @@ void require_written(const H5::DataSet& d, const char* name, const std::string& 
   }
 }
 
+// A coded data set's code (SCHEMA.md, "Coded data sets"): the spec in `code` rebuilds it, and the numbers beside it
+// (written for people) must be that spec's own, so that a corrupted one is refused rather than believed. Uncoded
+// files (every one before `generate --code`) have none of these attributes.
+std::optional<DatasetCode> read_code(const H5::H5File& f, int m, const std::string& p) {
+  if (!f.attrExists("code")) {
+    if (f.nameExists(schema::info_bits)) throw DatasetError(p + ": has 'info_bits' but no attribute 'code'");
+    return std::nullopt;
+  }
+  DatasetCode code;
+  LdpcParams params;
+  try {
+    code.spec = parse_ldpc_spec(read_string_attr(f, "code", p));
+    params = ldpc_params(code.spec.k, code.spec.e);
+    if (code.spec.e % m != 0)
+      throw std::invalid_argument("n = " + std::to_string(code.spec.e) + " is not a multiple of the " +
+                                  std::to_string(m) + " bits per symbol");
+  } catch (const std::invalid_argument& e) {
+    throw DatasetError(p + ": attribute 'code': " + e.what());
+  }
+  code.requested = read_string_attr(f, "code_requested", p);
+  const auto require = [&](const char* name, int expected) {
+    const int stored = read_integer_attr<int>(f, name, 0, INT_MAX, p);
+    if (stored != expected)
+      throw DatasetError(p + ": attribute " + quote(name) + " is " + std::to_string(stored) + " but the code " +
+                         code.spec.describe() + " has " + std::to_string(expected));
+  };
+  require("code_k", code.spec.k);
+  require("code_e", code.spec.e);
+  require("code_iterations", code.spec.iterations);
+  require("code_base_graph", params.base_graph);
+  require("code_zc", params.z);
+  require("code_lifted_n", params.n);
+  code.uses_per_block = read_integer_attr<uint64_t>(f, "code_uses_per_block", 1, static_cast<uint64_t>(params.e), p);
+  read_string_attr(f, "code_interleaver", p);  // its text is for people
+  return code;
+}
+
 bool is_complex_compound(const H5::DataSet& d) {
   if (d.getTypeClass() != H5T_COMPOUND) return false;
   H5::CompType t = d.getCompType();
@@ -163,11 +202,30 @@ bool is_complex_compound(const H5::DataSet& d) {
          t.getMemberClass(0) == H5T_FLOAT && t.getMemberClass(1) == H5T_FLOAT;
 }
 
+// Rows [first, first + count) of a data set along its first axis; a failure is `error` with the rows and ")".
+void read_rows(const H5::DataSet& d, uint64_t first, size_t count, void* dst, const H5::DataType& mem_type,
+               const std::string& error) {
+  try {
+    H5::DataSpace fs = d.getSpace();
+    const int rank = fs.getSimpleExtentNdims();
+    std::vector<hsize_t> dims(rank);
+    fs.getSimpleExtentDims(dims.data());
+    std::vector<hsize_t> offset(rank, 0), block = dims;
+    offset[0] = first;
+    block[0] = count;
+    fs.selectHyperslab(H5S_SELECT_SET, block.data(), offset.data());
+    H5::DataSpace ms(rank, block.data());
+    d.read(dst, mem_type, ms, fs);
+  } catch (const H5::Exception&) {
+    throw DatasetError(error + std::to_string(first) + ".." + std::to_string(first + count - 1) + ")");
+  }
+}
+
 }  // namespace
 
 struct DatasetReader::Impl {
   H5::H5File file;
-  H5::DataSet H, H_est, y, x, bits, snr_db, noise_var, user_gain_db;
+  H5::DataSet H, H_est, y, x, bits, snr_db, noise_var, user_gain_db, info_bits;
 };
 
 DatasetReader::~DatasetReader() = default;
@@ -239,7 +297,9 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
                          to_string(info_.modulation) + " has " + std::to_string(m));
     bool have_n = false;
     hsize_t n = 0;
-    auto open = [&](const char* name, std::vector<hsize_t> inner, bool complex, H5T_class_t cls, size_t size) {
+    // `rows`: the first dimension, when it is not the samples' (info_bits: one row per block).
+    auto open = [&](const char* name, std::vector<hsize_t> inner, bool complex, H5T_class_t cls, size_t size,
+                    hsize_t rows = 0) {
       if (!f.nameExists(name)) throw DatasetError(p + ": missing data set " + quote(name));
       H5::DataSet d = f.openDataSet(name);
       const bool type_ok = complex ? is_complex_compound(d)
@@ -249,7 +309,7 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
       const int rank = s.getSimpleExtentNdims();
       std::vector<hsize_t> dims(std::max(rank, 0));
       if (rank > 0) s.getSimpleExtentDims(dims.data());
-      std::vector<hsize_t> want{have_n ? n : (dims.empty() ? 0 : dims[0])};
+      std::vector<hsize_t> want{rows ? rows : have_n ? n : (dims.empty() ? 0 : dims[0])};
       want.insert(want.end(), inner.begin(), inner.end());
       if (dims != want) {
         throw DatasetError(p + ": data set " + quote(name) + " has shape " + shape_text(dims) + ", expected " +
@@ -262,10 +322,13 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
     impl_->H = open(schema::H, {nr, nt}, true, H5T_COMPOUND, 0);
     impl_->y = open(schema::y, {nr}, true, H5T_COMPOUND, 0);
     impl_->x = open(schema::x, {nt}, true, H5T_COMPOUND, 0);
-    impl_->bits = open(schema::bits, {nt * m}, false, H5T_INTEGER, 1);
     // A signed int8 -1 would be converted to the uint8 0 on reading: a wrong bit, not an error.
-    if (impl_->bits.getIntType().getSign() != H5T_SGN_NONE)
-      throw DatasetError(p + ": data set 'bits' must be unsigned 8-bit integers (uint8)");
+    const auto require_unsigned = [&](const H5::DataSet& d, const char* name) {
+      if (d.getIntType().getSign() != H5T_SGN_NONE)
+        throw DatasetError(p + ": data set " + quote(name) + " must be unsigned 8-bit integers (uint8)");
+    };
+    impl_->bits = open(schema::bits, {nt * m}, false, H5T_INTEGER, 1);
+    require_unsigned(impl_->bits, schema::bits);
     impl_->snr_db = open(schema::snr_db, {}, false, H5T_FLOAT, 4);
     impl_->noise_var = open(schema::noise_var, {}, false, H5T_FLOAT, 4);
     has_h_est_ = f.nameExists(schema::H_est);
@@ -278,6 +341,15 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
       throw DatasetError(p + (has_h_est_ ? ": has 'H_est' but attribute 'csi_error_var' is 0 (perfect CSI)"
                                          : ": attribute 'csi_error_var' is > 0 but data set 'H_est' is missing"));
     if (n == 0) throw DatasetError(p + ": holds no samples");
+    info_.code = read_code(f, static_cast<int>(m), p);
+    if (info_.code) {
+      const uint64_t b = info_.code->uses_per_block;
+      if (n % b != 0)
+        throw DatasetError(p + ": holds " + std::to_string(n) + " samples, not a whole number of blocks of " +
+                           std::to_string(b) + " (attribute 'code_uses_per_block')");
+      impl_->info_bits = open(schema::info_bits, {static_cast<hsize_t>(info_.code->spec.k)}, false, H5T_INTEGER, 1, n / b);
+      require_unsigned(impl_->info_bits, schema::info_bits);
+    }
     info_.samples = n;
   } catch (const H5::Exception& e) {
     throw DatasetError(p + ": unreadable metadata (corrupted file?): " + e.getDetailMsg());
@@ -292,21 +364,7 @@ void DatasetReader::read(uint64_t first, size_t count, SampleBatch& out) const {
   out.resize(count, ch.nr, ch.nt, Constellation(info_.modulation).bits_per_symbol(), has_h_est_, has_user_gain_);
   if (count == 0) return;
   auto load = [&](const H5::DataSet& d, const char* name, void* dst, const H5::DataType& mem_type) {
-    try {
-      H5::DataSpace fs = d.getSpace();
-      const int rank = fs.getSimpleExtentNdims();
-      std::vector<hsize_t> dims(rank);
-      fs.getSimpleExtentDims(dims.data());
-      std::vector<hsize_t> offset(rank, 0), block = dims;
-      offset[0] = first;
-      block[0] = count;
-      fs.selectHyperslab(H5S_SELECT_SET, block.data(), offset.data());
-      H5::DataSpace ms(rank, block.data());
-      d.read(dst, mem_type, ms, fs);
-    } catch (const H5::Exception&) {
-      throw DatasetError(path_ + ": corrupted data in " + quote(name) + " (samples " + std::to_string(first) +
-                         ".." + std::to_string(first + count - 1) + ")");
-    }
+    read_rows(d, first, count, dst, mem_type, path_ + ": corrupted data in " + quote(name) + " (samples ");
   };
   const auto& cx = schema::complex_type();
   load(impl_->H, schema::H, out.H.data(), cx);
@@ -351,6 +409,22 @@ void DatasetReader::read(uint64_t first, size_t count, SampleBatch& out) const {
     if (out.bits[k] > 1)
       throw DatasetError(path_ + ": 'bits' holds a value other than 0 or 1 at sample " +
                          std::to_string(first + k / (ch.nt * out.m)));
+}
+
+void DatasetReader::read_info_bits(uint64_t first, size_t count, std::vector<uint8_t>& out) const {
+  if (!info_.code) throw std::logic_error(path_ + " is not a coded data set: it has no information bits");
+  if (first + count > blocks())
+    throw std::out_of_range(path_ + ": read past the last block (" + std::to_string(first + count) + " > " +
+                            std::to_string(blocks()) + " blocks)");
+  const size_t k = static_cast<size_t>(info_.code->spec.k);
+  out.resize(count * k);
+  if (count == 0) return;
+  read_rows(impl_->info_bits, first, count, out.data(), H5::PredType::NATIVE_UINT8,
+            path_ + ": corrupted data in 'info_bits' (blocks ");
+  for (size_t i = 0; i < out.size(); ++i)
+    if (out[i] > 1)
+      throw DatasetError(path_ + ": 'info_bits' holds a value other than 0 or 1 at block " +
+                         std::to_string(first + i / k));
 }
 
 }  // namespace mimo

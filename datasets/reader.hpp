@@ -3,6 +3,7 @@
 // from a missing file to a corrupted chunk or a non-finite value, is a DatasetError with a one-line message.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "channel/sample_batch.hpp"
 #include "datasets/schema.hpp"
@@ -25,6 +26,13 @@ public:
   /// Reads samples [first, first + count) into out (resized). Throws DatasetError on corrupted or
   /// non-finite data, std::out_of_range past the end.
   void read(uint64_t first, size_t count, SampleBatch& out) const;
+
+  /// Transport blocks of a coded data set (info().code), 0 for an uncoded one.
+  uint64_t blocks() const { return info_.code ? info_.samples / info_.code->uses_per_block : 0; }
+  /// Reads the K information bits of blocks [first, first + count) of a coded data set into out (count * K,
+  /// resized). Throws DatasetError on corrupted data or a bit other than 0/1, std::out_of_range past the end,
+  /// std::logic_error for an uncoded data set.
+  void read_info_bits(uint64_t first, size_t count, std::vector<uint8_t>& out) const;
 
   /// Calls f(batch, first_index) for consecutive batches of at most batch_size samples.
   template <class F>

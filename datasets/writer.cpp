@@ -6,11 +6,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include <zlib.h>
 
 #include "channel/parallel.hpp"
+#include "coding/ldpc_params.hpp"
 #include "datasets/h5_schema.hpp"
 #include "datasets/partial_file.hpp"
 
@@ -123,14 +125,33 @@ struct Column {
   }
 };
 
+// A coded data set's code as root attributes (SCHEMA.md, "Coded data sets"): `code` alone rebuilds it; the rest
+// spares Python and MATLAB users re-deriving 38.212's parameters and the block layout.
+void write_code_attributes(H5::H5File& f, const DatasetCode& code) {
+  const LdpcParams p = ldpc_params(code.spec.k, code.spec.e);
+  schema::write_attr(f, "code", code.spec.describe());
+  schema::write_attr(f, "code_requested", code.requested);
+  schema::write_attr(f, "code_k", code.spec.k);
+  schema::write_attr(f, "code_e", code.spec.e);
+  schema::write_attr(f, "code_iterations", code.spec.iterations);
+  schema::write_attr(f, "code_base_graph", p.base_graph);
+  schema::write_attr(f, "code_zc", p.z);
+  schema::write_attr(f, "code_lifted_n", p.n);
+  schema::write_attr(f, "code_uses_per_block", code.uses_per_block);
+  schema::write_attr(f, "code_interleaver",
+                     std::string("code bit e of block j is in sample j*B + (e mod B), bit (e div B) of its row of "
+                                 "'bits' (B = code_uses_per_block); info_bits[j] are its K information bits"));
+}
+
 }  // namespace
 
 struct DatasetWriter::Impl {
   explicit Impl(const std::string& path) : out(path) {}
   PartialH5File out;            // declared first: destroyed (deleted unless committed) after the columns
-  std::vector<Column> columns;  // H, y, x, bits, snr_db, noise_var[, H_est][, user_gain_db]
+  std::vector<Column> columns;  // H, y, x, bits, snr_db, noise_var[, H_est][, user_gain_db][, info_bits]
   size_t nt, nr, m;
   bool with_h_est, with_user_gain;
+  std::optional<DatasetCode> code;
   int threads;
 };
 
@@ -140,6 +161,8 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetInfo& info, c
   if (options.compression < 0 || options.compression > 9)
     throw std::invalid_argument("compression level must be in [0, 9] (compression = " +
                                 std::to_string(options.compression) + ")");
+  if (info.code && info.code->uses_per_block == 0)
+    throw std::invalid_argument("a coded data set needs at least one channel use per block");
   const auto& ch = info.channel;
   impl_ = std::make_unique<Impl>(path);
   impl_->nt = ch.nt;
@@ -147,6 +170,7 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetInfo& info, c
   impl_->m = Constellation(info.modulation).bits_per_symbol();
   impl_->with_h_est = options.with_h_est;
   impl_->with_user_gain = ch.user_power_spread_db > 0.0;
+  impl_->code = info.code;
   impl_->threads = resolve_threads(options.threads);
   try {
     auto& f = impl_->out.file();
@@ -171,6 +195,7 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetInfo& info, c
     schema::write_attr(f, "seed", info.seed);
     schema::write_attr(f, "tool_version", info.tool_version);
     schema::write_attr(f, "llr_convention", std::string("none stored; mimo LLRs are ln P(b=0)/P(b=1)"));
+    if (info.code) write_code_attributes(f, *info.code);
 
     const hsize_t per_sample = static_cast<hsize_t>(ch.nr) * ch.nt * sizeof(std::complex<float>);
     const hsize_t chunk = std::max<hsize_t>(1, options.chunk_bytes / std::max<hsize_t>(per_sample, 1));
@@ -187,6 +212,11 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetInfo& info, c
     if (options.with_h_est) cols.emplace_back(f, schema::H_est, cx, std::vector<hsize_t>{nr, nt}, chunk, level);
     if (impl_->with_user_gain)
       cols.emplace_back(f, schema::user_gain_db, H5::PredType::NATIVE_FLOAT, std::vector<hsize_t>{nt}, chunk, level);
+    if (info.code) {
+      const hsize_t k = static_cast<hsize_t>(info.code->spec.k);
+      cols.emplace_back(f, schema::info_bits, H5::PredType::NATIVE_UINT8, std::vector<hsize_t>{k},
+                        std::max<hsize_t>(1, options.chunk_bytes / k), level);
+    }
   } catch (const H5::Exception& e) {
     const std::string message = h5_write_error(partial_, e.getDetailMsg());
     abort();
@@ -196,11 +226,17 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetInfo& info, c
 
 DatasetWriter::~DatasetWriter() { abort(); }
 
-void DatasetWriter::append(const SampleBatch& b) {
+void DatasetWriter::append(const SampleBatch& b, const std::vector<uint8_t>& info_bits) {
   if (!impl_) throw std::logic_error("DatasetWriter::append after commit or abort");
   if (b.nt != impl_->nt || b.nr != impl_->nr || b.m != impl_->m || b.has_h_est() != impl_->with_h_est ||
       b.has_user_gain() != impl_->with_user_gain)
     throw std::invalid_argument("DatasetWriter::append: batch shape does not match the data set");
+  const auto& code = impl_->code;
+  const size_t blocks = code ? b.n / code->uses_per_block : 0;
+  if (code ? b.n % code->uses_per_block != 0 || info_bits.size() != blocks * static_cast<size_t>(code->spec.k)
+           : !info_bits.empty())
+    throw std::invalid_argument("DatasetWriter::append: a coded data set takes whole blocks with their information "
+                                "bits, an uncoded one none");
   if (b.n == 0) return;
   // What the reader refuses is refused here too, so no command can write a file that cannot be read back.
   for (size_t k = 0; k < b.n; ++k)
@@ -233,6 +269,7 @@ void DatasetWriter::append(const SampleBatch& b) {
   stage(c[5], b.noise_var.data());
   if (impl_->with_h_est) stage(c[6], b.H_est.data());
   if (impl_->with_user_gain) stage(c[impl_->with_h_est ? 7 : 6], b.user_gain_db.data());
+  if (code) c.back().pending.insert(c.back().pending.end(), info_bits.begin(), info_bits.end());
 
   // Encode every full chunk of every column in parallel, then store them in order.
   std::vector<std::pair<size_t, size_t>> jobs;  // (column, chunk)

@@ -4,6 +4,7 @@
 // a killed process leaves only a ".partial" name, never a file that looks complete.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "channel/sample_batch.hpp"
 #include "datasets/schema.hpp"
@@ -24,8 +25,10 @@ public:
   DatasetWriter(const DatasetWriter&) = delete;
   DatasetWriter& operator=(const DatasetWriter&) = delete;
 
-  /// Appends every sample of the batch (shapes must match the info given at construction).
-  void append(const SampleBatch& batch);
+  /// Appends every sample of the batch (shapes must match the info given at construction). A coded data set
+  /// (DatasetInfo::code) takes whole transport blocks only, with their K information bits each in `info_bits`
+  /// (as CodedLink::encode_in_place writes them); an uncoded one takes none.
+  void append(const SampleBatch& batch, const std::vector<uint8_t>& info_bits = {});
   /// Flushes, closes and renames to the final path. Nothing may be appended afterwards.
   void commit();
   /// Closes and deletes the partial file (also done by the destructor when commit() was not called).

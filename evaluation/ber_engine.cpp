@@ -9,6 +9,7 @@
 #include <map>
 #include <numeric>
 #include <stdexcept>
+#include <tuple>
 #include <vector>
 
 #include "channel/parallel.hpp"
@@ -34,6 +35,10 @@ Interval ber_interval(const PointResult& r) {
   const double mean = k / uses, variance = r.bit_errors_sq / uses - mean * mean;
   const double deff = std::clamp(variance / (per_use * p * (1 - p)), 1.0, per_use);
   return wilson_interval(k / deff, n / deff);
+}
+
+Interval bler_interval(const PointResult& r) {
+  return wilson_interval(static_cast<double>(r.block_errors), static_cast<double>(r.blocks));
 }
 
 double llr_information(const uint8_t* bits, const float* llr, size_t count, int threads) {
@@ -141,6 +146,13 @@ void accumulate(PointResult& into, const PointResult& part) {
 
 }  // namespace
 
+void accumulate(PointResult& into, const BlockCounts& blocks) {
+  into.blocks += blocks.blocks;
+  into.block_errors += blocks.block_errors;
+  into.info_bits += blocks.info_bits;
+  into.info_bit_errors += blocks.info_bit_errors;
+}
+
 // The integer counts are exact; the per-use squares are sums of integers (exact below 2^53); the LLR information
 // differs from one process's in its last bits only.
 void sum_over_processes(const Collective& comm, std::vector<PointResult>& parts, std::vector<double>& seconds) {
@@ -185,8 +197,7 @@ void count_chunks(const SampleBatch& batch, const std::vector<Detection>& detect
         BlockCounts blocks;
         const size_t B = link->uses_per_block();
         link->decode_blocks(detections[d], *info, b / B, e / B, blocks, threads);
-        part.blocks += blocks.blocks, part.block_errors += blocks.block_errors;
-        part.info_bits += blocks.info_bits, part.info_bit_errors += blocks.info_bit_errors;
+        accumulate(part, blocks);
       }
     }
   }
@@ -258,6 +269,22 @@ std::vector<PointResult> fresh_results(const std::vector<const Detector*>& detec
 
 }  // namespace
 
+GeneratorConfig point_config(const GeneratorConfig& channel, double value_db, const CodedLink* link) {
+  GeneratorConfig point = channel;
+  // A coded Eb/N0 point is simulated (and seeded) as its Es/N0, so that `--snr-unit ebn0 --snr-db X` is the
+  // same run as `--snr-unit esn0` at X + 10 log10(R m).
+  double sim_snr = value_db;
+  if (link) std::tie(sim_snr, point.snr_unit) = link->generator_snr(value_db, channel.snr_unit);
+  point.snr = SnrSchedule::grid(std::vector<double>{sim_snr});
+  // Seeded by the SNR value, not its position in the grid: any point can be rerun alone.
+  uint64_t snr_bits = 0;
+  std::memcpy(&snr_bits, &sim_snr, sizeof snr_bits);
+  uint64_t seed_state = channel.seed ^ splitmix64(snr_bits);
+  point.seed = splitmix64(seed_state);
+  point.tag = StreamTag::evaluate;
+  return point;
+}
+
 std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vector<const Detector*>& detectors,
                                   const EngineOptions& opt,
                                   const std::function<void(const std::vector<PointResult>&)>& on_point) {
@@ -296,22 +323,7 @@ std::vector<PointResult> simulate(const GeneratorConfig& channel, const std::vec
   const double code_rate = link ? static_cast<double>(link->k()) / static_cast<double>(link->e()) : 1.0;
   for (size_t p = 0; p < grid.size(); ++p) {
     const SnrPoint point = snr_point(grid[p], channel.snr_unit, channel.channel.nt, m, code_rate);
-    GeneratorConfig point_cfg = channel;
-    // The generator knows no code rate: a coded Eb/N0 point is simulated (and seeded) as its Es/N0, so that
-    // `--snr-unit ebn0 --snr-db X` is the same run as `--snr-unit esn0` at X + 10 log10(R m).
-    double sim_snr = grid[p];
-    if (link && channel.snr_unit == SnrUnit::ebn0) {
-      sim_snr = point.esn0_db;
-      point_cfg.snr_unit = SnrUnit::esn0;
-    }
-    point_cfg.snr = SnrSchedule::grid(std::vector<double>{sim_snr});
-    // Seeded by the SNR value, not its position in the grid: any point can be rerun alone.
-    uint64_t snr_bits = 0;
-    std::memcpy(&snr_bits, &sim_snr, sizeof snr_bits);
-    uint64_t seed_state = channel.seed ^ splitmix64(snr_bits);
-    point_cfg.seed = splitmix64(seed_state);
-    point_cfg.tag = StreamTag::evaluate;
-    const Generator gen(point_cfg);
+    const Generator gen(point_config(channel, grid[p], link ? &*link : nullptr));
     auto results = fresh_results(detectors, point);
 
     // The stopping rule is checked after each chunk of a schedule that depends on the flags alone (64 channel

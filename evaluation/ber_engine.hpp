@@ -15,6 +15,8 @@
 namespace mimo {
 
 class DatasetReader;
+struct BlockCounts;
+class CodedLink;
 
 /// Error counts of one detector at one SNR point.
 struct PointResult {
@@ -62,6 +64,13 @@ Interval wilson_interval(double k, double n, double z = 1.959963984540054);
 /// Wilson. Without per-use data (uses == 0, e.g. rows read back from a CSV) or errors, it is the plain interval.
 Interval ber_interval(const PointResult& r);
 
+/// The BLER interval of a point: Wilson on blocks, which treats blocks as independent (README.md, "Coded link
+/// level": too narrow when neighbouring blocks share channel realizations).
+Interval bler_interval(const PointResult& r);
+
+/// Adds a coded link's block counts (CodedLink::decode_blocks) into a point's.
+void accumulate(PointResult& into, const BlockCounts& blocks);
+
 /// How simulate() shares its batches among processes (the MPI ranks of cluster/): process `rank` of `size` takes
 /// its contiguous part of every batch's channel uses, and the sums add arrays element-wise over all processes,
 /// leaving the same result in each. The default is one process.
@@ -103,6 +112,12 @@ void count_errors(const SampleBatch& batch, const Detection& det, PointResult& i
 /// Sums every part's counts, and the `seconds` beside them, over the processes of `comm` (every process gets the
 /// totals). A collective call: every process must make it.
 void sum_over_processes(const Collective& comm, std::vector<PointResult>& parts, std::vector<double>& seconds);
+
+/// The generator of simulate()'s point at `value_db` (in channel.snr_unit): one SNR value, its channel uses drawn
+/// from a seed derived from (seed, SNR value) in the evaluate stream, so that any point can be rerun alone; with a
+/// coded link an Eb/N0 point is simulated as its Es/N0 (CodedLink::generator_snr). `mimo generate --code` stores
+/// these samples.
+GeneratorConfig point_config(const GeneratorConfig& channel, double value_db, const CodedLink* link = nullptr);
 
 /// Simulates every SNR value of the generator's grid. A point's channel uses are drawn from a seed derived
 /// from (seed, SNR value), so any single point can be reproduced alone. `on_point` receives each

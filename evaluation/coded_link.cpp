@@ -70,7 +70,7 @@ void CodedLink::encode_in_place(SampleBatch& batch, std::vector<uint8_t>& info, 
 }
 
 void CodedLink::decode_blocks(const Detection& det, const std::vector<uint8_t>& info, size_t first_block,
-                              size_t last_block, BlockCounts& into, int threads) {
+                              size_t last_block, BlockCounts& into, int threads, uint8_t* decoded) {
   if (det.llr.empty()) throw std::invalid_argument("decode_blocks: the detection has no LLRs");
   const size_t count = last_block - first_block;
   if (count == 0) return;
@@ -93,6 +93,7 @@ void CodedLink::decode_blocks(const Detection& det, const std::vector<uint8_t>& 
       for (size_t b = 0; b < e; ++b) out[b] = llr[position_[b]];
     }
     worker.decoder->decode(worker.llr.data(), n, worker.decided.data());
+    if (decoded) std::copy_n(worker.decided.data(), n * k, decoded + a * k);
     BlockCounts& c = partial[static_cast<size_t>(w)];
     for (size_t i = 0; i < n; ++i) {
       const uint8_t* sent = info.data() + (first_block + a + i) * k;
@@ -111,6 +112,12 @@ void CodedLink::decode_blocks(const Detection& det, const std::vector<uint8_t>& 
     into.info_bits += c.info_bits;
     into.info_bit_errors += c.info_bit_errors;
   }
+}
+
+std::pair<double, SnrUnit> CodedLink::generator_snr(double value_db, SnrUnit unit) const {
+  if (unit != SnrUnit::ebn0) return {value_db, unit};
+  const double rate = static_cast<double>(k()) / static_cast<double>(e());
+  return {snr_point(value_db, unit, nt_, m_, rate).esn0_db, SnrUnit::esn0};
 }
 
 }  // namespace mimo

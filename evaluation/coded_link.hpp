@@ -22,10 +22,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "channel/modulation.hpp"
 #include "channel/sample_batch.hpp"
+#include "channel/snr.hpp"
 #include "coding/ldpc_code.hpp"
 #include "coding/ldpc_decoder.hpp"
 #include "coding/ldpc_spec.hpp"
@@ -60,11 +62,16 @@ public:
   void encode_in_place(SampleBatch& batch, std::vector<uint8_t>& info, int threads = 1) const;
 
   /// Decodes blocks [first_block, last_block) of a batch from `det`'s LLRs and counts them against `info`
-  /// (as encode_in_place wrote it) into `into`. `det` must have LLRs. The counts do not depend on `threads`
+  /// (as encode_in_place wrote it) into `into`; with `decoded`, also writes each block's K decided bits there
+  /// (block first_block + i at decoded[i * K]). `det` must have LLRs. The counts do not depend on `threads`
   /// (a block decodes to the same bits in any group: ldpc_decoder.hpp). Not thread-safe: it keeps a decoder and
   /// its work space per worker thread between calls.
   void decode_blocks(const Detection& det, const std::vector<uint8_t>& info, size_t first_block, size_t last_block,
-                     BlockCounts& into, int threads = 1);
+                     BlockCounts& into, int threads = 1, uint8_t* decoded = nullptr);
+
+  /// The SNR to give the generator for a point `value_db` in `unit`: the generator knows no code rate, so an Eb/N0
+  /// per information bit (Eb = Es / (R m), R = K / E) is simulated as its Es/N0; other units pass unchanged.
+  std::pair<double, SnrUnit> generator_snr(double value_db, SnrUnit unit) const;
 
 private:
   LdpcSpec spec_;

@@ -24,7 +24,7 @@ std::vector<ResultField> result_fields(const ResultsContext& c, const PointResul
       {"ser", r.ser(), 9}, {"seconds", r.seconds, 6}, {"llr_info", std::monostate{}, 6}};
   if (const auto i = r.llr_info()) f.back().value = *i;
   if (coded) {
-    const Interval bi = wilson_interval(static_cast<double>(r.block_errors), static_cast<double>(r.blocks));
+    const Interval bi = bler_interval(r);
     f.insert(f.end(), {{"blocks", static_cast<u64>(r.blocks)}, {"block_errors", static_cast<u64>(r.block_errors)},
                        {"bler", r.bler(), 9}, {"bler_lo", bi.lo, 9}, {"bler_hi", bi.hi, 9},
                        {"coded_ber", r.coded_ber(), 9}});

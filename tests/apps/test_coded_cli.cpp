@@ -8,6 +8,12 @@
 #include <fstream>
 
 #include "cli_runner.hpp"
+#include "h5_read.hpp"
+#include "coding/ldpc_code.hpp"
+#include "coding/ldpc_decoder.hpp"
+#include "datasets/reader.hpp"
+#include "evaluation/ber_engine.hpp"
+#include "evaluation/coded_link.hpp"
 #include "evaluation/results.hpp"
 
 namespace mimo {
@@ -16,6 +22,9 @@ namespace {
 using CodedCli = test::CliTest;
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+using test::read_attr;
+using test::read_rows;
 
 TEST_F(CodedCli, EvaluateWritesBlockColumnsAndTheCode) {
   const std::string base = "evaluate --nt 4 --nr 4 --mod qpsk --detectors mmse,ep --snr-db 0,30 --seed 2 "
@@ -116,6 +125,208 @@ TEST_F(CodedCli, RefusalsAreOneLine) {
   const auto r = run("evaluate --detectors mmse,sphere --code ldpc:k=64,rate=0.5" + ok);
   EXPECT_NE(r.err.find("--code needs soft outputs (LLRs); 'sphere' gives hard decisions only"), std::string::npos)
       << r.err;
+}
+
+// A coded data set holds `evaluate --code`'s channel uses [0, N) of its SNR point, encoded alike: detect on it counts
+// what evaluate counts when evaluate stops after exactly those N uses (--max-bits N Nt m, block errors never enough).
+// Its decoded bits and counts are also what a decoder of the test's own makes of the stored LLRs, gathered through
+// the interleaver as SCHEMA.md writes it out.
+TEST_F(CodedCli, DetectOnAGeneratedCodedSetCountsWhatEvaluateCounts) {
+  const std::string flags = "--nt 2 --nr 2 --mod qpsk --snr-db 4 --seed 4 --code ldpc:k=256,rate=0.5 --threads 2 ";
+  const size_t k = 256, e = 512, per_use = 4, B = e / per_use, blocks = 40, samples = blocks * B;
+  ASSERT_EQ(run("generate " + flags + "--samples " + std::to_string(samples) + " --out c.h5").status, 0);
+  const auto det = run("detect --data c.h5 --detectors mmse,ep --threads 2 --out d.h5");
+  ASSERT_EQ(det.status, 0) << det.err;
+  EXPECT_NE(det.out.find("BLER"), std::string::npos) << det.out;
+  ASSERT_EQ(run("evaluate " + flags + "--detectors mmse,ep --max-bits " + std::to_string(samples * per_use) +
+                " --min-block-errors 1000000 --out e.csv").status, 0);
+  const auto rows = read_results_csv((dir_ / "e.csv").string());
+  ASSERT_EQ(rows.size(), 2u);
+
+  const DatasetReader data((dir_ / "c.h5").string());
+  ASSERT_EQ(data.blocks(), blocks);
+  std::vector<uint8_t> sent;
+  data.read_info_bits(0, blocks, sent);
+  const H5::H5File file((dir_ / "d.h5").string(), H5F_ACC_RDONLY);
+  const LdpcCode code(static_cast<int>(k), static_cast<int>(e), 2);
+  for (size_t d = 0; d < 2; ++d) {
+    const std::string name = d == 0 ? "mmse" : "ep";
+    const H5::Group g = file.openGroup(name);
+    const auto blocks_attr = read_attr<uint64_t>(g, "blocks", H5::PredType::NATIVE_UINT64);
+    const auto errors_attr = read_attr<uint64_t>(g, "block_errors", H5::PredType::NATIVE_UINT64);
+    const auto info_errors_attr = read_attr<uint64_t>(g, "info_bit_errors", H5::PredType::NATIVE_UINT64);
+    // evaluate's counts over the same uses.
+    EXPECT_EQ(rows[d].bits, samples * per_use) << name;
+    EXPECT_EQ(read_attr<uint64_t>(g, "bit_errors", H5::PredType::NATIVE_UINT64), rows[d].bit_errors) << name;
+    EXPECT_EQ(blocks_attr, rows[d].blocks) << name;
+    EXPECT_EQ(errors_attr, rows[d].block_errors) << name;
+    EXPECT_NEAR(read_attr<double>(g, "coded_ber", H5::PredType::NATIVE_DOUBLE), rows[d].coded_ber(), 1e-9) << name;
+    // The point loses some blocks and decodes others: equal counts then say something.
+    EXPECT_GT(errors_attr, 0u) << name;
+    EXPECT_LT(errors_attr, blocks) << name;
+
+    // The test's own decoder: code bit t of block j is LLR (j B + t mod B, slot t div B).
+    const auto llr = read_rows<float>(file, name + "/llr", H5::PredType::NATIVE_FLOAT);
+    const auto decoded = read_rows<uint8_t>(file, name + "/decoded_bits", H5::PredType::NATIVE_UINT8);
+    ASSERT_EQ(llr.size(), samples * per_use);
+    ASSERT_EQ(decoded.size(), blocks * k);
+    std::vector<float> words(blocks * e);
+    for (size_t j = 0; j < blocks; ++j)
+      for (size_t t = 0; t < e; ++t) words[j * e + t] = llr[(j * B + t % B) * per_use + t / B];
+    std::vector<uint8_t> mine(blocks * k);
+    code.decode(words.data(), blocks, mine.data(), nullptr, LdpcDecoderOptions{20});
+    EXPECT_EQ(mine, decoded) << name;
+    uint64_t block_errors = 0, info_errors = 0;
+    for (size_t j = 0; j < blocks; ++j) {
+      uint64_t wrong = 0;
+      for (size_t b = 0; b < k; ++b) wrong += mine[j * k + b] != sent[j * k + b];
+      block_errors += wrong > 0;
+      info_errors += wrong;
+    }
+    EXPECT_EQ(blocks_attr, blocks);
+    EXPECT_EQ(errors_attr, block_errors) << name;
+    EXPECT_EQ(info_errors_attr, info_errors) << name;
+    const Interval ci = wilson_interval(static_cast<double>(block_errors), static_cast<double>(blocks));
+    EXPECT_DOUBLE_EQ(read_attr<double>(g, "bler_lo", H5::PredType::NATIVE_DOUBLE), ci.lo) << name;
+    EXPECT_DOUBLE_EQ(read_attr<double>(g, "bler_hi", H5::PredType::NATIVE_DOUBLE), ci.hi) << name;
+  }
+}
+
+// The stored blocks: info_bits[j] are the first K generator bits of block j (the point's uncoded samples), and the
+// stored bits carry their codeword where the interleaver puts it, the generator's bits elsewhere, over the same
+// channels and noise.
+TEST_F(CodedCli, GeneratedBlocksAreTheCodewordsOfTheirInformationBits) {
+  // 2 streams of QAM16 (8 slots per use), E = 300: B = ceil(300 / 8) = 38 uses, 4 slots of each block carry no code bit.
+  const size_t k = 100, e = 300, per_use = 8, B = 38, blocks = 3, n = blocks * B;
+  ASSERT_EQ(run("generate --nt 2 --nr 3 --mod qam16 --snr-db 12 --seed 9 --samples " + std::to_string(n) +
+                " --code ldpc:k=100,n=300 --out c.h5").status, 0);
+  const DatasetReader data((dir_ / "c.h5").string());
+  ASSERT_TRUE(data.info().code.has_value());
+  EXPECT_EQ(data.info().code->uses_per_block, B);
+  EXPECT_EQ(data.info().seed, 9u);
+  SampleBatch coded;
+  data.read(0, n, coded);
+  std::vector<uint8_t> info;
+  data.read_info_bits(0, blocks, info);
+
+  GeneratorConfig g;
+  g.channel.model = "rayleigh";
+  g.channel.nt = 2;
+  g.channel.nr = 3;
+  g.modulation = Modulation::qam16;
+  g.snr = SnrSchedule::grid(std::vector<double>{12.0});
+  g.seed = 9;
+  const CodedLink link(parse_ldpc_spec("ldpc:k=100,n=300"), Modulation::qam16, 2);
+  SampleBatch plain;
+  Generator(point_config(g, 12.0, &link)).generate(0, n, plain, 1);
+
+  const LdpcCode code(static_cast<int>(k), static_cast<int>(e), 4);
+  std::vector<uint8_t> f(e);
+  for (size_t j = 0; j < blocks; ++j) {
+    const uint8_t* generated = plain.bits.data() + j * B * per_use;
+    const uint8_t* stored = coded.bits.data() + j * B * per_use;
+    for (size_t b = 0; b < k; ++b) ASSERT_EQ(info[j * k + b], generated[b]) << j << " " << b;
+    code.encode(info.data() + j * k, f.data());
+    std::vector<bool> carries(B * per_use, false);
+    for (size_t t = 0; t < e; ++t) {
+      const size_t slot = (t % B) * per_use + t / B;
+      ASSERT_EQ(slot, link.position(static_cast<int>(t)));
+      ASSERT_EQ(stored[slot], f[t]) << j << " " << t;
+      carries[slot] = true;
+    }
+    for (size_t s = 0; s < B * per_use; ++s)
+      if (!carries[s]) {
+        EXPECT_EQ(stored[s], generated[s]) << j << " " << s;
+      }
+  }
+  EXPECT_EQ(coded.H, plain.H);
+  EXPECT_EQ(coded.noise_var, plain.noise_var);
+  EXPECT_NE(coded.x, plain.x);
+}
+
+// --snr-unit ebn0 counts information bits with a code: the file holds the Es/N0 point evaluate simulates, the same
+// samples as --snr-unit esn0 at X + 10 log10(R m) (QAM16, rate 1/2: + 3.0103 dB).
+TEST_F(CodedCli, GeneratedEbN0IsStoredAsItsEsN0) {
+  const std::string base = "generate --nt 2 --nr 2 --mod qam16 --seed 3 --samples 128 --code ldpc:k=256,rate=0.5 ";
+  volatile double information_bits_per_symbol = 0.5 * 4;  // at run time, as mimo computes it (see above)
+  char esn0[64];
+  std::snprintf(esn0, sizeof esn0, "%.17g", 6.0 + 10.0 * std::log10(information_bits_per_symbol));
+  ASSERT_EQ(run(base + "--snr-unit ebn0 --snr-db 6 --out eb.h5").status, 0);
+  ASSERT_EQ(run(base + "--snr-unit esn0 --snr-db " + std::string(esn0) + " --out es.h5").status, 0);
+  const DatasetReader eb((dir_ / "eb.h5").string()), es((dir_ / "es.h5").string());
+  EXPECT_EQ(eb.info().snr_unit, SnrUnit::esn0);
+  EXPECT_EQ(eb.info().snr_schedule, es.info().snr_schedule);
+  SampleBatch a, b;
+  eb.read(0, 128, a);
+  es.read(0, 128, b);
+  EXPECT_EQ(a.y, b.y);
+  EXPECT_EQ(a.bits, b.bits);
+  EXPECT_NEAR(a.snr_db[0], 6.0 + 10 * std::log10(2.0), 1e-5);
+}
+
+TEST_F(CodedCli, GenerateAndDetectRefusalsAreOneLine) {
+  // 2 streams of QPSK, E = 512: B = 128 channel uses per block.
+  const std::string coded = "generate --nt 2 --nr 2 --snr-db 4 --code ldpc:k=256,rate=0.5 ";
+  ASSERT_EQ(run(coded + "--samples 256 --out c.h5").status, 0);
+  ASSERT_EQ(run("generate --nt 2 --nr 2 --snr-db 4 --samples 256 --out u.h5").status, 0);
+  const auto expect_refused = [&](const std::string& args, const std::string& needle) {
+    const auto r = run(args);
+    EXPECT_NE(r.status, 0) << args;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << args << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "x.h5")) << args;
+  };
+  const size_t B = 128;
+  expect_refused(coded + "--samples 300 --out x.h5",
+                 "use " + std::to_string(2 * B) + " or " + std::to_string(3 * B));
+  expect_refused(coded + "--samples 100 --out x.h5", "use " + std::to_string(B));
+  expect_refused("generate --nt 2 --nr 2 --snr-db 4,8 --code ldpc:k=256,rate=0.5 --samples 256 --out x.h5",
+                 "--code needs one SNR value");
+  expect_refused("generate --nt 2 --nr 2 --snr-range 0:8 --code ldpc:k=256,rate=0.5 --samples 256 --out x.h5",
+                 "--code needs one SNR value");
+  expect_refused("generate --nt 2 --nr 2 --snr-db 4 --mod qam16 --code ldpc:k=64,n=130 --samples 256 --out x.h5",
+                 "multiple");  // E not a multiple of m = 4
+  expect_refused("detect --data u.h5 --code ldpc:k=256,rate=0.5 --out x.h5", "not a coded data set");
+  expect_refused("detect --data c.h5 --code ldpc:k=256,rate=0.25 --out x.h5", "is not the code of");
+  expect_refused("detect --data c.h5 --detectors mmse,sphere --out x.h5",
+                 "decoding needs soft outputs (LLRs); 'sphere' gives hard decisions only");
+  expect_refused("evaluate --data c.h5 --detectors mmse --code ldpc:k=256,rate=0.5 --out r.csv", "mimo detect");
+  // The given spec, written differently, is the file's code: accepted.
+  EXPECT_EQ(run("detect --data c.h5 --code ldpc:k=256,n=512 --out ok.h5").status, 0);
+
+  // A corrupted code attribute.
+  {
+    H5::H5File f((dir_ / "c.h5").string(), H5F_ACC_RDWR);
+    const int k = 255;
+    f.openAttribute("code_k").write(H5::PredType::NATIVE_INT, &k);
+  }
+  expect_refused("detect --data c.h5 --out x.h5", "attribute 'code_k' is 255");
+  // A block length the file agrees with (info_bits rewritten to match) but the code does not.
+  ASSERT_EQ(run(coded + "--samples 256 --out c64.h5").status, 0);
+  {
+    H5::H5File f((dir_ / "c64.h5").string(), H5F_ACC_RDWR);
+    const uint64_t b = 64;
+    f.openAttribute("code_uses_per_block").write(H5::PredType::NATIVE_UINT64, &b);
+    f.unlink("info_bits");
+    hsize_t dims[2] = {4, 256};
+    const std::vector<uint8_t> zeros(4 * 256, 0);
+    f.createDataSet("info_bits", H5::PredType::NATIVE_UINT8, H5::DataSpace(2, dims))
+        .write(zeros.data(), H5::PredType::NATIVE_UINT8);
+  }
+  expect_refused("detect --data c64.h5 --out x.h5", "'code_uses_per_block' is 64 but");
+}
+
+// Uncoded data sets detect as before: no decoded bits, no block counts, no code.
+TEST_F(CodedCli, UncodedDataSetsDetectAsBefore) {
+  ASSERT_EQ(run("generate --nt 2 --nr 2 --snr-db 4 --samples 100 --out u.h5").status, 0);
+  const auto r = run("detect --data u.h5 --detectors mmse --out d.h5");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("BLER"), std::string::npos) << r.out;
+  const H5::H5File f((dir_ / "d.h5").string(), H5F_ACC_RDONLY);
+  EXPECT_FALSE(f.attrExists("code"));
+  EXPECT_FALSE(f.nameExists("mmse/decoded_bits"));
+  EXPECT_TRUE(f.nameExists("mmse/llr"));
+  EXPECT_FALSE(f.openGroup("mmse").attrExists("blocks"));
 }
 
 TEST_F(CodedCli, PlotDrawsBler) {

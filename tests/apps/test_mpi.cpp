@@ -18,6 +18,7 @@
 #include "../datasets/io_helpers.hpp"
 #include "cli_runner.hpp"
 #include "datasets/reader.hpp"
+#include "h5_read.hpp"
 
 namespace mimo::test {
 namespace {
@@ -283,6 +284,26 @@ TEST_F(Mpi, GenerateFailingInOneProcessLeavesNothing) {
   EXPECT_TRUE(dir_empty());
 }
 
+// Coded data sets are one file, detected by one process (a shard's rows would split transport blocks): one line
+// under mpirun, and nothing written.
+TEST_F(Mpi, CodedDataSetsAreRefusedInOneLine) {
+  const std::string coded = "generate --nt 2 --nr 2 --snr-db 4 --samples 256 --code ldpc:k=256,rate=0.5 ";
+  const auto g = run(coded + "--out d.h5", mpirun(2));
+  EXPECT_NE(g.status, 0);
+  EXPECT_EQ(mimo_lines(g.err),
+            std::vector<std::string>{"mimo: error: --code writes one file, not under mpirun, for now; nothing written"})
+      << g.err;
+  EXPECT_TRUE(dir_empty());
+  ASSERT_EQ(run(coded + "--out c.h5").status, 0);
+  const auto d = run("detect --data c.h5 -d mmse --out det.h5", mpirun(2));
+  EXPECT_NE(d.status, 0);
+  EXPECT_EQ(mimo_lines(d.err), std::vector<std::string>{"mimo: error: c.h5 is coded: it is detected by one process, "
+                                                        "not under mpirun, for now; nothing written"})
+      << d.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "det.h5"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "det.h5.shards"));
+}
+
 // Runs `args` as 2 processes of mpirun, sends mpirun a Ctrl-C once both write their shard of `out`, and returns
 // its wait status.
 int interrupt_while_sharding(const std::filesystem::path& dir, const std::string& args, const std::string& out) {
@@ -369,20 +390,8 @@ TEST_F(Mpi, InterruptedDetectKeepsAnEarlierOutput) {
   EXPECT_TRUE(det.nameExists("mmse"));
 }
 
-template <class T>
-std::vector<T> read_rows(const H5::H5File& f, const std::string& name, const H5::PredType& type) {
-  const H5::DataSet d = f.openDataSet(name);
-  std::vector<T> values(static_cast<size_t>(d.getSpace().getSimpleExtentNpoints()));
-  d.read(values.data(), type);
-  return values;
-}
-
-template <class T>
-T read_attr(const H5::H5Object& o, const std::string& name, const H5::PredType& type) {
-  T value{};
-  o.openAttribute(name).read(type, &value);
-  return value;
-}
+using test::read_attr;
+using test::read_rows;
 
 TEST_F(Mpi, DetectWritesTheRowsAndCountsOfOneProcess) {
   // From a sharded data set, as a cluster's detect would read one.

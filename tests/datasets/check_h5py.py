@@ -1,6 +1,7 @@
 """h5py reads a file written by `mimo generate` as plain numpy complex arrays, and y = Hx + n holds; and the
 decisions and LLRs of `mimo detect` as arrays row-aligned with it. Given mpirun too: a set written by
-`mpirun -n 3 mimo generate` reads, from another working directory, as the same arrays as one process's file."""
+`mpirun -n 3 mimo generate` reads, from another working directory, as the same arrays as one process's file. A coded
+data set's blocks and their decoded bits read as SCHEMA.md says."""
 import os
 import subprocess
 import sys
@@ -50,6 +51,40 @@ def main(mimo):
     print("h5py reads mimo data sets as complex arrays: ok")
 
 
+def check_coded(mimo):
+    """A coded data set and its detections, read as SCHEMA.md's "Coded data sets" reads them: the interleaver's
+    gather puts each block's code bits in the order sent, and BLER and coded BER follow from decoded_bits and
+    info_bits. 2 streams of QAM16 and E = 300: B = 38 uses of 8 slots, 4 slots per block carry no code bit."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path, det = os.path.join(tmp, "c.h5"), os.path.join(tmp, "det.h5")
+        subprocess.run([mimo, "generate", "--nt", "2", "--nr", "3", "--mod", "qam16", "--snr-db", "14", "--seed", "2",
+                        "--samples", str(30 * 38), "--code", "ldpc:k=100,n=300", "--out", path], check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run([mimo, "detect", "--data", path, "--detectors", "mmse", "--out", det], check=True,
+                       stdout=subprocess.DEVNULL)
+        with h5py.File(path, "r") as f, h5py.File(det, "r") as d:
+            B, K, E = (int(f.attrs[a]) for a in ("code_uses_per_block", "code_k", "code_e"))
+            assert (B, K, E) == (38, 100, 300) and f.attrs["code"] == "ldpc:k=100,n=300,iters=20", dict(f.attrs)
+            info = f["info_bits"][:]
+            assert info.dtype == np.uint8 and info.shape == (30, K), info.shape
+            e = np.arange(E)
+            sent = f["bits"][:].reshape(-1, B, 8)[:, e % B, e // B]
+            llr = d["mmse/llr"][:].reshape(-1, B, 8)[:, e % B, e // B]
+            assert sent.shape == llr.shape == (30, E)
+            decoded = d["mmse/decoded_bits"][:]
+            assert decoded.dtype == np.uint8 and decoded.shape == (30, K)
+            wrong = decoded != info
+            g = d["mmse"].attrs
+            assert int(g["blocks"]) == 30 and int(g["block_errors"]) == int(np.sum(np.any(wrong, axis=1))), dict(g)
+            assert abs(float(g["bler"]) - np.mean(np.any(wrong, axis=1))) < 1e-12
+            assert abs(float(g["coded_ber"]) - np.mean(wrong)) < 1e-12
+            assert float(g["bler_lo"]) <= float(g["bler"]) <= float(g["bler_hi"])
+            # At 14 dB most code bits are decided right: the gather pairs each LLR with its own bit.
+            assert np.mean((llr < 0) != sent) < 0.1, np.mean((llr < 0) != sent)
+            assert d.attrs["code"] == f.attrs["code"]
+    print("h5py reads a coded data set and its decoded bits: ok")
+
+
 def check_sharded(mimo, mpirun):
     flags = ["generate", "--nt", "2", "--nr", "3", "--mod", "qpsk", "--snr-db", "0:5:10", "--samples", "1000",
              "--seed", "3", "--threads", "1", "--csi-error-var", "0.1"]
@@ -71,5 +106,6 @@ def check_sharded(mimo, mpirun):
 
 if __name__ == "__main__":
     main(sys.argv[1])
+    check_coded(sys.argv[1])
     if len(sys.argv) > 2:
         check_sharded(sys.argv[1], sys.argv[2])

@@ -8,6 +8,7 @@
 #include "channel/generator.hpp"
 #include "datasets/reader.hpp"
 #include "datasets/schema.hpp"
+#include "datasets/writer.hpp"
 
 namespace mimo::test {
 
@@ -17,6 +18,14 @@ inline std::filesystem::path scratch_dir(const std::string& name) {
   std::filesystem::create_directories(dir);
   return dir;
 }
+
+/// A fixture whose tests each get a scratch directory dir_ (named after the suite), removed afterwards.
+class ScratchDirTest : public ::testing::Test {
+protected:
+  void SetUp() override { dir_ = scratch_dir(::testing::UnitTest::GetInstance()->current_test_suite()->name()); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
 
 inline GeneratorConfig small_config(double csi_error_var = 0.0) {
   GeneratorConfig g;
@@ -40,6 +49,15 @@ inline DatasetInfo info_for(const GeneratorConfig& g) {
   i.seed = g.seed;
   i.tool_version = "test";
   return i;
+}
+
+/// Writes samples [0, n) of `cfg` as a complete (uncoded) data set at `path`.
+inline void write_generated(const std::string& path, const GeneratorConfig& cfg, size_t n) {
+  DatasetWriter w(path, info_for(cfg), WriterOptions{});
+  SampleBatch b;
+  Generator(cfg).generate(0, n, b);
+  w.append(b);
+  w.commit();
 }
 
 /// Asserts that every array of `got` equals `want`'s, exactly.

@@ -15,25 +15,15 @@
 namespace mimo {
 namespace {
 
-class BadFiles : public ::testing::Test {
+class BadFiles : public test::ScratchDirTest {
 protected:
-  void SetUp() override { dir_ = test::scratch_dir("bad"); }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string good_file(const std::string& name, size_t n = 2000) {
     const auto path = (dir_ / name).string();
-    const auto cfg = test::small_config();
-    DatasetWriter w(path, test::info_for(cfg), WriterOptions{});
-    SampleBatch b;
-    Generator(cfg).generate(0, n, b);
-    w.append(b);
-    w.commit();
+    test::write_generated(path, test::small_config(), n);
     return path;
   }
 
   static void expect_error(const std::string& path, const std::string& needle) { test::expect_read_error(path, needle); }
-
-  std::filesystem::path dir_;
 };
 
 TEST_F(BadFiles, MissingFileAndDirectory) {

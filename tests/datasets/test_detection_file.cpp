@@ -11,7 +11,7 @@ TEST(DetectionFile, NothingIsLeftWithoutCommit) {
   const auto dir = test::scratch_dir("detections");
   const auto path = (dir / "det.h5").string();
   {
-    DetectionFileWriter w(path, DetectionFileInfo{"d.h5", "qpsk", 2, 1, 1, 2, "test", "test"});
+    DetectionFileWriter w(path, DetectionFileInfo{"d.h5", "qpsk", 2, 1, 1, 2, "test", "test", "", 0, 0});
     const size_t d = w.add_detector("mmse", "mmse", true);
     const std::vector<int32_t> symbols{0, 3};
     const std::vector<float> llr{1, 2, 3, 4};
