@@ -74,11 +74,22 @@ py::dict read(const std::string& path, uint64_t first, py::object count) {
     throw std::invalid_argument("count = " + std::to_string(n) + " reaches past the end (" + std::to_string(left) +
                                 " samples from " + std::to_string(first) + ")");
   SampleBatch batch;
+  std::vector<uint8_t> info_bits;
+  const auto& code = data.info().code;
+  // A coded set's information bits come with whole blocks: samples [jB, (j+1)B) carry block j.
+  const bool whole_blocks = code && first % code->uses_per_block == 0 && n % code->uses_per_block == 0;
   {
     py::gil_scoped_release unlocked;
     data.read(first, static_cast<size_t>(n), batch);
+    if (whole_blocks)
+      data.read_info_bits(first / code->uses_per_block, static_cast<size_t>(n / code->uses_per_block), info_bits);
   }
-  return to_dict(std::move(batch));
+  py::dict d = to_dict(std::move(batch));
+  if (whole_blocks) {
+    const auto blocks = static_cast<ssize>(n / code->uses_per_block), k = static_cast<ssize>(code->spec.k);
+    d[schema::info_bits] = to_numpy(std::move(info_bits), {blocks, k});
+  }
+  return d;
 }
 
 py::object parameter(const ParameterValue& v) {
@@ -107,6 +118,19 @@ py::dict info(const std::string& path) {
   d["tool_version"] = i.tool_version;
   d["samples"] = i.samples;
   d["has_h_est"] = data.has_h_est();
+  py::object code = py::none();
+  if (const auto& c = i.code) {
+    py::dict cd;
+    cd["spec"] = c->spec.describe();
+    cd["requested"] = c->requested;
+    cd["k"] = c->spec.k;
+    cd["e"] = c->spec.e;
+    cd["iterations"] = c->spec.iterations;
+    cd["uses_per_block"] = c->uses_per_block;
+    cd["blocks"] = data.blocks();
+    code = cd;
+  }
+  d["code"] = code;
   return d;
 }
 
@@ -135,6 +159,7 @@ void bind_data(py::module_& m) {
   s.attr("snr_db") = schema::snr_db;
   s.attr("noise_var") = schema::noise_var;
   s.attr("user_gain_db") = schema::user_gain_db;
+  s.attr("info_bits") = schema::info_bits;
   s.attr("version") = kSchemaVersion;
 }
 

@@ -81,13 +81,15 @@ def generate(nt: int, nr: int, modulation: str = "qpsk", channel: str = "rayleig
 
 
 def read(path: str, first: int = 0, count: Optional[int] = None) -> dict:
-    """Samples [first, first + count) of a mimo data set (all by default) as the dict mimo.generate returns."""
+    """Samples [first, first + count) of a mimo data set (all by default) as the dict mimo.generate returns. For a
+    coded data set (`mimo generate --code`) whose range is whole transport blocks, also info_bits [blocks, K]."""
     return _core._read(str(path), int(first), None if count is None else int(count))
 
 
 def info(path: str) -> dict:
     """How a data set was made: channel, nt, nr, the model's parameters, modulation, SNR unit and schedule, seed,
-    samples, ... (the attributes `mimo inspect` prints)."""
+    samples, ... (the attributes `mimo inspect` prints); code: None, or the LDPC code of a coded data set (spec, k,
+    e, iterations, uses_per_block, blocks)."""
     return _core._info(str(path))
 
 

@@ -18,6 +18,7 @@ class schema:
     snr_db: str
     noise_var: str
     user_gain_db: str
+    info_bits: str
     version: int
 
 class Detector:

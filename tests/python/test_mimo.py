@@ -310,3 +310,18 @@ def test_the_transformer_when_its_plugin_is_built(folder, stored):
         group = f[list(f.keys())[0]]
         np.testing.assert_array_equal(symbols, group["symbols"][()])
         np.testing.assert_allclose(llr, group["llr"][()].reshape(llr.shape), rtol=0, atol=0)
+
+
+def test_a_coded_set_reads_with_its_information_bits(folder):
+    path = os.path.join(folder, "coded.h5")
+    # qpsk 2x2, k = 256, rate 1/2: E = 512 code bits over B = 128 channel uses per block
+    run("generate", "--nt", 2, "--nr", 2, "--snr-db", 4, "--code", "ldpc:k=256,rate=0.5", "--samples", 384,
+        "--out", path)
+    code = mimo.info(path)["code"]
+    assert (code["k"], code["e"], code["uses_per_block"], code["blocks"]) == (256, 512, 128, 3)
+    whole = mimo.read(path)
+    with h5py.File(path, "r") as f:
+        np.testing.assert_array_equal(whole[mimo.schema.info_bits], f[mimo.schema.info_bits][()])
+    assert mimo.read(path, first=128, count=256)[mimo.schema.info_bits].shape == (2, 256)
+    assert mimo.schema.info_bits not in mimo.read(path, first=1, count=128)  # not whole blocks
+    assert mimo.info(os.path.join(folder, "set.h5"))["code"] is None
