@@ -20,6 +20,9 @@ std::string shape_text(const std::vector<py::ssize_t>& dims) {
 py::array as_array(const py::handle& obj, const std::string& what, std::vector<py::ssize_t>& dims) {
   py::array a = py::array::ensure(obj);
   if (!a) throw std::invalid_argument(what + " must be a numpy array (or convertible to one)");
+  if (std::string("biufc").find(a.dtype().kind()) == std::string::npos)
+    throw std::invalid_argument(what + " must be a numeric array (got " + std::string(py::str(obj.get_type())) +
+                                (a.dtype().kind() == 'O' ? "" : " of dtype " + std::string(py::str(a.dtype()))) + ")");
   bool ok = a.ndim() == static_cast<py::ssize_t>(dims.size());
   for (size_t i = 0; ok && i < dims.size(); ++i) ok = dims[i] < 0 || a.shape(static_cast<py::ssize_t>(i)) == dims[i];
   if (!ok) {

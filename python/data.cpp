@@ -26,10 +26,22 @@ GeneratorConfig channel_config(const std::vector<std::string>& flags, bool allow
   return cli::generator_config(parsed, tag);
 }
 
-int threads_arg(int threads) {
-  if (threads < 0 || threads > kMaxThreads)
-    throw std::invalid_argument("threads must be in [0, " + std::to_string(kMaxThreads) + "] (0 = all cores)");
-  return resolve_threads(threads);
+int threads_arg(const py::handle& threads) {
+  const std::string range = "threads must be an integer in [0, " + std::to_string(kMaxThreads) + "] (0 = all cores)";
+  if (!py::isinstance<py::int_>(threads) || py::isinstance<py::bool_>(threads)) throw std::invalid_argument(range);
+  const py::int_ value = threads.cast<py::int_>();
+  if (value < py::int_(0) || value > py::int_(kMaxThreads)) throw std::invalid_argument(range);
+  return resolve_threads(value.cast<int>());
+}
+
+std::unique_ptr<Generator> make_generator(const GeneratorConfig& config) {
+  try {
+    return std::make_unique<Generator>(config);
+  } catch (const std::runtime_error& e) {
+    // Bad settings are std::invalid_argument; a run-time error here is the model's input file (--h-file).
+    PyErr_SetString(PyExc_OSError, e.what());
+    throw py::error_already_set();
+  }
 }
 
 namespace {
@@ -51,16 +63,39 @@ py::dict to_dict(SampleBatch&& b) {
   return d;
 }
 
-py::dict generate(const std::vector<std::string>& flags, uint64_t samples, int threads) {
+py::dict generate(const std::vector<std::string>& flags, uint64_t samples, const py::handle& threads) {
   if (samples < 1) throw std::invalid_argument("samples must be at least 1");
-  const Generator gen(channel_config(flags, /*allow_range=*/true, StreamTag::generate));
+  const auto gen = make_generator(channel_config(flags, /*allow_range=*/true, StreamTag::generate));
   const int workers = threads_arg(threads);
+  // Bytes per sample, generously (H and H_est, y, x, bits, gains, SNR, N0): a count past 2^47 bytes is refused
+  // before any size computation could wrap.
+  const auto& ch = gen->config().channel;
+  const uint64_t per_sample = (2ull * ch.nr * ch.nt + ch.nr + 2ull * ch.nt) * 8 + 8ull * ch.nt + 16;
+  if (samples > (uint64_t{1} << 47) / per_sample)
+    throw std::invalid_argument("samples = " + std::to_string(samples) +
+                                " cannot be held in memory (use `mimo generate` and mimo.read in parts)");
   SampleBatch batch;
-  {
+  try {
     py::gil_scoped_release unlocked;
-    gen.generate(0, static_cast<size_t>(samples), batch, workers);
+    gen->generate(0, static_cast<size_t>(samples), batch, workers);
+  } catch (const std::length_error&) {
+    throw std::invalid_argument("samples = " + std::to_string(samples) +
+                                " cannot be held in memory (use `mimo generate` and mimo.read in parts)");
+  } catch (const std::bad_alloc&) {
+    PyErr_SetString(PyExc_MemoryError, ("samples = " + std::to_string(samples) +
+                                        " do not fit in memory (use `mimo generate` and mimo.read in parts)").c_str());
+    throw py::error_already_set();
   }
   return to_dict(std::move(batch));
+}
+
+/// Every model's parameter names (the keyword arguments of generate and evaluate).
+std::vector<std::string> channel_options() {
+  std::vector<std::string> names;
+  for (const auto& model : channel_models())
+    for (const auto& p : model.parameters)
+      if (std::find(names.begin(), names.end(), p.name) == names.end()) names.push_back(p.name);
+  return names;
 }
 
 py::dict read(const std::string& path, uint64_t first, py::object count) {
@@ -143,6 +178,7 @@ py::array_t<std::complex<double>> constellation(const std::string& modulation) {
 
 void bind_data(py::module_& m) {
   m.def("_generate", &generate, py::arg("flags"), py::arg("samples"), py::arg("threads"));
+  m.def("_channel_options", &channel_options);
   m.def("_read", &read, py::arg("path"), py::arg("first"), py::arg("count"));
   m.def("_info", &info, py::arg("path"));
   m.def("constellation", &constellation, py::arg("modulation"),

@@ -4,6 +4,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
+#include <utility>
 #include <stdexcept>
 
 #include "channel/parallel.hpp"
@@ -90,8 +92,10 @@ public:
   }
   void give(std::vector<std::unique_ptr<Scratch>>& used) {
     std::lock_guard lock(mutex_);
+    // Kept for as many workers as the machine has cores; a call with more threads frees its extra ones.
+    const size_t keep = std::max(1u, std::thread::hardware_concurrency());
     for (auto& s : used)
-      if (s) free_.push_back(std::move(s));
+      if (s && free_.size() < keep) free_.push_back(std::move(s));
   }
 
 private:
@@ -135,14 +139,19 @@ void PythonDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
   int32_t* dst = out.symbols.data() + begin * b.nt;
   const Constellation& c = constellation();
   if (s.dtype().kind() == 'i' || s.dtype().kind() == 'u') {
-    // Constellation indices.
-    const auto idx = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(s);
-    for (ssize i = 0; i < n * nt; ++i) {
-      if (idx.data()[i] < 0 || idx.data()[i] >= c.size())
-        throw std::invalid_argument(name_ + ": symbol index " + std::to_string(idx.data()[i]) + " outside [0, " +
-                                    std::to_string(c.size()) + ")");
-      dst[i] = static_cast<int32_t>(idx.data()[i]);
-    }
+    // Constellation indices, signed or unsigned.
+    auto take = [&](const auto* idx) {
+      for (ssize i = 0; i < n * nt; ++i) {
+        if (std::cmp_less(idx[i], 0) || std::cmp_greater_equal(idx[i], c.size()))
+          throw std::invalid_argument(name_ + ": symbol index " + std::to_string(idx[i]) + " outside [0, " +
+                                      std::to_string(c.size()) + ")");
+        dst[i] = static_cast<int32_t>(idx[i]);
+      }
+    };
+    if (s.dtype().kind() == 'u')
+      take(py::array_t<uint64_t, py::array::c_style | py::array::forcecast>::ensure(s).data());
+    else
+      take(py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(s).data());
   } else {
     // Symbol values: the nearest constellation point's index.
     std::vector<std::complex<float>> values(static_cast<size_t>(n * nt));
@@ -161,7 +170,7 @@ void PythonDetector::detect_range(const SampleBatch& b, size_t begin, size_t end
 }
 
 py::tuple detect(const Detector& det, const py::handle& y, const py::handle& H, const py::handle& noise_var,
-                 const py::handle& H_est, int threads) {
+                 const py::handle& H_est, const py::handle& threads) {
   const Inputs in = inputs_from(y, H, noise_var, H_est);
   const int workers = threads_arg(threads);
   const auto m = static_cast<size_t>(det.constellation().bits_per_symbol());
@@ -176,8 +185,9 @@ py::tuple detect(const Detector& det, const py::handle& y, const py::handle& H, 
     py::gil_scoped_release unlocked;  // the worker threads run without it; a Python detector takes it per call
     // Chunks of channel uses copied out of numpy and detected while they are in the caches: the arrays are read
     // once from memory.
-    constexpr size_t kChunk = 2048;
-    const size_t chunks = (in.n + kChunk - 1) / kChunk;
+    // About 1 MiB of H per chunk (2048 uses at 8x8, 128 at 32x32): a worker's chunk stays in its caches.
+    const size_t chunk = std::clamp<size_t>((size_t{1} << 20) / (in.nr * in.nt * sizeof(std::complex<float>)), 16, 2048);
+    const size_t chunks = (in.n + chunk - 1) / chunk;
     std::vector<std::unique_ptr<Scratch>> scratch(static_cast<size_t>(workers));
     struct GiveBack {
       std::vector<std::unique_ptr<Scratch>>& used;
@@ -187,7 +197,7 @@ py::tuple detect(const Detector& det, const py::handle& y, const py::handle& H, 
       auto& mine = scratch[static_cast<size_t>(worker)];
       if (!mine) mine = scratch_pool().take();
       for (size_t c = c0; c < c1; ++c) {
-        const size_t first = c * kChunk, count = std::min(kChunk, in.n - first);
+        const size_t first = c * chunk, count = std::min(chunk, in.n - first);
         in.fill(first, count, m, mine->batch);
         det.detect(mine->batch, mine->part, 1);
         std::copy(mine->part.symbols.begin(), mine->part.symbols.end(), symbols_out + first * in.nt);
@@ -207,6 +217,8 @@ std::unique_ptr<Detector> make_python_detector(const py::object& spec, const std
   }
   if (!PyCallable_Check(spec.ptr()))
     throw std::invalid_argument("a detector is a spec such as \"kbest:k=16\" or a callable f(y, H, noise_var)");
+  if (!name.is_none() && !py::isinstance<py::str>(name))
+    throw std::invalid_argument("name must be a string (got " + std::string(py::repr(name)) + ")");
   std::string label = name.is_none() ? py::str(py::getattr(spec, "__name__", py::str("python"))).cast<std::string>()
                                      : name.cast<std::string>();
   if (label.empty() || label == "<lambda>") label = "python";

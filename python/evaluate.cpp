@@ -1,7 +1,6 @@
 // mimo.evaluate: the BER engine of `mimo evaluate` (simulated points or a stored data set), its rows as dicts.
 #include <cmath>
 #include <optional>
-#include <set>
 #include <stdexcept>
 
 #include "apps/channel_flags.hpp"
@@ -32,7 +31,7 @@ py::dict row_dict(const ResultsContext& context, const PointResult& r, bool code
 }
 
 py::list evaluate(const py::object& flags, const py::object& data_path, const py::list& detector_objects,
-                  uint64_t min_errors, double max_bits, int threads, const py::object& code_spec,
+                  uint64_t min_errors, double max_bits, const py::handle& threads, const py::object& code_spec,
                   uint64_t min_block_errors) {
   if (detector_objects.empty()) throw std::invalid_argument("give at least one detector");
   if (min_errors < 1) throw std::invalid_argument("min_errors must be at least 1");
@@ -45,6 +44,7 @@ py::list evaluate(const py::object& flags, const py::object& data_path, const py
     g = cli::generator_config(data->info(), 0, StreamTag::evaluate);
   } else {
     g = channel_config(flags.cast<std::vector<std::string>>(), /*allow_range=*/false, StreamTag::evaluate);
+    make_generator(g);  // a channel file's errors now, as OSError (simulate makes the point's generators)
   }
   std::vector<const Detector*> detectors;
   std::vector<std::string> names;
@@ -53,9 +53,7 @@ py::list evaluate(const py::object& flags, const py::object& data_path, const py
     detectors.push_back(&d);
     names.push_back(d.name());
   }
-  names = result_names(detectors, names);
-  if (std::set<std::string>(names.begin(), names.end()).size() != names.size())
-    throw std::invalid_argument("two detectors have one name: give the Python ones distinct name= values");
+  names = result_names(detectors, names);  // as `mimo evaluate` names them (a repeated spec repeats its rows)
   EngineOptions opt;
   opt.min_errors = min_errors;
   opt.max_bits = static_cast<uint64_t>(max_bits);

@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,11 @@ void bind_evaluate(py::module_& m);   // evaluate
 /// (std::invalid_argument).
 GeneratorConfig channel_config(const std::vector<std::string>& flags, bool allow_range, StreamTag tag);
 
-/// Worker threads from a Python argument (0 = all cores), checked like --threads.
-int threads_arg(int threads);
+/// The generator of a configuration; a channel file that cannot be read (--channel file) raises OSError, as
+/// unreadable data sets do.
+std::unique_ptr<Generator> make_generator(const GeneratorConfig& config);
+
+/// Worker threads from a Python argument (0 = all cores), checked like --threads: a one-line ValueError.
+int threads_arg(const py::handle& threads);
 
 }  // namespace mimo::python

@@ -215,7 +215,7 @@ def test_bad_input_is_a_one_line_error(stored):
         (lambda: det.detect(d["y"], d["H"], d["noise_var"][:3]), ValueError, "noise_var has shape"),
         (lambda: det.detect(d["y"] * np.nan, d["H"], d["noise_var"]), ValueError, "y has a non-finite value"),
         (lambda: det.detect(d["y"], d["H"], -1.0), ValueError, "noise_var must be positive"),
-        (lambda: det.detect(d["y"], d["H"].real.astype("S4"), d["noise_var"]), ValueError, "must be a complex"),
+        (lambda: det.detect(d["y"], d["H"].real.astype("S4"), d["noise_var"]), ValueError, "H must be a numeric array"),
         (lambda: mimo.Detector("kbest:kk=3", "qpsk"), ValueError, "no option 'kk'"),
         (lambda: mimo.Detector("nope", "qpsk"), ValueError, "nope"),
         (lambda: mimo.Detector("mmse", "qam17"), ValueError, "qam17"),
@@ -228,7 +228,23 @@ def test_bad_input_is_a_one_line_error(stored):
         (lambda: mimo.evaluate(2, 2, detectors=["zf"], data=stored), ValueError, "data set's"),
         (lambda: mimo.evaluate(2, 2, "qpsk", ["mmse"], snr_db=5, max_bits=0), ValueError, "max_bits"),
         (lambda: mimo.read(stored + ".missing"), OSError, "no such file"),
-        (lambda: mimo.Detector("transformer:/nonexistent.pt", "qpsk"), (ValueError, RuntimeError), "nonexistent"),
+        (lambda: mimo.Detector("transformer:/nonexistent.pt", "qpsk"), (ValueError, RuntimeError),
+         "nonexistent|plugin is not available"),
+        (lambda: mimo.generate(2, 2, "qpsk", snr_db=1, samples=-1), ValueError, "samples must be an integer"),
+        (lambda: mimo.generate(2, 2, "qpsk", snr_db=1, samples=2 ** 62), ValueError, "cannot be held in memory"),
+        (lambda: mimo.generate(2, 2, "qpsk", "rician", snr_db=1, samples=4, k_factor_db=3), ValueError,
+         "unknown channel option 'k_factor_db'"),
+        (lambda: mimo.generate(2, 2, "qpsk", "file", snr_db=1, samples=4, h_file="/nonexistent.mat"), OSError,
+         "nonexistent.mat"),
+        (lambda: mimo.read(stored, first=-1), ValueError, "first must be an integer"),
+        (lambda: mimo.evaluate(2, 2, "qpsk", ["mmse"], snr_db=5, min_errors=-1), ValueError, "min_errors"),
+        (lambda: mimo.evaluate(2, 2, "qpsk", ["mmse"], snr_db=5, code=5), ValueError, "code must be a spec"),
+        (lambda: mimo.evaluate(detectors=["mmse"], data=stored, csi_error_var=0.5), ValueError,
+         "csi_error_var cannot be given"),
+        (lambda: mimo.evaluate(detectors=["mmse"], data=stored, modulation="qpsk"), ValueError, "modulation"),
+        (lambda: det.detect(d["y"], d["H"], d["noise_var"], threads=2 ** 40), ValueError, "threads must be"),
+        (lambda: det.detect(None, d["H"], d["noise_var"]), ValueError, "y must be a numeric array"),
+        (lambda: mimo.Detector(lambda y, H, n: y, "qpsk", name=5), ValueError, "name must be a string"),
     ]
     for number, (call, kind, words) in enumerate(cases):
         with pytest.raises(kind, match=words) as caught:
@@ -236,6 +252,20 @@ def test_bad_input_is_a_one_line_error(stored):
             pytest.fail(f"case {number} did not raise")
         assert "\n" not in str(caught.value), str(caught.value)
     assert issubclass(mimo.DatasetError, OSError)
+
+
+def test_a_python_detector_sees_what_the_built_in_ones_see(stored):
+    """On a data set with imperfect CSI every detector sees H_est; a Python one too."""
+    zf = mimo.Detector("zf", "qam16")
+    rows = mimo.evaluate(detectors=["zf", lambda y, H, n: zf.detect(y, H, n, threads=1)[0], "zf"], data=stored)
+    by = {}
+    for r in rows:
+        by.setdefault(r["snr_db"], []).append(r["bit_errors"])
+    for snr, errors in by.items():
+        assert errors[0] == errors[1] == errors[2], snr  # a repeated spec repeats its row, as on the command line
+    assert [r["detector"] for r in rows[:3]] == ["zf", "python", "zf"]
+    scalar = mimo.generate(2, 2, "qpsk", snr_db=np.array(6.0), samples=4)  # numpy scalars as SNR values
+    assert np.all(scalar[mimo.schema.snr_db] == 6)
 
 
 def test_a_python_detectors_errors_reach_the_caller():
