@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -15,9 +16,25 @@ namespace {
 constexpr std::string_view kPrefix = "ldpc:";
 constexpr int kMaxIterations = 10000;
 
+// The message quotes the text (and parts of it): control characters are escaped, so that it stays one line
+// whatever the text holds (a corrupted `code` attribute of a data set, a flag with a newline).
+std::string one_line(const std::string& message) {
+  std::string out;
+  for (const char c : message) {
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+      out += c;
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
+      out += hex;
+    }
+  }
+  return out;
+}
+
 [[noreturn]] void bad_spec(std::string_view text, const std::string& why) {
-  throw std::invalid_argument("LDPC spec '" + std::string(text) + "': " + why +
-                              " (expected ldpc:k=<bits>,n=<bits> or ldpc:k=<bits>,rate=<r>[,iters=<n>])");
+  throw std::invalid_argument(one_line("LDPC spec '" + std::string(text) + "': " + why +
+                                       " (expected ldpc:k=<bits>,n=<bits> or ldpc:k=<bits>,rate=<r>[,iters=<n>])"));
 }
 
 // The whole of `value` as a T, or nothing (from_chars: no locale, no leading spaces or '+').
