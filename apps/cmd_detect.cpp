@@ -61,11 +61,7 @@ std::optional<CodedLink> coded_link(const DatasetReader& data, const DetectFlags
     throw std::invalid_argument("--code " + f.code + " is not the code of " + f.data + " (" + code->spec.describe() +
                                 ")");
   std::optional<CodedLink> link;
-  link.emplace(code->spec, data.info().modulation, data.info().channel.nt);
-  if (link->uses_per_block() != code->uses_per_block)
-    throw DatasetError(f.data + ": attribute 'code_uses_per_block' is " + std::to_string(code->uses_per_block) +
-                       " but " + code->spec.describe() + " takes " + std::to_string(link->uses_per_block()) +
-                       " channel uses per block");
+  link.emplace(code->spec, data.info().modulation, data.info().channel.nt);  // its B: the reader checked the file's
   for (size_t d = 0; d < detectors.size(); ++d)
     if (!detectors[d]->provides_llr())
       throw std::invalid_argument(f.data + " is coded: decoding needs soft outputs (LLRs); '" + specs[d] +

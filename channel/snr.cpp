@@ -1,5 +1,6 @@
 #include "channel/snr.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -127,14 +128,17 @@ SnrSchedule SnrSchedule::from_description(const std::string& text) {
 }
 
 std::string SnrSchedule::describe() const {
-  std::ostringstream os;
-  os.precision(10);
-  if (range_) {
-    os << range_->first << ':' << range_->second;
-    return os.str();
-  }
-  for (size_t i = 0; i < values_.size(); ++i) os << (i ? "," : "") << values_[i];
-  return os.str();
+  // The shortest text that reads back as the same double (to_chars): a stored schedule reproduces the run's
+  // values exactly, e.g. the Es/N0 a coded Eb/N0 point is simulated (and seeded) at.
+  auto text = [](double v) {
+    char buf[32];
+    const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+    return std::string(buf, end);
+  };
+  if (range_) return text(range_->first) + ":" + text(range_->second);
+  std::string out;
+  for (size_t i = 0; i < values_.size(); ++i) out += (i ? "," : "") + text(values_[i]);
+  return out;
 }
 
 }  // namespace mimo

@@ -160,7 +160,7 @@ void require_written(const H5::DataSet& d, const char* name, const std::string& 
 // A coded data set's code (SCHEMA.md, "Coded data sets"): the spec in `code` rebuilds it, and the numbers beside it
 // (written for people) must be that spec's own, so that a corrupted one is refused rather than believed. Uncoded
 // files (every one before `generate --code`) have none of these attributes.
-std::optional<DatasetCode> read_code(const H5::H5File& f, int m, const std::string& p) {
+std::optional<DatasetCode> read_code(const H5::H5File& f, int m, int nt, const std::string& p) {
   if (!f.attrExists("code")) {
     if (f.nameExists(schema::info_bits)) throw DatasetError(p + ": has 'info_bits' but no attribute 'code'");
     return std::nullopt;
@@ -190,6 +190,14 @@ std::optional<DatasetCode> read_code(const H5::H5File& f, int m, const std::stri
   require("code_zc", params.z);
   require("code_lifted_n", params.n);
   code.uses_per_block = read_integer_attr<uint64_t>(f, "code_uses_per_block", 1, static_cast<uint64_t>(params.e), p);
+  // B follows from the code and the shape (ceil(E / (Nt m)), coded_link.hpp): another value would group the
+  // samples and the information bits into the wrong blocks.
+  const uint64_t slots = static_cast<uint64_t>(nt) * static_cast<uint64_t>(m);
+  const uint64_t expected_b = (static_cast<uint64_t>(code.spec.e) + slots - 1) / slots;
+  if (code.uses_per_block != expected_b)
+    throw DatasetError(p + ": attribute 'code_uses_per_block' is " + std::to_string(code.uses_per_block) +
+                       " but the code " + code.spec.describe() + " over " + std::to_string(nt) + " streams of " +
+                       std::to_string(m) + " bits takes " + std::to_string(expected_b) + " channel uses per block");
   read_string_attr(f, "code_interleaver", p);  // its text is for people
   return code;
 }
@@ -341,7 +349,7 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
       throw DatasetError(p + (has_h_est_ ? ": has 'H_est' but attribute 'csi_error_var' is 0 (perfect CSI)"
                                          : ": attribute 'csi_error_var' is > 0 but data set 'H_est' is missing"));
     if (n == 0) throw DatasetError(p + ": holds no samples");
-    info_.code = read_code(f, static_cast<int>(m), p);
+    info_.code = read_code(f, static_cast<int>(m), static_cast<int>(nt), p);
     if (info_.code) {
       const uint64_t b = info_.code->uses_per_block;
       if (n % b != 0)
@@ -413,8 +421,9 @@ void DatasetReader::read(uint64_t first, size_t count, SampleBatch& out) const {
 
 void DatasetReader::read_info_bits(uint64_t first, size_t count, std::vector<uint8_t>& out) const {
   if (!info_.code) throw std::logic_error(path_ + " is not a coded data set: it has no information bits");
-  if (first + count > blocks())
-    throw std::out_of_range(path_ + ": read past the last block (" + std::to_string(first + count) + " > " +
+  if (first > blocks() || count > blocks() - first)
+    throw std::out_of_range(path_ + ": read past the last block (" + std::to_string(first) + " + " +
+                            std::to_string(count) + " > " +
                             std::to_string(blocks()) + " blocks)");
   const size_t k = static_cast<size_t>(info_.code->spec.k);
   out.resize(count * k);

@@ -141,12 +141,13 @@ TEST_F(CodedDataset, CorruptedCodeIsRefusedInOneLine) {
   set_int(path, "code_e", 510);
   test::expect_read_error(path, "not a multiple of the 4 bits per symbol");
 
-  path = coded_file("uses.h5", 2, sent);  // 86 samples are not whole blocks of 44
-  {
-    const uint64_t v = 44;
-    H5::H5File(path, H5F_ACC_RDWR).openAttribute("code_uses_per_block").write(H5::PredType::NATIVE_UINT64, &v);
+  // B must be the code's over this shape, ceil(512 / (3 x 4)) = 43, even where the samples would divide: 86 = 43 x 2.
+  for (const uint64_t b : {44u, 2u}) {
+    path = coded_file("uses.h5", 2, sent);
+    H5::H5File(path, H5F_ACC_RDWR).openAttribute("code_uses_per_block").write(H5::PredType::NATIVE_UINT64, &b);
+    test::expect_read_error(path, "attribute 'code_uses_per_block' is " + std::to_string(b) +
+                                      " but the code ldpc:k=256,n=512,iters=20 over 3 streams of 4 bits takes 43");
   }
-  test::expect_read_error(path, "not a whole number of blocks of 44");
 
   path = coded_file("noinfo.h5", 2, sent);
   H5::H5File(path, H5F_ACC_RDWR).unlink("info_bits");
