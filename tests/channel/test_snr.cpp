@@ -146,8 +146,15 @@ TEST(SnrSchedule, DescribeParsesBack) {
     const auto s = SnrSchedule::grid(std::string(spec));
     const auto back = SnrSchedule::grid(s.describe());
     ASSERT_EQ(back.values().size(), s.values().size()) << spec;
-    for (size_t i = 0; i < s.values().size(); ++i) EXPECT_NEAR(back.values()[i], s.values()[i], 1e-9);
+    for (size_t i = 0; i < s.values().size(); ++i) EXPECT_EQ(back.values()[i], s.values()[i]) << spec;
   }
+  // Exactly, to the last bit: a coded Eb/N0 point is stored as its Es/N0, 4.5 + 10 log10(2), and seeded by it.
+  for (const double v : {4.5 + 10 * std::log10(2.0), 0.1 + 0.2, -1e-7, 299.99999999999994}) {
+    const auto s = SnrSchedule::grid(std::vector<double>{v, -v});
+    EXPECT_EQ(SnrSchedule::grid(s.describe()).values(), s.values()) << s.describe();
+    EXPECT_EQ(SnrSchedule::from_description(s.describe()).values(), s.values());
+  }
+  EXPECT_EQ(SnrSchedule::grid("0:2:6").describe(), "0,2,4,6");  // round values stay short
   const auto r = SnrSchedule::range("-2.5:12");
   const auto rb = SnrSchedule::range(r.describe());
   EXPECT_TRUE(rb.is_range());
