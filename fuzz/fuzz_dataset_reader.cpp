@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "datasets/reader.hpp"
 #include "fuzz/scratch_file.hpp"
@@ -38,6 +39,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     mimo::SampleBatch batch;
     for (uint64_t first = 0; first < samples; first += kBatch)
       reader.read(first, static_cast<size_t>(std::min<uint64_t>(kBatch, samples - first)), batch);
+    // A coded set's information bits too (odd batches of blocks, bounded like the samples).
+    if (reader.info().code) {
+      const uint64_t blocks =
+          std::min<uint64_t>(reader.blocks(), kMaxValues / static_cast<uint64_t>(reader.info().code->spec.k));
+      std::vector<uint8_t> bits;
+      for (uint64_t first = 0; first < blocks; first += 3)
+        reader.read_info_bits(first, static_cast<size_t>(std::min<uint64_t>(3, blocks - first)), bits);
+    }
   } catch (const mimo::DatasetError&) {
   } catch (const std::invalid_argument&) {
   } catch (const std::out_of_range&) {

@@ -1,5 +1,5 @@
 // Writes fuzz_dataset_reader's seed corpus: small valid data sets written by the library (QPSK and QAM16, with
-// and without H_est, deflate 0 and 1), then a truncated and two bit-flipped copies of one of them. Small chunks keep
+// and without H_est, deflate 0 and 1; a coded one), then a truncated and two bit-flipped copies of one of them. Small chunks keep
 // them a few kB: `mimo generate` allocates a whole 1 MiB chunk even for 3 samples when uncompressed, and
 // libFuzzer mutates small inputs far faster. Run: build-asan/fuzz/make_reader_seeds fuzz/corpus/fuzz_dataset_reader
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "channel/generator.hpp"
+#include "coding/ldpc_spec.hpp"
 #include "datasets/writer.hpp"
 
 namespace {
@@ -43,6 +44,30 @@ std::string write_valid(const std::string& dir, mimo::Modulation modulation, dou
   return path;
 }
 
+// A coded data set (`generate --code`): 2x2 QPSK, two blocks of the smallest code, K = 40 over E = 80 bits (20
+// channel uses each), with its code attributes and info_bits. The bits are the generator's: the reader checks the
+// attributes' consistency and info_bits' shape and values, not that the bits are codewords.
+void write_coded(const std::string& dir) {
+  mimo::GeneratorConfig cfg;
+  cfg.channel.nt = cfg.channel.nr = 2;
+  cfg.snr = mimo::SnrSchedule::grid("5");
+  mimo::SampleBatch batch;
+  mimo::Generator(cfg).generate(0, 40, batch);
+  mimo::DatasetInfo info;
+  info.channel = cfg.channel;
+  info.modulation = cfg.modulation;
+  info.snr_schedule = cfg.snr.describe();
+  info.seed = cfg.seed;
+  info.tool_version = "fuzz-seed";
+  info.code = mimo::DatasetCode{mimo::parse_ldpc_spec("ldpc:k=40,n=80"), "ldpc:k=40,n=80", 20};
+  mimo::WriterOptions options;
+  options.compression = 0;
+  options.chunk_bytes = 2 * 2 * 8 * 16;
+  mimo::DatasetWriter writer(dir + "/qpsk_coded_c0.seed", info, options);
+  writer.append(batch, std::vector<uint8_t>(batch.bits.begin(), batch.bits.begin() + 2 * 40));
+  writer.commit();
+}
+
 std::vector<char> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -67,6 +92,7 @@ int main(int argc, char** argv) {
   write_valid(dir, mimo::Modulation::qpsk, 0.1, 1);
   write_valid(dir, mimo::Modulation::qam16, 0.0, 1);
   write_valid(dir, mimo::Modulation::qam16, 0.1, 0);
+  write_coded(dir);
   // Damaged copies of the first one: cut inside the metadata, and single flipped bits.
   const auto bytes = read_bytes(base);
   const size_t keep = bytes.size() / 3;
