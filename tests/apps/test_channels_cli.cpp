@@ -57,7 +57,8 @@ std::string flags_for(const std::vector<std::pair<std::string, ParameterValue>>&
   for (const auto& [name, v] : values) {
     ChannelParameter p;
     p.name = name;
-    s += " " + p.flag() + " '" + to_text(v) + "'";
+    // Appended piece by piece: GCC 12's -Wrestrict misfires on the chained operator+ (its bug 105329).
+    s.append(" ").append(p.flag()).append(" '").append(to_text(v)).append("'");
   }
   return s;
 }
