@@ -99,9 +99,11 @@ TEST(Training, EveryRegisteredChannelModelTrainsOnChannelsFromItsOwnImplementati
     // The model's parameters, the power spread and the uses per realization are part of what a run must reproduce
     // to resume.
     const auto info = load_model(c.out, torch::kCPU).info;
-    for (const auto& [name, value] : g.channel.resolved_parameters())
-      if (name != "rho_tx" && name != "rho_rx" && name != "k_factor")
+    for (const auto& [name, value] : g.channel.resolved_parameters()) {
+      if (name != "rho_tx" && name != "rho_rx" && name != "k_factor") {
         EXPECT_NE(info.training.find(" " + name + "=" + to_text(value)), std::string::npos) << info.training;
+      }
+    }
     EXPECT_NE(info.training.find(" power_spread_db=6"), std::string::npos) << info.training;
     EXPECT_NE(info.training.find(" uses_per_realization=3"), std::string::npos) << info.training;
   }
