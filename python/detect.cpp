@@ -181,8 +181,8 @@ py::tuple detect(const Detector& det, const py::handle& y, const py::handle& H, 
   if (det.provides_llr()) llr = py::array_t<float>(in.single ? std::vector<ssize>{bits} : std::vector<ssize>{n, bits});
   int32_t* symbols_out = symbols.mutable_data();
   float* llr_out = det.provides_llr() ? llr.mutable_data() : nullptr;
-  {
-    py::gil_scoped_release unlocked;  // the worker threads run without it; a Python detector takes it per call
+  // The worker threads run without the GIL (a Python detector takes it per call); Ctrl-C stops them between chunks.
+  run_interruptible([&](const std::atomic<bool>& stop) {
     // Chunks of channel uses copied out of numpy and detected while they are in the caches: the arrays are read
     // once from memory.
     // About 1 MiB of H per chunk (2048 uses at 8x8, 128 at 32x32): a worker's chunk stays in its caches.
@@ -196,7 +196,7 @@ py::tuple detect(const Detector& det, const py::handle& y, const py::handle& H, 
     parallel_for_dynamic(chunks, workers, 1, [&](size_t c0, size_t c1, int worker) {
       auto& mine = scratch[static_cast<size_t>(worker)];
       if (!mine) mine = scratch_pool().take();
-      for (size_t c = c0; c < c1; ++c) {
+      for (size_t c = c0; c < c1 && !stop; ++c) {
         const size_t first = c * chunk, count = std::min(chunk, in.n - first);
         in.fill(first, count, m, mine->batch);
         det.detect(mine->batch, mine->part, 1);
@@ -204,7 +204,7 @@ py::tuple detect(const Detector& det, const py::handle& y, const py::handle& H, 
         if (llr_out) std::copy(mine->part.llr.begin(), mine->part.llr.end(), llr_out + first * in.nt * m);
       }
     });
-  }
+  });
   return py::make_tuple(symbols, llr_out ? py::object(llr) : py::none());
 }
 

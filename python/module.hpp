@@ -3,6 +3,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +27,11 @@ GeneratorConfig channel_config(const std::vector<std::string>& flags, bool allow
 /// The generator of a configuration; a channel file that cannot be read (--channel file) raises OSError, as
 /// unreadable data sets do.
 std::unique_ptr<Generator> make_generator(const GeneratorConfig& config);
+
+/// Runs work(stop) on a thread of its own, without the GIL, while the calling (Python) thread waits and checks for
+/// Ctrl-C every 100 ms: on a signal, `stop` becomes true, the work is expected to return soon (between chunks), and
+/// the signal's exception (KeyboardInterrupt) is raised once it has. An exception of the work is rethrown.
+void run_interruptible(const std::function<void(const std::atomic<bool>& stop)>& work);
 
 /// Worker threads from a Python argument (0 = all cores), checked like --threads: a one-line ValueError.
 int threads_arg(const py::handle& threads);

@@ -355,3 +355,32 @@ def test_a_coded_set_reads_with_its_information_bits(folder):
     assert mimo.read(path, first=128, count=256)[mimo.schema.info_bits].shape == (2, 256)
     assert mimo.schema.info_bits not in mimo.read(path, first=1, count=128)  # not whole blocks
     assert mimo.info(os.path.join(folder, "set.h5"))["code"] is None
+
+
+def test_ctrl_c_stops_detect_and_evaluate():
+    """SIGINT (Ctrl-C, a notebook's interrupt) raises KeyboardInterrupt from a long detect or evaluate."""
+    # The child installs Python's handler itself: started from a background job, SIGINT would be ignored.
+    child = r'''
+import signal, sys, mimo
+signal.signal(signal.SIGINT, signal.default_int_handler)
+d = mimo.generate(8, 8, "qam16", snr_db=4, samples=200000, seed=1)
+print("ready", flush=True)
+try:
+    if sys.argv[1] == "detect":
+        mimo.Detector("sphere", "qam16").detect(d["y"], d["H"], d["noise_var"], threads=1)
+    else:
+        mimo.evaluate(8, 8, "qam16", ["sphere"], snr_db=4, min_errors=10**12, max_bits=1e15, threads=1)
+    print("finished")
+except KeyboardInterrupt:
+    print("interrupted")
+'''
+    import signal
+    import sys
+    import time
+    for call in ("detect", "evaluate"):
+        p = subprocess.Popen([sys.executable, "-c", child, call], stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline().strip() == "ready"
+        time.sleep(1)
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=120)
+        assert out.strip() == "interrupted", (call, out)
