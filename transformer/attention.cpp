@@ -170,11 +170,15 @@ torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k
   const auto d = q.size(3);
   auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d));
   if (bias.defined()) scores = scores + bias;
-  if (key_padding_mask.defined()) {
-    scores = scores.masked_fill(key_padding_mask.view({q.size(0), 1, 1, q.size(2)}),
-                                -std::numeric_limits<float>::infinity());
-  }
-  return torch::matmul(torch::softmax(scores, -1), v);
+  if (!key_padding_mask.defined()) return torch::matmul(torch::softmax(scores, -1), v);
+  const auto padded = key_padding_mask.view({q.size(0), 1, 1, q.size(2)});
+  scores = scores.masked_fill(padded, -std::numeric_limits<float>::infinity());
+  // A fully padded row (every key masked: an empty problem) has no distribution: softmax of all -inf is NaN, and
+  // its gradient NaN too, which would spread into every gradient. Its scores become 0 (a finite softmax) and its
+  // weights 0, so the row's output and gradients are zeros, as the fused kernels give.
+  const auto empty = padded.all(-1, /*keepdim=*/true);  // [B, 1, 1, 1]
+  scores = scores.masked_fill(empty, 0.0);
+  return torch::matmul(torch::softmax(scores, -1).masked_fill(empty, 0.0), v);
 }
 
 bool fused_attention_supports(const torch::Tensor& q) {

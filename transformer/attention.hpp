@@ -5,8 +5,8 @@
 //   out = softmax(Q K^T / sqrt(d) + bias) V
 //
 // q, k, v: [B, H, L, d] (same dtype and device); bias: [B, H, L, L] additive on the scores, or an undefined
-// tensor; key_padding_mask: [B, L] bool, true where a key is padding (never attended to), or undefined. Every
-// row must have at least one unmasked key. Returns [B, H, L, d].
+// tensor; key_padding_mask: [B, L] bool, true where a key is padding (never attended to), or undefined. A row
+// whose keys are all padding (an empty problem) gives zeros, and zero gradients, on every path. Returns [B, H, L, d].
 #include <string>
 
 #include <torch/torch.h>

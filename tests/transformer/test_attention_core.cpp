@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "fixtures.hpp"
@@ -101,6 +102,42 @@ TEST(AttentionCore, FusedCpuMatchesFloat64ReferenceAndItsGradients) {
     const auto want = run_attention(attention_reference, torch::kDouble, in, mask, dout);
     expect_runs_match(run_attention(attention_fused, torch::kFloat, in, mask, dout), want, 1e-5, what + " float");
     expect_runs_match(run_attention(attention_fused, torch::kDouble, in, mask, dout), want, 1e-12, what + " double");
+  }
+}
+
+// A batch element whose keys are all padding (an empty problem) gives zeros and zero gradients on every path, not
+// NaN; the other elements are what they are without it (the same run on them alone, an independent computation).
+TEST(AttentionCore, FullyPaddedRowsGiveZerosAndZeroGradients) {
+  torch::manual_seed(5);
+  const int64_t B = 3, H = 2, L = 6, d = 16;
+  const auto shape = std::vector<int64_t>{B, H, L, d};
+  std::vector<torch::Tensor> in{torch::randn(shape), torch::randn(shape), torch::randn(shape),
+                                torch::randn({B, H, L, L})};
+  auto mask = torch::rand({B, L}) < 0.3;
+  mask.select(1, 0).fill_(false);
+  mask[1].fill_(true);  // element 1: every key padding
+  const auto dout = torch::randn(shape);
+  const auto keep = torch::tensor({0, 2}, torch::kLong);
+  std::vector<torch::Tensor> kept;
+  for (const auto& t : in) kept.push_back(t.index_select(0, keep));
+  const auto alone = run_attention(attention_reference, torch::kDouble, kept, mask.index_select(0, keep),
+                                   dout.index_select(0, keep));
+  using Fn = torch::Tensor (*)(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&, const torch::Tensor&,
+                               const torch::Tensor&);
+  for (const auto& [name, fn, type, tolerance] :
+       {std::tuple<const char*, Fn, torch::ScalarType, double>{"reference float", attention_reference, torch::kFloat, 1e-5},
+        {"reference double", attention_reference, torch::kDouble, 1e-12},
+        {"fused float", attention_fused, torch::kFloat, 1e-5},
+        {"fused double", attention_fused, torch::kDouble, 1e-12}}) {
+    SCOPED_TRACE(name);
+    const auto run = run_attention(fn, type, in, mask, dout);
+    for (const auto& t : {run.out, run.dq, run.dk, run.dv, run.dbias}) {
+      EXPECT_TRUE(torch::isfinite(t).all().item<bool>());
+      EXPECT_EQ(t[1].abs().max().item<double>(), 0.0);  // the empty element: zeros exactly
+    }
+    AttentionRun rest{run.out.index_select(0, keep), run.dq.index_select(0, keep), run.dk.index_select(0, keep),
+                      run.dv.index_select(0, keep), run.dbias.index_select(0, keep)};
+    expect_runs_match(rest, alone, tolerance, name);
   }
 }
 

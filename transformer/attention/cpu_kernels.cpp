@@ -81,11 +81,15 @@ void attention_forward_cpu(const AttentionInputs& in, T* out, T* lse, int64_t fi
     for (int64_t i = 0; i < L; ++i) {
       score_row(p, w, i, L, d, scale, row);
       const T m = *std::max_element(row, row + L);
+      T* oi = o + i * d;
+      std::fill(oi, oi + d, T(0));
+      if (m == -std::numeric_limits<T>::infinity()) {  // every key padding: output 0, lse +inf (kernels.hpp)
+        lse[problem * L + i] = std::numeric_limits<T>::infinity();
+        continue;
+      }
       T sum = 0;
       for (int64_t j = 0; j < L; ++j) sum += (row[j] = std::exp(row[j] - m));
       const T inv = T(1) / sum;
-      T* oi = o + i * d;
-      std::fill(oi, oi + d, T(0));
       for (int64_t j = 0; j < L; ++j) {
         const T pj = row[j] * inv;
         const T* vj = p.v + j * d;
@@ -124,7 +128,7 @@ void attention_backward_cpu(const AttentionInputs& in, const T* out, const T* ls
       for (int64_t t = 0; t < d; ++t) di += doi[t] * oi[t];
       row_times(doi, w.vt.data(), L, d, dp);
       for (int64_t j = 0; j < L; ++j) {
-        const T pij = std::exp(ds[j] - row_lse);  // exp(-inf) = 0 for padded keys
+        const T pij = std::exp(ds[j] - row_lse);  // exp(-inf) = 0 for padded keys, and for a row of them (lse +inf)
         T* dvj = dv + j * d;
         for (int64_t t = 0; t < d; ++t) dvj[t] += pij * doi[t];
         ds[j] = pij * (dp[j] - di);

@@ -257,10 +257,14 @@ __global__ void __launch_bounds__(kThreads) forward_kernel(ForwardArgs<T> a) {
         row_max = fmaxf(row_max, p[t]);
       }
       row_max = team_max<W>(row_max);
+      // Every key padding: no distribution. Shifting by 0 keeps exp(-inf) = 0 (not exp(-inf + inf) = NaN); the
+      // row's output is 0 and its lse +inf, so the backward's P = exp(S - lse) is 0 too (kernels.hpp).
+      const bool empty = row_max == -INFINITY;
+      const float shift = empty ? 0.f : row_max;
       float row_sum = 0.f;
 #pragma unroll
       for (int t = 0; t < TeamT::kKeysPerLane; ++t) {
-        p[t] = expf(p[t] - row_max);  // padding and keys past L: exp(-inf) = 0
+        p[t] = expf(p[t] - shift);  // padding and keys past L: exp(-inf) = 0
         row_sum += p[t];
       }
       row_sum = team_sum<W>(row_sum);
@@ -268,8 +272,8 @@ __global__ void __launch_bounds__(kThreads) forward_kernel(ForwardArgs<T> a) {
       float acc[TeamT::kDimsPerLane] = {};
       team_weighted_rows<LMAX, D>(p, v_tile + problem * L * S, L, team.lane, acc);
       if (active) {
-        store_team_row<T, LMAX, D>(a.out + row * D, acc, 1.f / row_sum, team.lane);
-        if (team.lane == 0) a.lse[row] = row_max + logf(row_sum);
+        store_team_row<T, LMAX, D>(a.out + row * D, acc, empty ? 0.f : 1.f / row_sum, team.lane);
+        if (team.lane == 0) a.lse[row] = empty ? INFINITY : row_max + logf(row_sum);
       }
     }
     __syncthreads();  // the next group's staging overwrites the tiles
@@ -358,7 +362,7 @@ __global__ void __launch_bounds__(kThreads) backward_kernel(BackwardArgs<T> a) {
         if (j < L) {
           const float s = score<T, D>(q_tile + r * S, keys + j * S, a.bias, a.key_padding, row, batch, j, L,
                                       pr.scale);
-          const float p = expf(s - lse);  // padding: exp(-inf) = 0
+          const float p = expf(s - lse);  // padding: exp(-inf) = 0; a row of padding has lse +inf: 0 as well
           ds[t] = p * (dot_rows<D>(dout_row, values + j * S) - di);
           if (active) {
             p_tile[r * PS + j] = p;

@@ -8,7 +8,8 @@
 // Layouts (row-major, contiguous): q, k, v, out, dq, dk, dv, dout: [B, H, L, d]; bias, dbias: [B, H, L, L];
 // key_padding: [B, L] bytes, nonzero where the key is padding; lse: [B, H, L] float32, the log-sum-exp of each
 // score row, written by the forward and read by the backward (which recomputes P from it instead of storing P).
-// Every row must have at least one key that is not padding.
+// A row whose keys are all padding has no distribution: its output is 0 and its lse +inf, so that the backward's
+// P = exp(S - lse) is 0 and its gradients are zeros (not the NaN of softmax over nothing).
 #include <cstdint>
 #include <string>
 
