@@ -139,16 +139,23 @@ void cpu_rows(benchmark::internal::Benchmark* b) {
 }
 
 void cuda_rows(benchmark::internal::Benchmark* b) {
-  const int64_t batch = 65536;  // with 4 heads, 262144 problems: above the 65535 some backends allow
+  // The anchor: B x H = 131072 problems (above the 65535 some backends allow) for every L, bf16 and float32, every
+  // backend; the d sweep (16, 64) at L = 16 for ours and the reference. scripts/gpu-build.sh stage 3 runs d = 32.
+  const int64_t batch = 131072 / kHeads;
   for (int64_t L : {8, 16, 32, 64, 128})
     for (int64_t d : {16, 32, 64})
       for (int backward : {0, 1}) {
-        if (d != 32 && L != 16) continue;  // the full d sweep at L = 16, d = 32 elsewhere
-        for (int impl : {kReference, kFused, kSdpaAuto, kSdpaFlash, kSdpaEfficient, kSdpaCudnn})
-          b->Args({1, impl, 1, backward, 0, L <= 32 ? batch : batch / 8, L, d});
-        b->Args({1, kFused, 0, backward, 0, L <= 32 ? batch : batch / 8, L, d});   // float32
-        b->Args({1, kFused, 1, backward, 1, L <= 32 ? batch : batch / 8, L, d});   // with the bias
-        b->Args({1, kReference, 1, backward, 1, L <= 32 ? batch : batch / 8, L, d});
+        if (d != 32 && L != 16) continue;
+        for (int bf16 : {1, 0}) {
+          if (d == 32) {
+            for (int impl : {kReference, kFused, kSdpaAuto, kSdpaFlash, kSdpaEfficient, kSdpaCudnn})
+              b->Args({1, impl, bf16, backward, 0, batch, L, d});
+          } else {
+            for (int impl : {kReference, kFused}) b->Args({1, impl, bf16, backward, 0, batch, L, d});
+          }
+        }
+        b->Args({1, kFused, 1, backward, 1, batch, L, d});      // with the bias
+        b->Args({1, kReference, 1, backward, 1, batch, L, d});
       }
 }
 
