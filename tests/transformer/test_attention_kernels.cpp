@@ -112,6 +112,11 @@ Reference reference(const HostProblem& h, const std::vector<double>* backward_ou
         p[i * L + j] = s;
         row_max = std::max(row_max, s);
       }
+      if (row_max == -INFINITY) {  // every key padding: output 0, lse +inf, P 0 (kernels.hpp)
+        r.lse[rows + i] = INFINITY;
+        for (int64_t j = 0; j < L; ++j) p[i * L + j] = 0.0;
+        continue;
+      }
       double sum = 0.0;
       for (int64_t j = 0; j < L; ++j) sum += std::exp(p[i * L + j] - row_max);
       r.lse[rows + i] = row_max + std::log(sum);
@@ -230,9 +235,10 @@ class DeviceBuffer {
 double max_relative_error(const std::vector<double>& got, const std::vector<double>& ref) {
   double diff = 0.0, scale = 1.0;
   for (size_t n = 0; n < ref.size(); ++n) {
+    if (got[n] == ref[n]) continue;  // equal, infinities too (a fully padded row's lse)
     const double d = std::abs(got[n] - ref[n]);
     diff = std::isnan(d) ? INFINITY : std::max(diff, d);
-    scale = std::max(scale, std::abs(ref[n]));
+    if (std::isfinite(ref[n])) scale = std::max(scale, std::abs(ref[n]));
   }
   return diff / scale;
 }
@@ -240,11 +246,13 @@ double max_relative_error(const std::vector<double>& got, const std::vector<doub
 struct Options {
   Precision precision = Precision::f32;
   bool bias = false, padding = false;
+  bool empty_batch = false;       // with padding: every key of batch element 0 is padding (its rows give zeros)
   int64_t misalign = 0;           // elements by which q, k, v, bias and dout start past an aligned address
   cudaStream_t stream = nullptr;  // where forward and backward run (nullptr: the default stream)
 };
 
-// Random inputs, rounded to the tested precision; padding keeps at least one key per batch row.
+// Random inputs, rounded to the tested precision; padding keeps at least one key per batch row (except batch
+// element 0 with empty_batch).
 HostProblem random_problem(const AttentionShape& shape, const Options& o, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal;
@@ -270,6 +278,7 @@ HostProblem random_problem(const AttentionShape& shape, const Options& o, uint32
       const auto row = h.padding.begin() + b * L;
       if (std::all_of(row, row + L, [](uint8_t x) { return x != 0; })) row[rng() % L] = 0;
     }
+    if (o.empty_batch) std::fill(h.padding.begin(), h.padding.begin() + L, uint8_t{1});
   }
   return h;
 }
@@ -416,6 +425,18 @@ TEST_F(AttentionKernelsOnGpu, ManyProblemsBeyondGridYLimit) {
     o.precision = p, o.bias = true, o.padding = true;
     check_against_reference(shape_of(16500, 4, 4, 16), o, 7);
   }
+}
+
+// A batch element whose keys are all padding: its rows give zeros (lse +inf) and zero gradients, not NaN, and the
+// others are unaffected (the float64 reference treats such rows the same way: kernels.hpp).
+TEST_F(AttentionKernelsOnGpu, FullyPaddedRowsGiveZerosAndZeroGradients) {
+  for (Precision p : {Precision::f32, Precision::bf16})
+    for (int64_t L : {1, 7, 16, 33, 128}) {
+      SCOPED_TRACE(std::string(p == Precision::f32 ? "f32" : "bf16") + " L=" + std::to_string(L));
+      Options o;
+      o.precision = p, o.bias = true, o.padding = true, o.empty_batch = true;
+      check_against_reference(shape_of(3, 2, L, 32), o, 900 + static_cast<uint32_t>(L));
+    }
 }
 
 // Without dbias the other gradients are unchanged and nothing else is written. Both precisions, with the
