@@ -439,6 +439,37 @@ TEST_F(AttentionKernelsOnGpu, FullyPaddedRowsGiveZerosAndZeroGradients) {
     }
 }
 
+// A host problem's inputs on the device in the tested precision, its output and gradient buffers (filled with
+// 0xFF), and the structs that point at them.
+struct DeviceProblem {
+  std::unique_ptr<DeviceBuffer> q, k, v, dout, bias, padding;
+  DeviceBuffer out, lse, dq, dk, dv, dbias;
+  AttentionInputs in;
+
+  DeviceProblem(const HostProblem& h, Precision p)
+      : q(device_copy(h.q, p)), k(device_copy(h.k, p)), v(device_copy(h.v, p)), dout(device_copy(h.dout, p)),
+        bias(device_copy(h.bias, p)), out(values_of(h), bytes_of(p)), lse(rows_of(h), 4),
+        dq(values_of(h), bytes_of(p)), dk(values_of(h), bytes_of(p)), dv(values_of(h), bytes_of(p)),
+        dbias(rows_of(h) * h.shape.length, bytes_of(p)) {
+    if (!h.padding.empty()) {
+      padding = std::make_unique<DeviceBuffer>(static_cast<int64_t>(h.padding.size()), 1);
+      padding->upload(h.padding.data());
+    }
+    in.shape = h.shape;
+    in.q = q->get(), in.k = k->get(), in.v = v->get();
+    in.bias = bias ? bias->get() : nullptr;
+    in.key_padding = padding ? static_cast<const uint8_t*>(padding->get()) : nullptr;
+  }
+  AttentionGradients gradients(bool with_dbias) const {
+    AttentionGradients g;
+    g.dq = dq.get(), g.dk = dk.get(), g.dv = dv.get(), g.dbias = with_dbias ? dbias.get() : nullptr;
+    return g;
+  }
+  static int64_t rows_of(const HostProblem& h) { return h.shape.problems() * h.shape.length; }
+  static int64_t values_of(const HostProblem& h) { return rows_of(h) * h.shape.head_dim; }
+  static int64_t bytes_of(Precision p) { return p == Precision::f32 ? 4 : 2; }
+};
+
 // Without dbias the other gradients are unchanged and nothing else is written. Both precisions, with the
 // tolerances of check_against_reference (bf16: the reference backward takes the kernel's rounded O).
 TEST_F(AttentionKernelsOnGpu, NullDbiasLeavesItAlone) {
@@ -446,32 +477,21 @@ TEST_F(AttentionKernelsOnGpu, NullDbiasLeavesItAlone) {
     SCOPED_TRACE(p == Precision::f32 ? "f32" : "bf16");
     Options o;
     o.precision = p, o.bias = true;
-    const int64_t element = p == Precision::f32 ? 4 : 2;
-    const AttentionShape shape = shape_of(2, 3, 8, 16);
-    const HostProblem h = random_problem(shape, o, 11);
-    const int64_t rows = shape.problems() * shape.length, values = rows * shape.head_dim;
-    auto q = device_copy(h.q, p), k = device_copy(h.k, p), v = device_copy(h.v, p);
-    auto dout = device_copy(h.dout, p), bias = device_copy(h.bias, p);
-    AttentionInputs in;
-    in.shape = shape;
-    in.q = q->get(), in.k = k->get(), in.v = v->get(), in.bias = bias->get();
-    DeviceBuffer out(values, element), lse(rows, 4), dq(values, element), dk(values, element), dv(values, element);
-    DeviceBuffer unused_dbias(rows * shape.length, element);
-    ASSERT_EQ(attention_forward_cuda(p, in, out.get(), static_cast<float*>(lse.get()), nullptr), "");
+    const HostProblem h = random_problem(shape_of(2, 3, 8, 16), o, 11);
+    DeviceProblem d(h, p);
+    ASSERT_EQ(attention_forward_cuda(p, d.in, d.out.get(), static_cast<float*>(d.lse.get()), nullptr), "");
     check_cuda(cudaDeviceSynchronize(), "forward");
-    const std::vector<double> gpu_out = out.values();
+    const std::vector<double> gpu_out = d.out.values();
     const Reference ref = reference(h, &gpu_out);
-    AttentionGradients grads;
-    grads.dq = dq.get(), grads.dk = dk.get(), grads.dv = dv.get();
-    ASSERT_EQ(attention_backward_cuda(p, in, out.get(), static_cast<const float*>(lse.get()), dout->get(), grads,
-                                      nullptr),
+    ASSERT_EQ(attention_backward_cuda(p, d.in, d.out.get(), static_cast<const float*>(d.lse.get()), d.dout->get(),
+                                      d.gradients(/*with_dbias=*/false), nullptr),
               "");
     check_cuda(cudaDeviceSynchronize(), "backward");
     const double tol = tolerance(p);
-    EXPECT_LT(max_relative_error(dq.values(), ref.dq), tol) << "dq";
-    EXPECT_LT(max_relative_error(dk.values(), ref.dk), tol) << "dk";
-    EXPECT_LT(max_relative_error(dv.values(), ref.dv), tol) << "dv";
-    const std::vector<uint8_t> untouched = unused_dbias.bytes();
+    EXPECT_LT(max_relative_error(d.dq.values(), ref.dq), tol) << "dq";
+    EXPECT_LT(max_relative_error(d.dk.values(), ref.dk), tol) << "dk";
+    EXPECT_LT(max_relative_error(d.dv.values(), ref.dv), tol) << "dv";
+    const std::vector<uint8_t> untouched = d.dbias.bytes();  // not passed: never written
     EXPECT_TRUE(std::all_of(untouched.begin(), untouched.end(), [](uint8_t b) { return b == 0xFF; }));
   }
 }
@@ -528,23 +548,10 @@ TEST_F(AttentionKernelsOnGpu, LaunchesOnTheGivenStreamNotTheDefaultOne) {
     SCOPED_TRACE(p == Precision::f32 ? "f32" : "bf16");
     Options o;
     o.precision = p, o.bias = true, o.padding = true;
-    const int64_t element = p == Precision::f32 ? 4 : 2;
-    const AttentionShape shape = shape_of(2, 3, 8, 16);
-    const HostProblem h = random_problem(shape, o, 21);
-    const int64_t rows = shape.problems() * shape.length, values = rows * shape.head_dim;
+    const HostProblem h = random_problem(shape_of(2, 3, 8, 16), o, 21);
     // Every allocation before the stream is held: cudaFree and cudaMalloc may synchronize the device.
-    auto q = device_copy(h.q, p), k = device_copy(h.k, p), v = device_copy(h.v, p);
-    auto dout = device_copy(h.dout, p), bias = device_copy(h.bias, p);
-    DeviceBuffer padding(static_cast<int64_t>(h.padding.size()), 1);
-    padding.upload(h.padding.data());
-    DeviceBuffer out(values, element), lse(rows, 4), dq(values, element), dk(values, element), dv(values, element);
-    DeviceBuffer dbias(rows * shape.length, element);
-    AttentionInputs in;
-    in.shape = shape;
-    in.q = q->get(), in.k = k->get(), in.v = v->get(), in.bias = bias->get();
-    in.key_padding = static_cast<const uint8_t*>(padding.get());
-    AttentionGradients grads;
-    grads.dq = dq.get(), grads.dk = dk.get(), grads.dv = dv.get(), grads.dbias = dbias.get();
+    DeviceProblem d(h, p);
+    const AttentionGradients grads = d.gradients(/*with_dbias=*/true);
 
     cudaStream_t stream = nullptr;
     check_cuda(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
@@ -561,29 +568,29 @@ TEST_F(AttentionKernelsOnGpu, LaunchesOnTheGivenStreamNotTheDefaultOne) {
       }
     } release{gate, stream};
     check_cuda(cudaLaunchHostFunc(stream, wait_for_gate, &gate), "cudaLaunchHostFunc");
-    ASSERT_EQ(attention_forward_cuda(p, in, out.get(), static_cast<float*>(lse.get()), stream), "");
-    ASSERT_EQ(attention_backward_cuda(p, in, out.get(), static_cast<const float*>(lse.get()), dout->get(), grads,
-                                      stream),
+    ASSERT_EQ(attention_forward_cuda(p, d.in, d.out.get(), static_cast<float*>(d.lse.get()), stream), "");
+    ASSERT_EQ(attention_backward_cuda(p, d.in, d.out.get(), static_cast<const float*>(d.lse.get()), d.dout->get(),
+                                      grads, stream),
               "");
     check_cuda(cudaStreamSynchronize(nullptr), "default stream");
     EXPECT_EQ(cudaStreamQuery(stream), cudaErrorNotReady) << "the held stream finished early";
     cudaGetLastError();  // not-ready is no error, but leave nothing behind for the next launch's check
-    for (const DeviceBuffer* b : {&out, &lse, &dq, &dk, &dv}) {
+    for (const DeviceBuffer* b : {&d.out, &d.lse, &d.dq, &d.dk, &d.dv}) {
       const std::vector<uint8_t> all = b->bytes();  // cudaMemcpy: the default stream, does not wait for `stream`
       EXPECT_TRUE(std::all_of(all.begin(), all.end(), [](uint8_t x) { return x == 0xFF; }))
           << "written before the held stream was released: the kernel ran on another stream";
     }
     gate.open = true;
     check_cuda(cudaStreamSynchronize(stream), "held stream");
-    const std::vector<double> gpu_out = out.values();
+    const std::vector<double> gpu_out = d.out.values();
     const Reference ref = reference(h, &gpu_out);
     const double tol = tolerance(p);
     EXPECT_LT(max_relative_error(gpu_out, ref.out), tol) << "out";
-    EXPECT_LT(max_relative_error(lse.values(), ref.lse), tol) << "lse";
-    EXPECT_LT(max_relative_error(dq.values(), ref.dq), tol) << "dq";
-    EXPECT_LT(max_relative_error(dk.values(), ref.dk), tol) << "dk";
-    EXPECT_LT(max_relative_error(dv.values(), ref.dv), tol) << "dv";
-    EXPECT_LT(max_relative_error(dbias.values(), ref.dbias), tol) << "dbias";
+    EXPECT_LT(max_relative_error(d.lse.values(), ref.lse), tol) << "lse";
+    EXPECT_LT(max_relative_error(d.dq.values(), ref.dq), tol) << "dq";
+    EXPECT_LT(max_relative_error(d.dk.values(), ref.dk), tol) << "dk";
+    EXPECT_LT(max_relative_error(d.dv.values(), ref.dv), tol) << "dv";
+    EXPECT_LT(max_relative_error(d.dbias.values(), ref.dbias), tol) << "dbias";
   }
 }
 
