@@ -15,6 +15,14 @@
 namespace mimo {
 namespace {
 
+// Replaces (or adds) the scalar attribute `name` of the file at `path`: `value` stored as `type`.
+template <class T>
+void put_scalar_attr(const std::string& path, const char* name, const H5::PredType& type, T value) {
+  H5::H5File f(path, H5F_ACC_RDWR);
+  if (f.attrExists(name)) f.removeAttr(name);
+  f.createAttribute(name, type, H5::DataSpace(H5S_SCALAR)).write(type, &value);
+}
+
 class BadFiles : public test::ScratchDirTest {
 protected:
   std::string good_file(const std::string& name, size_t n = 2000) {
@@ -180,12 +188,7 @@ TEST_F(BadFiles, ArrayValuedAttributes) {
 
 TEST_F(BadFiles, AttributeOfTheWrongKind) {
   const auto path = good_file("nt45.h5", 10);
-  {
-    H5::H5File f(path, H5F_ACC_RDWR);
-    f.removeAttr("nt");
-    const double v = 4.5;
-    f.createAttribute("nt", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR)).write(H5::PredType::NATIVE_DOUBLE, &v);
-  }
+  put_scalar_attr(path, "nt", H5::PredType::NATIVE_DOUBLE, 4.5);
   expect_error(path, "attribute 'nt' is not an integer");
 
   const auto nan = good_file("rhonan.h5", 10);
@@ -352,40 +355,20 @@ TEST_F(BadFiles, SnrOutOfRange) {
 // 2^40 + 2 was reported as 2147483647.
 TEST_F(BadFiles, IntegerAttributesAreNotClamped) {
   const auto seed = good_file("seed.h5", 10);
-  {
-    H5::H5File f(seed, H5F_ACC_RDWR);
-    f.removeAttr("seed");
-    const long long v = -1;
-    f.createAttribute("seed", H5::PredType::NATIVE_LLONG, H5::DataSpace(H5S_SCALAR)).write(H5::PredType::NATIVE_LLONG, &v);
-  }
+  put_scalar_attr(seed, "seed", H5::PredType::NATIVE_LLONG, -1LL);
   expect_error(seed, "attribute 'seed' is -1, out of range [0, 18446744073709551615]");
   const auto nt = good_file("nt.h5", 10);
-  {
-    H5::H5File f(nt, H5F_ACC_RDWR);
-    f.removeAttr("nt");
-    const long long v = (1LL << 40) + 2;
-    f.createAttribute("nt", H5::PredType::NATIVE_LLONG, H5::DataSpace(H5S_SCALAR)).write(H5::PredType::NATIVE_LLONG, &v);
-  }
+  put_scalar_attr(nt, "nt", H5::PredType::NATIVE_LLONG, (1LL << 40) + 2);
   expect_error(nt, "attribute 'nt' is 1099511627778, out of range [1, 1024]");
 }
 
 // uses_per_realization, when present, is a whole number in [1, 1e9].
 TEST_F(BadFiles, UsesPerRealizationOutOfRangeOrNotAnInteger) {
   const auto zero = good_file("zero.h5", 10);
-  {
-    H5::H5File f(zero, H5F_ACC_RDWR);
-    const uint64_t v = 0;
-    f.createAttribute("uses_per_realization", H5::PredType::NATIVE_UINT64, H5::DataSpace(H5S_SCALAR))
-        .write(H5::PredType::NATIVE_UINT64, &v);
-  }
+  put_scalar_attr(zero, "uses_per_realization", H5::PredType::NATIVE_UINT64, uint64_t{0});
   expect_error(zero, "attribute 'uses_per_realization' is 0, out of range [1, 1000000000]");
   const auto real = good_file("real.h5", 10);
-  {
-    H5::H5File f(real, H5F_ACC_RDWR);
-    const double v = 2.5;
-    f.createAttribute("uses_per_realization", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR))
-        .write(H5::PredType::NATIVE_DOUBLE, &v);
-  }
+  put_scalar_attr(real, "uses_per_realization", H5::PredType::NATIVE_DOUBLE, 2.5);
   expect_error(real, "attribute 'uses_per_realization' is not an integer");
 }
 
